@@ -1,0 +1,89 @@
+// Files installed with lsyncd on every host: `lsyncd-cluster-health` for monitoring, and
+// logrotate for lsyncd's log. Both ride in the lsyncd step, so they change with it.
+import {
+  HEALTH_CHECK,
+  LOGROTATE_FILE,
+  LSYNCD_HEARTBEAT,
+  LSYNCD_LOG,
+  LSYNCD_STATUS,
+} from "./paths";
+import { sh } from "./quote";
+import { FileSpec } from "./scripts/bash";
+import { CommonSpec } from "./spec";
+
+/**
+ * The health check: exit 0 only when lsyncd is running, its heartbeat is younger than
+ * 3 × statusInterval and its log shows no failure since the last successful transfer.
+ * Prints one line (OK/CRITICAL: why) for a monitoring system; exit 2 = critical, as Nagios.
+ */
+export function renderHealthCheck(statusInterval: number): string {
+  if (!Number.isInteger(statusInterval) || statusInterval < 1) {
+    throw new Error(`statusInterval must be a positive integer, got ${statusInterval}`);
+  }
+  return `#!/bin/bash
+# Managed by lsyncd-cluster. Health of this host's lsyncd, in one line.
+set -euo pipefail
+log=${sh(LSYNCD_LOG)}
+status=${sh(LSYNCD_STATUS)}
+heartbeat=${sh(LSYNCD_HEARTBEAT)}
+max_age=${3 * statusInterval}
+
+crit() { echo "CRITICAL: $*"; exit 2; }
+
+systemctl is-active --quiet lsyncd || crit "lsyncd is not running"
+[ -f "$heartbeat" ] || crit "lsyncd has not written $heartbeat yet"
+age=$(( $(date +%s) - $(stat -c %Y "$heartbeat") ))
+[ "$age" -le "$max_age" ] || crit "lsyncd heartbeat is \${age}s old (limit \${max_age}s): its main loop is stuck"
+[ -f "$log" ] || crit "no lsyncd log at $log"
+
+# Outcome lines of lsyncd 2.2.3: success is "Startup of ... finished." or
+# "Finished a list after exitcode: 0"; anything else with an exit code, "Retrying"
+# or "Error" is a failure. Only the failures after the last success count.
+last_ok=$(grep -nE 'Startup of .* finished|Finished (a list|.*) after exitcode: 0$' "$log" | tail -n 1 | cut -d: -f1)
+last_ok=\${last_ok:-0}
+failure=$(tail -n +"$((last_ok + 1))" "$log" \\
+  | grep -E 'Error|Retrying|exitcode: [1-9]|exitcode = [1-9]|Failure' | tail -n 1 | cut -c1-200)
+if [ -n "$failure" ]; then
+  crit "sync failing since last success: $failure"
+fi
+if [ "$last_ok" -eq 0 ]; then
+  crit "no successful sync logged yet"
+fi
+pending=0
+if [ -f "$status" ]; then
+  pending=$(grep -oE 'There are [0-9]+ delays' "$status" | awk '{ n += $3 } END { print n + 0 }')
+fi
+echo "OK: lsyncd running, heartbeat \${age}s old, last sync succeeded, \${pending} event(s) queued"
+`;
+}
+
+/**
+ * logrotate for lsyncd's log. No postrotate signal on purpose: SIGHUP makes lsyncd run a
+ * full startup rsync, and lsyncd reopens its log file for every message anyway.
+ */
+export function renderLogrotate(): string {
+  return `# Managed by lsyncd-cluster; local edits are overwritten.
+${LSYNCD_LOG} {
+    weekly
+    rotate 8
+    maxsize 100M
+    missingok
+    notifempty
+    compress
+    delaycompress
+    create 0640 root adm
+    su root root
+}
+`;
+}
+
+export function healthFiles(spec: CommonSpec): FileSpec[] {
+  return [
+    { path: HEALTH_CHECK, content: renderHealthCheck(spec.lsyncd.statusInterval), mode: "0755" },
+    { path: LOGROTATE_FILE, content: renderLogrotate(), mode: "0644" },
+  ];
+}
+
+export function healthPaths(): string[] {
+  return [HEALTH_CHECK, LOGROTATE_FILE];
+}

@@ -1,0 +1,44 @@
+// Where the program puts things on every host. One list, so scripts, renderers, the
+// health check and the tests agree on every path.
+import { SYNC_USER } from "./spec";
+
+/** Small state this program keeps on a host (what it installed, what it disabled). */
+export const STATE_DIR = "/var/lib/lsyncd-cluster";
+/** Home of the sync user: holds only its authorized_keys. */
+export const SYNC_HOME = `${STATE_DIR}/sync-home`;
+export const SYNC_AUTHORIZED_KEYS = `${SYNC_HOME}/.ssh/authorized_keys`;
+/** Root-only config for the pushing side: the sync key, pinned peers, ssh options. */
+export const ETC_DIR = "/etc/lsyncd-cluster";
+export const SYNC_KEY = `${ETC_DIR}/sync_ed25519`;
+export const KNOWN_HOSTS = `${ETC_DIR}/known_hosts`;
+export const SSH_CONFIG = `${ETC_DIR}/ssh_config`;
+/** ssh ControlMaster sockets: kept short (sun_path is 108 bytes) and off /tmp. */
+export const SSH_CONTROL_DIR = `${STATE_DIR}/cm`;
+
+export const LSYNCD_CONF = "/etc/lsyncd/lsyncd.conf.lua";
+export const LSYNCD_LOG_DIR = "/var/log/lsyncd";
+export const LSYNCD_LOG = `${LSYNCD_LOG_DIR}/lsyncd.log`;
+export const LSYNCD_STATUS = `${LSYNCD_LOG_DIR}/lsyncd.status`;
+/** Rewritten by lsyncd's own main loop every statusInterval: proof it is alive and not stuck. */
+export const LSYNCD_HEARTBEAT = `${LSYNCD_LOG_DIR}/lsyncd.heartbeat`;
+/** Named like Debian's SysV script so our unit replaces it instead of running beside it. */
+export const LSYNCD_UNIT = "/etc/systemd/system/lsyncd.service";
+
+export const SYSCTL_FILE = "/etc/sysctl.d/90-lsyncd-inotify.conf";
+
+export const NGINX_SITE = "/etc/nginx/sites-available/lsyncd-cluster";
+export const NGINX_SITE_LINK = "/etc/nginx/sites-enabled/lsyncd-cluster";
+export const NGINX_DEFAULT_LINK = "/etc/nginx/sites-enabled/default";
+
+export const HEALTH_CHECK = "/usr/local/bin/lsyncd-cluster-health";
+export const LOGROTATE_FILE = "/etc/logrotate.d/lsyncd-cluster";
+
+export const RRSYNC = "/usr/bin/rrsync";
+export const SSH_BINARY = "/usr/bin/ssh";
+
+/** ssh alias of a peer: what known_hosts and ssh_config key on, independent of its address. */
+export function peerAlias(hostName: string): string {
+  return `lsc-${hostName}`;
+}
+
+export { SYNC_USER };

@@ -1,0 +1,53 @@
+// nginx site serving the sync dir read-only. It is the default server on its port so
+// Debian's welcome page never answers for images.
+import { SYNC_TEMP_DIR_NAME } from "../spec";
+
+export interface NginxSiteSpec {
+  readonly syncDir: string;
+  readonly port: number;
+  /** Address to bind; absent = every address (IPv4 and IPv6). */
+  readonly listenAddress?: string;
+}
+
+function listenLines(spec: NginxSiteSpec): string[] {
+  if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535) {
+    throw new Error(`web port must be 1-65535, got ${spec.port}`);
+  }
+  if (spec.listenAddress === undefined) {
+    return [`    listen ${spec.port} default_server;`, `    listen [::]:${spec.port} default_server;`];
+  }
+  const address = spec.listenAddress;
+  if (!/^[0-9a-fA-F.:]+$/.test(address)) {
+    throw new Error(`listen address must be an IP literal, got ${JSON.stringify(address)}`);
+  }
+  const host = address.includes(":") ? `[${address}]` : address;
+  return [`    listen ${host}:${spec.port} default_server;`];
+}
+
+export function renderNginxSite(spec: NginxSiteSpec): string {
+  if (!/^\/[A-Za-z0-9._\/-]+$/.test(spec.syncDir)) {
+    throw new Error(`sync dir cannot be written into an nginx config: ${JSON.stringify(spec.syncDir)}`);
+  }
+  return [
+    "# Managed by lsyncd-cluster; local edits are overwritten.",
+    "server {",
+    ...listenLines(spec),
+    "    server_name _;",
+    `    root ${spec.syncDir};`,
+    "    autoindex off;",
+    // Images are read constantly and change rarely: keep descriptors and metadata cached.
+    "    open_file_cache max=10000 inactive=60s;",
+    "    open_file_cache_valid 5s;",
+    "    sendfile on;",
+    "    tcp_nopush on;",
+    // rsync's temp dir and any other dot file are never served.
+    `    location ^~ /${SYNC_TEMP_DIR_NAME}/ { return 404; }`,
+    "    location ~ /\\. { return 404; }",
+    "    location / {",
+    "        limit_except GET HEAD { deny all; }",
+    "        try_files $uri =404;",
+    "    }",
+    "}",
+    "",
+  ].join("\n");
+}

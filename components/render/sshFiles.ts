@@ -1,0 +1,98 @@
+// The files that tell a host how to reach the peers it pushes to (ssh_config, known_hosts)
+// and whom it accepts pushes from (authorized_keys). ssh_config and known_hosts have no
+// quoting of their own, so every value is checked to be one plain token instead.
+import {
+  KNOWN_HOSTS,
+  RRSYNC,
+  SSH_CONTROL_DIR,
+  SYNC_KEY,
+  peerAlias,
+} from "../paths";
+import { SYNC_USER } from "../spec";
+
+/** A public key as one `type base64` pair; anything else (options, newlines) is refused. */
+const PUBLIC_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,3}$/;
+
+/** Reduce "type base64 comment" to "type base64", refusing anything that is not a key. */
+export function normalizePublicKey(what: string, key: string): string {
+  const parts = key.trim().split(/\s+/);
+  const pair = parts.slice(0, 2).join(" ");
+  if (parts.length < 2 || !PUBLIC_KEY.test(pair) || /[\r\n]/.test(key.trim())) {
+    throw new Error(`${what} is not an OpenSSH public key: ${JSON.stringify(key.slice(0, 80))}`);
+  }
+  return pair;
+}
+
+function token(what: string, value: string | number): string {
+  const text = String(value);
+  if (!/^[A-Za-z0-9._:%\[\]\/-]+$/.test(text)) {
+    throw new Error(`${what} cannot be written into an ssh config file: ${JSON.stringify(text)}`);
+  }
+  return text;
+}
+
+export interface PushTarget {
+  readonly name: string;
+  /** Address the pushing host dials. */
+  readonly address: string;
+  readonly port: number;
+  /** The target's ssh host key, pinned. */
+  readonly hostKey: string;
+}
+
+export function renderSshConfig(targets: readonly PushTarget[]): string {
+  const blocks = targets.map((t) =>
+    [
+      `Host ${token("host name", peerAlias(t.name))}`,
+      `  HostName ${token("address", t.address)}`,
+      `  Port ${token("port", t.port)}`,
+      `  User ${SYNC_USER}`,
+      `  HostKeyAlias ${token("host name", peerAlias(t.name))}`,
+    ].join("\n"),
+  );
+  const common = [
+    "Host *",
+    `  IdentityFile ${SYNC_KEY}`,
+    "  IdentitiesOnly yes",
+    `  UserKnownHostsFile ${KNOWN_HOSTS}`,
+    "  GlobalKnownHostsFile /dev/null",
+    "  StrictHostKeyChecking yes",
+    "  BatchMode yes",
+    // One TCP+SSH handshake per peer instead of one per rsync: the largest latency win measured.
+    "  ControlMaster auto",
+    `  ControlPath ${SSH_CONTROL_DIR}/%C`,
+    "  ControlPersist 300",
+    "  ConnectTimeout 10",
+    "  ServerAliveInterval 15",
+    "  ServerAliveCountMax 3",
+    "  Compression no",
+  ].join("\n");
+  return `# Managed by lsyncd-cluster; local edits are overwritten.\n${[...blocks, common].join("\n\n")}\n`;
+}
+
+export function renderKnownHosts(targets: readonly PushTarget[]): string {
+  const lines = targets.map(
+    (t) => `${token("host name", peerAlias(t.name))} ${normalizePublicKey(`host key of ${t.name}`, t.hostKey)}`,
+  );
+  return `# Managed by lsyncd-cluster; local edits are overwritten.\n${lines.join("\n")}\n`;
+}
+
+export interface Pusher {
+  readonly name: string;
+  readonly syncPublicKey: string;
+}
+
+/**
+ * authorized_keys of the sync user: each peer that pushes here may only run rrsync,
+ * write-only, inside the sync dir: no shell, no forwarding, no pty.
+ */
+export function renderAuthorizedKeys(syncDir: string, pushers: readonly Pusher[]): string {
+  if (!/^\/[A-Za-z0-9._\/-]+$/.test(syncDir)) {
+    throw new Error(`sync dir cannot be written into authorized_keys: ${JSON.stringify(syncDir)}`);
+  }
+  const lines = pushers.map(
+    (p) =>
+      `restrict,command="${RRSYNC} -wo ${syncDir}" ${normalizePublicKey(`sync key of ${p.name}`, p.syncPublicKey)} lsyncd-cluster:${token("host name", p.name)}`,
+  );
+  return `# Managed by lsyncd-cluster; local edits are overwritten.\n${lines.join("\n")}\n`;
+}

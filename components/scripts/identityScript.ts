@@ -1,0 +1,71 @@
+// identity: the unprivileged account that receives pushes, and this host's own sync key,
+// generated here so the private half never leaves the host. stdout carries only public
+// keys, in lines the program parses (parseIdentity).
+import { SSH_CONTROL_DIR, SYNC_HOME, SYNC_KEY, SYNC_USER } from "../paths";
+import { sh } from "../quote";
+import { normalizePublicKey } from "../render/sshFiles";
+import { SYNC_TEMP_DIR_NAME } from "../spec";
+import { script } from "./bash";
+
+export function identityCreate(syncDir: string): string {
+  const user = sh(SYNC_USER);
+  return script([
+    `if ! id -u ${user} >/dev/null 2>&1; then`,
+    `  useradd --system --user-group --home-dir ${sh(SYNC_HOME)} --shell /bin/sh ${user}`,
+    "fi",
+    // useradd --system leaves "!" (locked): sshd refuses a locked account even for keys.
+    // "*" means no password can ever match, but key logins work.
+    `usermod -p '*' ${user}`,
+    `install -d -m 0750 -o ${user} -g ${user} ${sh(SYNC_HOME)}`,
+    `install -d -m 0700 -o ${user} -g ${user} ${sh(`${SYNC_HOME}/.ssh`)}`,
+    `install -d -m 0700 ${sh(SSH_CONTROL_DIR)}`,
+    `if [ ! -s ${sh(SYNC_KEY)} ]; then`,
+    `  rm -f ${sh(SYNC_KEY)} ${sh(`${SYNC_KEY}.pub`)}`,
+    `  ssh-keygen -q -t ed25519 -N '' -C ${sh("lsyncd-cluster")} -f ${sh(SYNC_KEY)}`,
+    "fi",
+    `chmod 0600 ${sh(SYNC_KEY)}`,
+    // The sync user writes the tree; root-owned leftovers would make rsync fail to replace them.
+    `install -d -m 2775 -o ${user} -g ${user} ${sh(syncDir)} ${sh(`${syncDir}/${SYNC_TEMP_DIR_NAME}`)}`,
+    `find ${sh(syncDir)} -xdev -path ${sh(`${syncDir}/lost+found`)} -prune -o \\( ! -user ${user} -o ! -group ${user} \\) -exec chown ${user}:${user} {} +`,
+    "hostkey=",
+    "for type in ed25519 ecdsa rsa; do",
+    '  f="/etc/ssh/ssh_host_${type}_key.pub"',
+    '  if [ -s "$f" ]; then hostkey=$(cut -d" " -f1,2 "$f"); break; fi',
+    "done",
+    '[ -n "$hostkey" ] || { echo "no ssh host key found in /etc/ssh" >&2; exit 1; }',
+    `echo "LSC_SYNC_KEY=$(cut -d' ' -f1,2 ${sh(`${SYNC_KEY}.pub`)})"`,
+    'echo "LSC_HOST_KEY=$hostkey"',
+  ]);
+}
+
+export function identityDelete(): string {
+  const user = sh(SYNC_USER);
+  return script([
+    `lsc_remove ${sh(SYNC_KEY)} ${sh(`${SYNC_KEY}.pub`)}`,
+    // Files in the sync dir stay; they keep the (now unnamed) uid, like any deleted user's.
+    `if id -u ${user} >/dev/null 2>&1; then userdel ${user}; fi`,
+    `rm -rf -- ${sh(SYNC_HOME)} ${sh(SSH_CONTROL_DIR)}`,
+  ]);
+}
+
+export interface HostIdentity {
+  /** This host's sync public key ("ssh-ed25519 AAAA..."). */
+  readonly syncPublicKey: string;
+  /** This host's ssh host key ("ssh-ed25519 AAAA..."), pinned by its peers. */
+  readonly hostKey: string;
+}
+
+/** Read the identity step's stdout; anything that is not a clean public key is refused. */
+export function parseIdentity(hostName: string, stdout: string): HostIdentity {
+  const value = (key: string): string => {
+    const line = stdout.split("\n").find((l) => l.startsWith(`${key}=`));
+    if (!line) {
+      throw new Error(`identity step of ${hostName} printed no ${key} line`);
+    }
+    return line.slice(key.length + 1);
+  };
+  return {
+    syncPublicKey: normalizePublicKey(`sync key of ${hostName}`, value("LSC_SYNC_KEY")),
+    hostKey: normalizePublicKey(`host key of ${hostName}`, value("LSC_HOST_KEY")),
+  };
+}

@@ -1,0 +1,43 @@
+// lsyncd: config and unit written, service enabled, restarted only when a file changed
+// (a restart is a full startup rsync to every target), and checked to be running.
+import { LSYNCD_CONF, LSYNCD_LOG, LSYNCD_LOG_DIR, LSYNCD_UNIT } from "../paths";
+import { sh } from "../quote";
+import { LsyncdConfSpec, renderLsyncdConf } from "../render/lsyncdConf";
+import { renderLsyncdUnit } from "../render/lsyncdUnit";
+import { FileSpec, script, writeFile } from "./bash";
+
+/** Files the lsyncd step owns besides config and unit (health check, logrotate). */
+export interface LsyncdStepSpec extends LsyncdConfSpec {
+  readonly extraFiles?: readonly FileSpec[];
+}
+
+export function lsyncdCreate(spec: LsyncdStepSpec): string {
+  return script([
+    `install -d -m 0755 /etc/lsyncd ${sh(LSYNCD_LOG_DIR)}`,
+    writeFile({ path: LSYNCD_CONF, content: renderLsyncdConf(spec), mode: "0644" }),
+    writeFile({ path: LSYNCD_UNIT, content: renderLsyncdUnit(spec.syncDir), mode: "0644" }),
+    ...(spec.extraFiles ?? []).map(writeFile),
+    "systemctl daemon-reload",
+    "systemctl enable lsyncd >/dev/null 2>&1",
+    'if [ "$LSC_CHANGED" -gt 0 ] || ! systemctl is-active --quiet lsyncd; then',
+    "  systemctl restart lsyncd",
+    "fi",
+    // lsyncd dies at once on a config it cannot load; make that this step's failure.
+    "sleep 2",
+    "if ! systemctl is-active --quiet lsyncd; then",
+    '  echo "lsyncd is not running after restart; last log lines:" >&2',
+    `  tail -n 20 ${sh(LSYNCD_LOG)} >&2 || echo "(no log at ${LSYNCD_LOG})" >&2`,
+    "  exit 1",
+    "fi",
+  ]);
+}
+
+export function lsyncdDelete(extraPaths: readonly string[] = []): string {
+  return script([
+    `if [ -e ${sh(LSYNCD_UNIT)} ]; then`,
+    "  systemctl disable --now lsyncd >/dev/null 2>&1 || systemctl stop lsyncd",
+    "fi",
+    `lsc_remove ${[LSYNCD_UNIT, LSYNCD_CONF, ...extraPaths].map(sh).join(" ")}`,
+    "systemctl daemon-reload",
+  ]);
+}

@@ -1,0 +1,52 @@
+// packages: install what is missing, and remember what we installed, so delete removes
+// exactly that and leaves a server's own nginx or rsync alone.
+import { STATE_DIR } from "../paths";
+import { sh, shWords } from "../quote";
+import { script } from "./bash";
+
+/** Debian package and the binary whose presence means it is already there. */
+export interface PackageNeed {
+  readonly name: string;
+  readonly binary: string;
+}
+
+export function packagesFor(web: boolean): PackageNeed[] {
+  const base: PackageNeed[] = [
+    { name: "lsyncd", binary: "/usr/bin/lsyncd" },
+    { name: "rsync", binary: "/usr/bin/rrsync" },
+    { name: "openssh-client", binary: "/usr/bin/ssh" },
+    { name: "e2fsprogs", binary: "/sbin/mkfs.ext4" },
+  ];
+  return web ? [...base, { name: "nginx", binary: "/usr/sbin/nginx" }] : base;
+}
+
+const RECORD = `${STATE_DIR}/installed-packages`;
+
+export function packagesCreate(needs: readonly PackageNeed[]): string {
+  const lines = [
+    "missing=()",
+    ...needs.map((p) => `[ -x ${sh(p.binary)} ] || missing+=(${sh(p.name)})`),
+    'if [ "${#missing[@]}" -gt 0 ]; then',
+    "  export DEBIAN_FRONTEND=noninteractive",
+    "  apt-get -q update -o DPkg::Lock::Timeout=300",
+    '  apt-get -q install -y --no-install-recommends -o DPkg::Lock::Timeout=300 "${missing[@]}"',
+    `  printf '%s\\n' "\${missing[@]}" >>${sh(RECORD)}`,
+    `  sort -u -o ${sh(RECORD)} ${sh(RECORD)}`,
+    "fi",
+    `for bin in ${shWords(needs.map((p) => p.binary))}; do`,
+    '  [ -x "$bin" ] || { echo "$bin is still missing after apt-get install" >&2; exit 1; }',
+    "done",
+  ];
+  return script(lines);
+}
+
+export function packagesDelete(): string {
+  return script([
+    `if [ -s ${sh(RECORD)} ]; then`,
+    "  export DEBIAN_FRONTEND=noninteractive",
+    `  mapfile -t ours <${sh(RECORD)}`,
+    '  apt-get -q remove -y -o DPkg::Lock::Timeout=300 "${ours[@]}"',
+    "fi",
+    `rm -f ${sh(RECORD)}`,
+  ]);
+}

@@ -1,0 +1,34 @@
+// seed: one push of the exchange's whole sync dir to a node that is new or was rebuilt,
+// before that node's lsyncd starts. lsyncd never deletes at startup (delete = "running"),
+// so without this an empty node would only get files written after it joined.
+import { SSH_BINARY, SSH_CONFIG, peerAlias } from "../paths";
+import { sh } from "../quote";
+import { SYNC_TEMP_DIR_NAME } from "../spec";
+import { alwaysExcluded } from "../render/lsyncdConf";
+import { script } from "./bash";
+
+export function seedCreate(syncDir: string, node: string, excludes: readonly string[]): string {
+  const args = [
+    "--recursive",
+    "--links",
+    "--perms",
+    "--times",
+    "--update",
+    "--whole-file",
+    `--temp-dir=/${SYNC_TEMP_DIR_NAME}/`,
+    ...[...alwaysExcluded(), ...excludes].map((e) => `--exclude=${e}`),
+    `--rsh=${SSH_BINARY} -F ${SSH_CONFIG}`,
+    `${syncDir}/`,
+    `${peerAlias(node)}:/`,
+  ];
+  return script([
+    // 24 = files vanished while being read: the next lsyncd event covers them.
+    `rc=0; rsync ${args.map(sh).join(" ")} || rc=$?`,
+    'if [ "$rc" -ne 0 ] && [ "$rc" -ne 24 ]; then echo "seeding failed: rsync exit $rc" >&2; exit "$rc"; fi',
+  ]);
+}
+
+/** Nothing to undo: copies on the node are the cluster's data, never deleted by a destroy. */
+export function seedDelete(node: string): string {
+  return script([`echo ${sh(`seed of ${node}: files stay in place`)}`]);
+}

@@ -1,0 +1,93 @@
+// The typed, defaulted, validated description of one cluster. `config.ts` turns raw stack
+// config into a ClusterSpec (or one error naming every bad key); everything after that
+// trusts these types and never re-validates.
+
+/** lsyncd tuning shared by every host. */
+export interface LsyncdSpec {
+  /** Seconds lsyncd collects events before it starts an rsync (0 = at once). */
+  readonly delay: number;
+  /** rsync processes one sync target may run at once. */
+  readonly maxProcesses: number;
+  /** rsync exclude patterns, on top of the always-excluded temp dir. */
+  readonly excludes: readonly string[];
+  /** Seconds between status-file writes; the health check reads its age. */
+  readonly statusInterval: number;
+}
+
+/** Kernel inotify limits written to /etc/sysctl.d on every host. */
+export interface InotifySpec {
+  readonly maxUserWatches: number;
+  readonly maxQueuedEvents: number;
+  readonly maxUserInstances: number;
+}
+
+/** nginx serving the sync dir read-only on the web nodes. */
+export interface WebSpec {
+  readonly enabled: boolean;
+  readonly port: number;
+}
+
+/** Settings every host of the cluster shares, whatever created the hosts. */
+export interface CommonSpec {
+  /** Absolute path of the synced directory on every host. */
+  readonly syncDir: string;
+  readonly lsyncd: LsyncdSpec;
+  readonly inotify: InotifySpec;
+  readonly web: WebSpec;
+}
+
+/** The fast disk of an AWS host. */
+export type AwsDiskSpec =
+  | {
+      readonly kind: "ebs";
+      readonly sizeGiB: number;
+      readonly iops: number;
+      readonly throughputMiBps: number;
+    }
+  | { readonly kind: "instance-store" };
+
+export interface AwsModeSpec extends CommonSpec {
+  readonly mode: "aws";
+  readonly nodeCount: number;
+  readonly instanceType: string;
+  readonly exchangeInstanceType: string;
+  /** How many availability zones to spread nodes over (round-robin). */
+  readonly availabilityZones: number;
+  /** AMI override; when absent the newest official Debian 12 image is looked up. */
+  readonly ami?: string;
+  readonly sshUser: string;
+  /** CIDRs allowed to reach SSH: the operator running `pulumi up`. Never empty. */
+  readonly operatorCidrs: readonly string[];
+  /** CIDRs allowed to reach HTTP on the web nodes. */
+  readonly webCidrs: readonly string[];
+  readonly disk: AwsDiskSpec;
+}
+
+/** A server that already exists and is reachable over SSH. */
+export interface ExistingHostSpec {
+  /** Short name used in resource names, ssh aliases and outputs. */
+  readonly name: string;
+  /** Address the operator and the other hosts use to reach it. */
+  readonly address: string;
+  readonly port: number;
+  readonly user: string;
+  /** Block device to format (only when it has no filesystem) and mount at the sync dir. */
+  readonly disk?: string;
+  /** The host's SSH host public key ("ssh-ed25519 AAAA..."), pinned for the operator's connection. */
+  readonly hostKey?: string;
+  /** Address nginx binds on this host; absent = all addresses. */
+  readonly listenAddress?: string;
+}
+
+export interface ExistingModeSpec extends CommonSpec {
+  readonly mode: "existing";
+  readonly exchange: ExistingHostSpec;
+  readonly nodes: readonly ExistingHostSpec[];
+}
+
+export type ClusterSpec = AwsModeSpec | ExistingModeSpec;
+
+/** Unix account that receives pushes on every host; unprivileged and locked to rrsync. */
+export const SYNC_USER = "lsyncd-sync";
+/** Temp dir for rsync, inside the sync dir (same filesystem: atomic rename), never synced. */
+export const SYNC_TEMP_DIR_NAME = ".lsyncd-tmp";

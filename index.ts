@@ -1,0 +1,14 @@
+// lsyncd-cluster: read stack config, build one SyncCluster, export the outputs contract.
+import { buildProgram } from "./components/program";
+import { readRawStackConfig, readSshPrivateKey } from "./components/stackConfig";
+
+const outputs = buildProgram(readRawStackConfig(), readSshPrivateKey());
+
+export const clusterId = outputs.clusterId;
+export const syncDir = outputs.syncDir;
+export const exchange = outputs.exchange;
+export const nodes = outputs.nodes;
+export const securityGroupId = outputs.securityGroupId;
+export const syncPublicKeys = outputs.syncPublicKeys;
+/** Secret: the operator key the program generated (AWS mode), for `ssh -i`. */
+export const operatorPrivateKey = outputs.operatorPrivateKey;

@@ -1,0 +1,371 @@
+// The AWS part as the engine would see it: what a user would notice if it broke
+// (open SSH, unencrypted disks, all nodes in one zone, a wrong image, a leaked key).
+import * as pulumi from "@pulumi/pulumi";
+import * as settings from "@pulumi/pulumi/runtime/settings";
+import { awsCalls, installMocks, isSecret, Recorder, RecordedResource, resolve } from "../helpers/pulumiMocks";
+import type { AwsCluster as AwsClusterType } from "../../components/awsCluster";
+import type { AwsModeSpec } from "../../components/spec";
+
+const CLUSTER_ID = "a1b2c3d4"; // the mock RandomId's hex
+const GET_AMI = "aws:ec2/getAmi:getAmi";
+const GET_AZS = "aws:index/getAvailabilityZones:getAvailabilityZones";
+
+const T = {
+  instance: "aws:ec2/instance:Instance",
+  volume: "aws:ebs/volume:Volume",
+  attachment: "aws:ec2/volumeAttachment:VolumeAttachment",
+  sg: "aws:ec2/securityGroup:SecurityGroup",
+  ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+  egress: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+  subnet: "aws:ec2/subnet:Subnet",
+  route: "aws:ec2/route:Route",
+  keyPair: "aws:ec2/keyPair:KeyPair",
+  tlsKey: "tls:index/privateKey:PrivateKey",
+};
+
+/** A full, valid AWS-mode spec: 5 nodes over 2 zones, EBS data disks, web on. */
+const baseSpec: AwsModeSpec = {
+  mode: "aws",
+  syncDir: "/srv/images",
+  lsyncd: { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10 },
+  inotify: { maxUserWatches: 1048576, maxQueuedEvents: 65536, maxUserInstances: 256 },
+  web: { enabled: true, port: 8080 },
+  nodeCount: 5,
+  instanceType: "m7i.large",
+  exchangeInstanceType: "t3.medium",
+  availabilityZones: 2,
+  sshUser: "admin",
+  operatorCidrs: ["198.51.100.7/32", "203.0.113.0/24"],
+  webCidrs: ["192.0.2.0/24", "10.0.0.0/8"],
+  disk: { kind: "ebs", sizeGiB: 200, iops: 6000, throughputMiBps: 400 },
+};
+
+function spec(overrides: Partial<AwsModeSpec>): AwsModeSpec {
+  return { ...baseSpec, ...overrides };
+}
+
+interface Built {
+  readonly rec: Recorder;
+  readonly cluster: AwsClusterType;
+  /** Every invoke the program made, in order. */
+  readonly invokes: { token: string; inputs: any }[];
+}
+
+/**
+ * Installs fresh mocks, builds one cluster and waits until every registration is done.
+ * The program module is loaded only after setMocks, in its own module registry, so no
+ * state from an earlier build can leak into this one.
+ */
+async function build(s: AwsModeSpec, calls: Record<string, (inputs: any) => Record<string, any>> = awsCalls): Promise<Built> {
+  const invokes: { token: string; inputs: any }[] = [];
+  const recordingCalls = Object.fromEntries(
+    Object.entries(calls).map(([token, fn]) => [
+      token,
+      (inputs: any) => {
+        invokes.push({ token, inputs });
+        return fn(inputs);
+      },
+    ]),
+  );
+  const rec = await installMocks({ calls: recordingCalls });
+  let AwsCluster!: typeof AwsClusterType;
+  jest.isolateModules(() => {
+    ({ AwsCluster } = require("../../components/awsCluster"));
+  });
+  const cluster = new AwsCluster("c", { spec: s });
+  await waitForRegistrations();
+  return { rec, cluster, invokes };
+}
+
+/**
+ * Resolves once every resource registration started so far has finished. The runtime's
+ * own drain (what `pulumi up` waits on before exit) is marked @internal, so it is not in
+ * the typings; rule and route resources have no Output a test could await instead.
+ */
+function waitForRegistrations(): Promise<void> {
+  return (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+}
+
+const allHosts = (c: AwsClusterType) => [c.exchange, ...c.nodes];
+const instanceOf = (rec: Recorder, host: string) => rec.named(`c-${host}-instance`);
+const sshRules = (rec: Recorder) =>
+  rec.ofType(T.ingress).filter((r) => r.inputs.ipProtocol === "-1" || (r.inputs.fromPort <= 22 && r.inputs.toPort >= 22));
+
+describe("AwsCluster with EBS data disks (5 nodes, 2 zones, web on)", () => {
+  let b: Built;
+  beforeAll(async () => {
+    b = await build(baseSpec);
+  });
+
+  test("creates the exchange and node01..node05, each with its own encrypted gp3 data volume", () => {
+    expect(b.cluster.exchange.name).toBe("exchange");
+    expect(b.cluster.nodes.map((n) => n.name)).toEqual(["node01", "node02", "node03", "node04", "node05"]);
+    expect(b.rec.ofType(T.instance)).toHaveLength(6);
+    const volumes = b.rec.ofType(T.volume);
+    expect(volumes).toHaveLength(6);
+    for (const v of volumes) {
+      expect(v.inputs).toMatchObject({ type: "gp3", encrypted: true, size: 200, iops: 6000, throughput: 400 });
+    }
+  });
+
+  test("every instance requires IMDSv2 with one hop and an encrypted gp3 root volume", () => {
+    for (const i of b.rec.ofType(T.instance)) {
+      expect(i.inputs.metadataOptions).toEqual({ httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 });
+      expect(i.inputs.rootBlockDevice).toMatchObject({ encrypted: true, volumeType: "gp3", volumeSize: 16 });
+      expect(i.inputs.userDataReplaceOnChange).toBe(false);
+    }
+  });
+
+  test("exchange uses exchangeInstanceType, nodes use instanceType", () => {
+    expect(instanceOf(b.rec, "exchange").inputs.instanceType).toBe("t3.medium");
+    for (const n of ["node01", "node02", "node03", "node04", "node05"]) {
+      expect(instanceOf(b.rec, n).inputs.instanceType).toBe("m7i.large");
+    }
+  });
+
+  test("nodes are spread round-robin over the zones, the exchange is in the first", async () => {
+    expect(await resolve(b.cluster.exchange.availabilityZone)).toBe("eu-central-1a");
+    const zones = await Promise.all(b.cluster.nodes.map((n) => resolve(n.availabilityZone)));
+    expect(zones).toEqual(["eu-central-1a", "eu-central-1b", "eu-central-1a", "eu-central-1b", "eu-central-1a"]);
+    // Only the requested number of subnets, one per zone, each public.
+    const subnets = b.rec.ofType(T.subnet);
+    expect(subnets.map((s) => [s.inputs.availabilityZone, s.inputs.cidrBlock, s.inputs.mapPublicIpOnLaunch])).toEqual([
+      ["eu-central-1a", "10.42.0.0/24", true],
+      ["eu-central-1b", "10.42.1.0/24", true],
+    ]);
+  });
+
+  test("each data volume is in its instance's zone and attached to that instance at /dev/sdf", async () => {
+    const attachments = b.rec.ofType(T.attachment);
+    expect(attachments).toHaveLength(6);
+    for (const host of allHosts(b.cluster)) {
+      if (host.disk.kind !== "ebs") throw new Error(`${host.name} should have an EBS disk`);
+      const [instanceId, volumeId] = await Promise.all([resolve(host.instance.id), resolve(host.disk.volumeId)]);
+      const attachment = attachments.find((a) => a.inputs.volumeId === volumeId);
+      expect(attachment?.inputs).toMatchObject({ instanceId, deviceName: "/dev/sdf", stopInstanceBeforeDetaching: true });
+      expect(b.rec.named(`c-${host.name}-data`).inputs.availabilityZone).toBe(instanceOf(b.rec, host.name).inputs.availabilityZone);
+    }
+  });
+
+  test("a replaced host's attachment is removed before the new one is made (a volume attaches to one instance)", () => {
+    for (const a of b.rec.ofType(T.attachment)) {
+      expect(a.deleteBeforeReplace).toBe(true);
+    }
+  });
+
+  test("SSH is reachable only from the operator CIDRs and from the cluster's own security group", () => {
+    const clusterSg = b.rec.named("c-network-cluster-sg");
+    const rules = sshRules(b.rec);
+    expect(rules.every((r) => r.inputs.securityGroupId === `${clusterSg.name}-id`)).toBe(true);
+    expect(rules.map((r) => r.inputs.cidrIpv4).filter(Boolean).sort()).toEqual([...baseSpec.operatorCidrs].sort());
+    expect(rules.filter((r) => r.inputs.referencedSecurityGroupId === `${clusterSg.name}-id`)).toHaveLength(1);
+    expect(rules).toHaveLength(baseSpec.operatorCidrs.length + 1);
+    for (const r of rules) {
+      expect(r.inputs.cidrIpv4).not.toBe("0.0.0.0/0");
+      expect(r.inputs.cidrIpv6).not.toBe("::/0");
+      expect(r.inputs).toMatchObject({ ipProtocol: "tcp", fromPort: 22, toPort: 22 });
+    }
+  });
+
+  test("hosts can reach apt: all egress is allowed and hosts wait for the internet route", () => {
+    expect(b.rec.ofType(T.egress).map((r) => r.inputs)).toEqual([
+      expect.objectContaining({ securityGroupId: "c-network-cluster-sg-id", ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" }),
+    ]);
+    const route = b.rec.ofType(T.route)[0];
+    expect(route.inputs).toMatchObject({ destinationCidrBlock: "0.0.0.0/0", gatewayId: "c-network-igw-id" });
+    for (const i of b.rec.ofType(T.instance)) {
+      expect(i.dependencies).toContain(route.urn);
+    }
+  });
+
+  test("HTTP on web.port is open from the web CIDRs, on the nodes only", () => {
+    const webSg = b.rec.named("c-network-web-sg");
+    const http = b.rec.ofType(T.ingress).filter((r) => r.inputs.securityGroupId === `${webSg.name}-id`);
+    expect(http.map((r) => r.inputs.cidrIpv4).sort()).toEqual([...baseSpec.webCidrs].sort());
+    for (const r of http) {
+      expect(r.inputs).toMatchObject({ ipProtocol: "tcp", fromPort: 8080, toPort: 8080 });
+    }
+    expect(instanceOf(b.rec, "exchange").inputs.vpcSecurityGroupIds).toEqual(["c-network-cluster-sg-id"]);
+    for (const n of b.cluster.nodes) {
+      expect(instanceOf(b.rec, n.name).inputs.vpcSecurityGroupIds).toEqual(["c-network-cluster-sg-id", "c-network-web-sg-id"]);
+    }
+  });
+
+  test("every taggable resource carries the cluster id in its tags and Name", () => {
+    const untaggable = new Set([T.route, T.attachment, "aws:ec2/routeTableAssociation:RouteTableAssociation"]);
+    const taggable = b.rec.resources.filter((r) => r.custom && r.type.startsWith("aws:") && !untaggable.has(r.type));
+    expect(taggable.length).toBeGreaterThan(20);
+    for (const r of taggable) {
+      expect({ name: r.name, tags: r.inputs.tags }).toEqual({
+        name: r.name,
+        tags: expect.objectContaining({ "lsyncd-cluster:cluster": CLUSTER_ID, Name: expect.stringContaining(`lsc-${CLUSTER_ID}-`) }),
+      });
+    }
+    for (const i of b.rec.ofType(T.instance)) {
+      expect(i.inputs.rootBlockDevice.tags.Name).toContain(`lsc-${CLUSTER_ID}-`);
+    }
+    // Names AWS keeps unique per account carry the id too.
+    for (const sg of b.rec.ofType(T.sg)) expect(sg.inputs.namePrefix).toMatch(new RegExp(`^lsc-${CLUSTER_ID}-`));
+    expect(b.rec.ofType(T.keyPair)[0].inputs.keyNamePrefix).toMatch(new RegExp(`^lsc-${CLUSTER_ID}-`));
+  });
+
+  test("hosts are tagged with their role", () => {
+    expect(instanceOf(b.rec, "exchange").inputs.tags).toMatchObject({ "lsyncd-cluster:role": "exchange", Name: `lsc-${CLUSTER_ID}-exchange` });
+    expect(instanceOf(b.rec, "node03").inputs.tags).toMatchObject({ "lsyncd-cluster:role": "node", Name: `lsc-${CLUSTER_ID}-node03` });
+    expect(b.rec.named("c-node03-data").inputs.tags).toMatchObject({ "lsyncd-cluster:role": "node" });
+  });
+
+  test("the outputs expose the cluster id, the cluster security group and host addresses", async () => {
+    expect(await resolve(b.cluster.clusterId)).toBe(CLUSTER_ID);
+    expect(await resolve(b.cluster.securityGroupId)).toBe("c-network-cluster-sg-id");
+    expect(await resolve(b.cluster.exchange.publicIp)).toMatch(/^203\.0\.113\.\d+$/);
+    expect(await resolve(b.cluster.nodes[0].privateIp)).toMatch(/^10\.42\./);
+  });
+
+  test("the operator key is ed25519, its private half secret everywhere, and installed as the hosts' key pair", async () => {
+    expect(await isSecret(b.cluster.operatorPrivateKey)).toBe(true);
+    expect(await resolve(b.cluster.operatorPrivateKey)).toContain("OPENSSH PRIVATE KEY");
+    const key = b.rec.ofType(T.tlsKey)[0];
+    expect(key.inputs.algorithm).toBe("ED25519");
+    expect(key.additionalSecretOutputs).toEqual(expect.arrayContaining(["privateKeyOpenssh", "privateKeyPem"]));
+    const keyPair = b.rec.ofType(T.keyPair)[0];
+    expect(keyPair.inputs.publicKey).toMatch(/^ssh-ed25519 /);
+    for (const i of b.rec.ofType(T.instance)) expect(i.inputs.keyName).toMatch(new RegExp(`^lsc-${CLUSTER_ID}-operator-`));
+  });
+
+  test("both architectures the same: one Debian 12 lookup, from Debian's account, newest hvm/ebs amd64", () => {
+    const lookups = b.invokes.filter((c) => c.token === GET_AMI);
+    expect(lookups).toHaveLength(1);
+    expect(lookups[0].inputs).toMatchObject({
+      mostRecent: true,
+      owners: ["136693071363"],
+      filters: expect.arrayContaining([
+        { name: "name", values: ["debian-12-amd64-*"] },
+        { name: "architecture", values: ["x86_64"] },
+        { name: "virtualization-type", values: ["hvm"] },
+        { name: "root-device-type", values: ["ebs"] },
+      ]),
+    });
+    for (const i of b.rec.ofType(T.instance)) expect(i.inputs.ami).toBe("ami-0debianamd64");
+    expect(b.invokes.filter((c) => c.token === GET_AZS).map((c) => c.inputs)).toEqual([{ state: "available" }]);
+  });
+});
+
+describe("AwsCluster with web disabled", () => {
+  let b: Built;
+  beforeAll(async () => {
+    b = await build(spec({ web: { enabled: false, port: 8080 } }));
+  });
+
+  test("no web security group and no HTTP rule; nodes are only in the cluster group", () => {
+    expect(b.rec.ofType(T.sg).map((s) => s.name)).toEqual(["c-network-cluster-sg"]);
+    expect(b.rec.ofType(T.ingress).filter((r) => r.inputs.fromPort === 8080 || r.inputs.toPort === 8080)).toEqual([]);
+    expect(b.rec.ofType(T.ingress).every((r: RecordedResource) => r.inputs.fromPort === 22)).toBe(true);
+    for (const n of b.cluster.nodes) {
+      expect(instanceOf(b.rec, n.name).inputs.vpcSecurityGroupIds).toEqual(["c-network-cluster-sg-id"]);
+    }
+  });
+});
+
+describe("AwsCluster with instance-store disks", () => {
+  let b: Built;
+  beforeAll(async () => {
+    b = await build(spec({ disk: { kind: "instance-store" }, instanceType: "m6id.large", exchangeInstanceType: "m6id.large" }));
+  });
+
+  test("creates no EBS volume or attachment, and reports the instance store to the disk step", () => {
+    expect(b.rec.ofType(T.volume)).toEqual([]);
+    expect(b.rec.ofType(T.attachment)).toEqual([]);
+    for (const host of allHosts(b.cluster)) expect(host.disk).toEqual({ kind: "instance-store" });
+    expect(b.rec.ofType(T.instance)).toHaveLength(6);
+  });
+});
+
+describe("AwsCluster with arm64 nodes and an x86_64 exchange", () => {
+  let b: Built;
+  beforeAll(async () => {
+    b = await build(spec({ instanceType: "m7g.large", exchangeInstanceType: "t3.medium" }));
+  });
+
+  test("looks up an arm64 Debian image for the nodes and an amd64 one for the exchange, once each", () => {
+    const lookups = b.invokes.filter((c) => c.token === GET_AMI).map((c) => c.inputs.filters);
+    expect(lookups).toHaveLength(2);
+    expect(lookups).toEqual(
+      expect.arrayContaining([
+        expect.arrayContaining([{ name: "name", values: ["debian-12-arm64-*"] }, { name: "architecture", values: ["arm64"] }]),
+        expect.arrayContaining([{ name: "name", values: ["debian-12-amd64-*"] }, { name: "architecture", values: ["x86_64"] }]),
+      ]),
+    );
+    expect(instanceOf(b.rec, "exchange").inputs.ami).toBe("ami-0debianamd64");
+    for (const n of b.cluster.nodes) expect(instanceOf(b.rec, n.name).inputs.ami).toBe("ami-0debianarm64");
+  });
+});
+
+describe("AwsCluster with an AMI override", () => {
+  let b: Built;
+  beforeAll(async () => {
+    b = await build(spec({ ami: "ami-0123456789abcdef0" }));
+  });
+
+  test("boots every host from it and makes no image lookup", () => {
+    expect(b.invokes.filter((c) => c.token === GET_AMI)).toEqual([]);
+    for (const i of b.rec.ofType(T.instance)) expect(i.inputs.ami).toBe("ami-0123456789abcdef0");
+  });
+});
+
+describe("AwsCluster in a region with fewer zones than requested", () => {
+  test("fails with a message naming the setting, the zones found and the fix", async () => {
+    const twoZones = {
+      ...awsCalls,
+      [GET_AZS]: () => ({ names: ["eu-north-9a", "eu-north-9b"], zoneIds: ["a", "b"], id: "eu-north-9", region: "eu-north-9" }),
+    };
+    const errors = await buildErrors(spec({ availabilityZones: 3 }), twoZones);
+    expect(errors.length).toBeGreaterThan(0);
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(pulumi.RunError);
+      expect(error.message).toContain(
+        "availabilityZones is 3, but region eu-north-9 has only 2 available (eu-north-9a, eu-north-9b): set availabilityZones to 2 or fewer",
+      );
+    }
+  });
+});
+
+describe("AwsCluster refuses SSH open to the world", () => {
+  test.each(["0.0.0.0/0", "::/0"])("operatorCidrs containing %s throws before any rule or host exists", async (cidr) => {
+    const rec = await installMocks({ calls: awsCalls });
+    let AwsCluster!: typeof AwsClusterType;
+    jest.isolateModules(() => {
+      ({ AwsCluster } = require("../../components/awsCluster"));
+    });
+    expect(() => new AwsCluster("c", { spec: spec({ operatorCidrs: ["198.51.100.7/32", cidr] }) })).toThrow(
+      /operatorCidrs must not open SSH to the whole internet; got "(0\.0\.0\.0|::)\/0"/,
+    );
+    // The components registered before the throw finish against these mocks, not the next test's.
+    await waitForRegistrations();
+    expect(rec.ofType(T.ingress)).toEqual([]);
+    expect(rec.ofType(T.instance)).toEqual([]);
+  });
+});
+
+/**
+ * Builds a cluster whose deployment is expected to fail and returns the errors it fails
+ * with. A failed Output fails every resource that uses it, each as an unhandled rejection
+ * (the real runtime reports the shared error once); handling them here marks them
+ * expected, so jest does not fail the test for them.
+ */
+async function buildErrors(s: AwsModeSpec, calls: Record<string, (inputs: any) => Record<string, any>>): Promise<Error[]> {
+  const errors: Error[] = [];
+  const onRejection = (reason: unknown, promise: Promise<unknown>) => {
+    errors.push(reason instanceof Error ? reason : new Error(String(reason)));
+    promise.catch(() => undefined);
+  };
+  process.on("unhandledRejection", onRejection);
+  try {
+    await build(s, calls);
+    // Unhandled rejections are reported on a later turn of the event loop.
+    await new Promise((done) => setTimeout(done, 50));
+  } finally {
+    process.off("unhandledRejection", onRejection);
+  }
+  return errors;
+}

@@ -1,0 +1,172 @@
+// The resource graph of the lsyncd mesh, as the engine would receive it: who pushes to
+// whom, what waits for what, and which steps a config change replaces.
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import { LSYNCD_CONF, SSH_CONFIG, SYNC_AUTHORIZED_KEYS } from "../../components/paths";
+import { CommonSpec } from "../../components/spec";
+import { MeshHostArgs, SyncMesh } from "../../components/syncMesh";
+import { installMocks, Recorder, resolve } from "../helpers/pulumiMocks";
+import { filesWritten, innerScript } from "../helpers/scriptFiles";
+
+const COMMAND = "command:remote:Command";
+const OPERATOR_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlcmF0b3Itc2VjcmV0\n-----END OPENSSH PRIVATE KEY-----\n";
+
+const common: CommonSpec = {
+  syncDir: "/srv/pics",
+  lsyncd: { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10 },
+  inotify: { maxUserWatches: 16777216, maxQueuedEvents: 65536, maxUserInstances: 1024 },
+  web: { enabled: true, port: 80 },
+};
+
+function host(name: string, i: number): MeshHostArgs {
+  return {
+    name,
+    connection: { host: `192.0.2.${i}`, port: 22, user: "root", privateKey: pulumi.secret(OPERATOR_KEY) },
+    syncAddress: `10.0.0.${i}`,
+    syncPort: 22,
+    disk: { kind: "device", path: "/dev/nvme1n1" },
+  };
+}
+
+function nodeNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `node${String(i + 1).padStart(2, "0")}`);
+}
+
+async function build(nodes: number, spec: CommonSpec = common): Promise<Recorder> {
+  const recorder = await installMocks();
+  const mesh = new SyncMesh("m", { ...spec, exchange: host("exchange", 1), nodes: nodeNames(nodes).map((n, i) => host(n, i + 2)) });
+  const commands = [...mesh.hosts.flatMap((h) => Object.values(h.steps)), ...Object.values(mesh.seeds)];
+  await Promise.all(commands.map((c) => resolve(c!.urn)));
+  await resolve(mesh.syncPublicKeys);
+  return recorder;
+}
+
+function lsyncdTargets(recorder: Recorder, hostName: string): string[] {
+  const conf = filesWritten(recorder.named(`m-${hostName}-lsyncd`).inputs.create)[LSYNCD_CONF].content;
+  return [...conf.matchAll(/target = "([^"]+)"/g)].map((m) => m[1]);
+}
+
+function triggersByName(recorder: Recorder): Map<string, string> {
+  return new Map(recorder.ofType(COMMAND).map((r) => [r.name, JSON.stringify(r.inputs.triggers)]));
+}
+
+describe("SyncMesh over 3 nodes", () => {
+  let rec: Recorder;
+  beforeAll(async () => {
+    rec = await build(3);
+  });
+
+  it("has the exchange push to every node and each node push to the exchange only", () => {
+    expect(lsyncdTargets(rec, "exchange")).toEqual(["lsc-node01:/", "lsc-node02:/", "lsc-node03:/"]);
+    for (const n of nodeNames(3)) {
+      expect(lsyncdTargets(rec, n)).toEqual(["lsc-exchange:/"]);
+    }
+  });
+
+  it("starts an lsyncd only after the trust step of every target it pushes to", () => {
+    const trustUrn = (h: string) => rec.named(`m-${h}-trust`).urn;
+    const exchangeDeps = rec.named("m-exchange-lsyncd").dependencies;
+    for (const n of nodeNames(3)) {
+      expect(exchangeDeps).toContain(trustUrn(n));
+      const nodeDeps = rec.named(`m-${n}-lsyncd`).dependencies;
+      expect(nodeDeps).toContain(trustUrn("exchange"));
+      expect(nodeDeps).toContain(trustUrn(n));
+      // The node is seeded from the exchange before its own lsyncd starts.
+      expect(nodeDeps).toContain(rec.named(`m-seed-${n}`).urn);
+      expect(nodeDeps).not.toContain(trustUrn(n === "node01" ? "node02" : "node01"));
+    }
+  });
+
+  it("chains each host's steps: ready → packages → disk → identity → trust", () => {
+    for (const h of ["exchange", ...nodeNames(3)]) {
+      expect(rec.named(`m-${h}-packages`).dependencies).toContain(rec.named(`m-${h}-ready`).urn);
+      expect(rec.named(`m-${h}-disk`).dependencies).toContain(rec.named(`m-${h}-packages`).urn);
+      expect(rec.named(`m-${h}-identity`).dependencies).toContain(rec.named(`m-${h}-disk`).urn);
+      expect(rec.named(`m-${h}-trust`).dependencies).toContain(rec.named(`m-${h}-identity`).urn);
+    }
+  });
+
+  it("gives every step a delete, delete-before-replace and triggers = hash of its create", () => {
+    const commands = rec.ofType(COMMAND);
+    expect(commands).toHaveLength(4 * 7 + 3 /* web on nodes */ + 3 /* seeds */ - 0);
+    for (const c of commands) {
+      expect(c.inputs.delete).toMatch(/^bash -c /);
+      expect(c.deleteBeforeReplace).toBe(true);
+      expect(c.inputs.triggers).toEqual([createHash("sha256").update(c.inputs.create).digest("hex")]);
+      expect(c.inputs.addPreviousOutputInEnv).toBe(false);
+      expect(innerScript(c.inputs.create).startsWith("set -euo pipefail\n")).toBe(true);
+    }
+  });
+
+  it("lets only the exchange's sync key into a node, and every node's key into the exchange", () => {
+    const keysIn = (h: string) =>
+      filesWritten(rec.named(`m-${h}-trust`).inputs.create)[SYNC_AUTHORIZED_KEYS].content
+        .split("\n")
+        .filter((l) => l.startsWith("restrict,"))
+        .map((l) => l.split(" ").pop());
+    expect(keysIn("exchange")).toEqual(["lsyncd-cluster:node01", "lsyncd-cluster:node02", "lsyncd-cluster:node03"]);
+    expect(keysIn("node02")).toEqual(["lsyncd-cluster:exchange"]);
+    const line = filesWritten(rec.named("m-node02-trust").inputs.create)[SYNC_AUTHORIZED_KEYS].content.split("\n")[1];
+    expect(line).toMatch(/^restrict,command="\/usr\/bin\/rrsync -wo \/srv\/pics" ssh-ed25519 [A-Za-z0-9+/]+ lsyncd-cluster:exchange$/);
+  });
+
+  it("dials peers at their sync address with pinned host keys", () => {
+    const sshConfig = filesWritten(rec.named("m-node01-trust").inputs.create)[SSH_CONFIG].content;
+    expect(sshConfig).toContain("Host lsc-exchange\n  HostName 10.0.0.1\n  Port 22\n  User lsyncd-sync\n  HostKeyAlias lsc-exchange");
+    expect(sshConfig).toContain("StrictHostKeyChecking yes");
+    expect(sshConfig).not.toMatch(/StrictHostKeyChecking\s+no/i);
+  });
+
+  it("runs web only on nodes", () => {
+    expect(rec.resources.some((r) => r.name === "m-exchange-web")).toBe(false);
+    for (const n of nodeNames(3)) expect(rec.named(`m-${n}-web`).type).toBe(COMMAND);
+  });
+
+  it("keeps the operator key out of every script and the connection secret", () => {
+    const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+    for (const c of rec.ofType(COMMAND)) {
+      expect(c.inputs.create).not.toContain("b3BlcmF0b3Itc2VjcmV0");
+      expect(c.inputs.delete).not.toContain("b3BlcmF0b3Itc2VjcmV0");
+      expect(c.inputs.connection[SECRET_SIG]).toBe("1b47061264138c4ac30d75fd1eb44270");
+      expect(c.inputs.connection.value.privateKey).toBe(OPERATOR_KEY);
+    }
+  });
+});
+
+describe("what a change touches", () => {
+  it("adding a node changes only the new node's steps and the exchange's trust and lsyncd", async () => {
+    const before = triggersByName(await build(3));
+    const after = triggersByName(await build(4));
+    const changed = [...after.keys()].filter((name) => before.get(name) !== after.get(name)).sort();
+    expect(changed).toEqual(
+      [
+        "m-exchange-lsyncd",
+        "m-exchange-trust",
+        "m-node04-disk",
+        "m-node04-identity",
+        "m-node04-lsyncd",
+        "m-node04-packages",
+        "m-node04-ready",
+        "m-node04-sysctl",
+        "m-node04-trust",
+        "m-node04-web",
+        "m-seed-node04",
+      ].sort(),
+    );
+    expect([...before.keys()].filter((n) => !after.has(n))).toEqual([]);
+  });
+
+  it("changing lsyncd.delay replaces lsyncd steps only, never a disk", async () => {
+    const before = triggersByName(await build(3));
+    const after = triggersByName(await build(3, { ...common, lsyncd: { ...common.lsyncd, delay: 2 } }));
+    const changed = [...after.keys()].filter((name) => before.get(name) !== after.get(name));
+    expect(changed.sort()).toEqual(["m-exchange-lsyncd", "m-node01-lsyncd", "m-node02-lsyncd", "m-node03-lsyncd"]);
+  });
+
+  it("changing inotify limits replaces sysctl steps only", async () => {
+    const before = triggersByName(await build(2));
+    const after = triggersByName(await build(2, { ...common, inotify: { ...common.inotify, maxUserWatches: 524288 } }));
+    const changed = [...after.keys()].filter((name) => before.get(name) !== after.get(name));
+    expect(changed.sort()).toEqual(["m-exchange-sysctl", "m-node01-sysctl", "m-node02-sysctl"]);
+  });
+});
