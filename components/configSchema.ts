@@ -88,15 +88,16 @@ function overlaps(a: Path, b: Path): boolean {
 }
 
 /**
- * Whether parsing found no problem at `path`, inside it or around it (a parent of the wrong
- * type). An unknown key taints only itself, not its siblings.
+ * Asks whether parsing found no problem at a path, inside it or around it (a parent of the
+ * wrong type). An unknown key taints only itself, not its siblings. Snapshot taken before
+ * a rule adds issues, so one rule's finding does not silence the next rule.
  */
-function isClean(ctx: { readonly issues: readonly z.core.$ZodRawIssue[] }, ...path: Path): boolean {
-  return ctx.issues.every((issue) => {
+function cleanPaths(ctx: { readonly issues: readonly z.core.$ZodRawIssue[] }): (...path: Path) => boolean {
+  const spots = ctx.issues.flatMap((issue) => {
     const at = issue.path ?? [];
-    const spots = issue.code === "unrecognized_keys" ? issue.keys.map((k) => [...at, k]) : [at];
-    return spots.every((spot) => !overlaps(spot, path));
+    return issue.code === "unrecognized_keys" ? issue.keys.map((k) => [...at, k]) : [at];
   });
+  return (...path) => spots.every((spot) => !overlaps(spot, path));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -123,7 +124,7 @@ const SYSTEM_DIRS: ReadonlySet<string> = new Set([
 ]);
 const SYSTEM_TREES = ["/boot", "/dev", "/etc", "/proc", "/run", "/sys", "/tmp", "/var/tmp"];
 
-function isCleanAbsolutePath(path: string, nameChars: RegExp): boolean {
+function isTidyAbsolutePath(path: string, nameChars: RegExp): boolean {
   const names = path.split("/").slice(1);
   return (
     path.startsWith("/") &&
@@ -135,9 +136,9 @@ function isCleanAbsolutePath(path: string, nameChars: RegExp): boolean {
 const SYNC_DIR_NAME = /^[A-Za-z0-9._-]+$/;
 
 function syncDirProblem(path: string): string | undefined {
-  if (!isCleanAbsolutePath(path, SYNC_DIR_NAME)) {
+  if (!isTidyAbsolutePath(path, SYNC_DIR_NAME)) {
     const tidy = "/" + path.split("/").filter((name) => name !== "" && name !== ".").join("/");
-    const guess = isCleanAbsolutePath(tidy, SYNC_DIR_NAME) ? ` (did you mean ${JSON.stringify(tidy)}?)` : "";
+    const guess = isTidyAbsolutePath(tidy, SYNC_DIR_NAME) ? ` (did you mean ${JSON.stringify(tidy)}?)` : "";
     return SYNC_DIR_TEXT + guess;
   }
   if (SYSTEM_DIRS.has(path) || SYSTEM_TREES.some((tree) => path === tree || path.startsWith(`${tree}/`))) {
@@ -254,9 +255,10 @@ function cidrProblem(text: string, allowWholeInternet: boolean): string | undefi
 function listedOnce(listKey: string) {
   return (values: readonly string[], ctx: z.core.$RefinementCtx<string[]>): void => {
     if (!Array.isArray(values)) return;
+    const clean = cleanPaths(ctx);
     const firstAt = new Map<string, number>();
     values.forEach((value, index) => {
-      if (!isClean(ctx, index)) return;
+      if (!clean(index)) return;
       const seen = firstAt.get(value);
       if (seen === undefined) {
         firstAt.set(value, index);
@@ -302,11 +304,12 @@ function gp3IopsLimit(sizeGiB: number): number {
 }
 
 function diskRules(disk: ParsedDisk, ctx: z.core.$RefinementCtx<ParsedDisk>): void {
-  if (!isClean(ctx, "kind")) return;
+  const clean = cleanPaths(ctx);
+  if (!clean("kind")) return;
   switch (disk.kind) {
     case "instance-store":
       for (const key of EBS_ONLY_KEYS) {
-        if (disk[key] === undefined || !isClean(ctx, key)) continue;
+        if (disk[key] === undefined || !clean(key)) continue;
         ctx.addIssue({
           code: "custom",
           path: [key],
@@ -322,7 +325,7 @@ function diskRules(disk: ParsedDisk, ctx: z.core.$RefinementCtx<ParsedDisk>): vo
       const iops = disk.iops ?? EBS_DEFAULTS.iops;
       const throughput = disk.throughputMiBps ?? EBS_DEFAULTS.throughputMiBps;
       const iopsLimit = gp3IopsLimit(sizeGiB);
-      if (isClean(ctx, "sizeGiB") && isClean(ctx, "iops") && iops > iopsLimit) {
+      if (clean("sizeGiB") && clean("iops") && iops > iopsLimit) {
         ctx.addIssue({
           code: "custom",
           path: ["iops"],
@@ -334,7 +337,7 @@ function diskRules(disk: ParsedDisk, ctx: z.core.$RefinementCtx<ParsedDisk>): vo
         });
       }
       const throughputLimit = Math.floor(iops * GP3_MIBPS_PER_IOPS);
-      if (isClean(ctx, "iops") && isClean(ctx, "throughputMiBps") && throughput > throughputLimit) {
+      if (clean("iops") && clean("throughputMiBps") && throughput > throughputLimit) {
         ctx.addIssue({
           code: "custom",
           path: ["throughputMiBps"],
@@ -415,26 +418,25 @@ const awsModeShape = {
 type ParsedAws = z.output<ReturnType<typeof z.strictObject<typeof awsModeShape>>>;
 
 function awsRules(v: ParsedAws, ctx: z.core.$RefinementCtx<ParsedAws>): void {
-  if (
-    isClean(ctx, "instanceType") &&
-    isClean(ctx, "disk", "kind") &&
-    v.disk.kind === "instance-store" &&
-    !hasInstanceStore(v.instanceType)
-  ) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["instanceType"],
-      input: v.instanceType,
-      message:
-        'must have local NVMe instance storage when disk.kind is "instance-store" ' +
-        "(e.g. m6id.large, c6gd.large, i4i.large)",
-    });
+  const clean = cleanPaths(ctx);
+  // The exchange gets the same disk as the nodes (awsCluster.ts), so both types need NVMe.
+  for (const key of ["instanceType", "exchangeInstanceType"] as const) {
+    if (clean(key) && clean("disk", "kind") && v.disk.kind === "instance-store" && !hasInstanceStore(v[key])) {
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        input: v[key],
+        message:
+          'must have local NVMe instance storage when disk.kind is "instance-store" ' +
+          "(e.g. m6id.large, c6gd.large, i4i.large)",
+      });
+    }
   }
   if (
     v.ami !== undefined &&
-    isClean(ctx, "ami") &&
-    isClean(ctx, "instanceType") &&
-    isClean(ctx, "exchangeInstanceType")
+    clean("ami") &&
+    clean("instanceType") &&
+    clean("exchangeInstanceType")
   ) {
     const arch = architectureOf(v.instanceType);
     if (architectureOf(v.exchangeInstanceType) !== arch) {
@@ -500,6 +502,10 @@ function isIpLiteral(value: string): boolean {
   return isIPv4(value) || (isIPv6(value) && !value.includes("%"));
 }
 
+const DEVICE_TEXT =
+  'must be a block device path under /dev/, e.g. "/dev/nvme1n1", "/dev/loop3" or "/dev/disk/by-id/nvme-..."';
+const LISTEN_TEXT =
+  'must be an IPv4 or IPv6 address (no brackets) of this host for nginx to listen on, e.g. "10.0.0.11"';
 const ADDRESS_TEXT =
   'must be an IPv4 address, an IPv6 address (no brackets) or a DNS name, e.g. "10.0.0.11" or "node1.example.com"';
 
@@ -517,25 +523,15 @@ function hostShape() {
     ),
     port: wholeNumber(1, 65535).default(22),
     user: matching(UNIX_USER, UNIX_USER_TEXT).default("root"),
-    disk: checked(
-      'must be a block device path under /dev/, e.g. "/dev/nvme1n1", "/dev/loop3" or "/dev/disk/by-id/nvme-..."',
-      (device) =>
-        device.startsWith("/dev/") && isCleanAbsolutePath(device, DEVICE_NAME)
-          ? undefined
-          : 'must be a block device path under /dev/, e.g. "/dev/nvme1n1", "/dev/loop3" or "/dev/disk/by-id/nvme-..."',
+    disk: checked(DEVICE_TEXT, (device) =>
+      device.startsWith("/dev/") && isTidyAbsolutePath(device, DEVICE_NAME) ? undefined : DEVICE_TEXT,
     ).optional(),
     hostKey: matching(
       HOST_KEY,
       'must be the host\'s SSH public key on one line, "<type> <base64> [comment]" with type ssh-ed25519, ' +
         "ecdsa-sha2-nistp256/384/521 or ssh-rsa (see /etc/ssh/ssh_host_ed25519_key.pub on the host)",
     ).optional(),
-    listenAddress: checked(
-      'must be an IPv4 or IPv6 address (no brackets) of this host for nginx to listen on, e.g. "10.0.0.11"',
-      (address) =>
-        isIpLiteral(address)
-          ? undefined
-          : 'must be an IPv4 or IPv6 address (no brackets) of this host for nginx to listen on, e.g. "10.0.0.11"',
-    ).optional(),
+    listenAddress: checked(LISTEN_TEXT, (address) => (isIpLiteral(address) ? undefined : LISTEN_TEXT)).optional(),
   };
 }
 
@@ -562,7 +558,8 @@ const hostsShape = {
 };
 type ParsedHosts = z.output<ReturnType<typeof section<typeof hostsShape>>>;
 
-export function defaultNodeName(index: number): string {
+/** Same names as AWS mode's nodes (awsCluster.ts nodeName), so switching modes keeps them. */
+function defaultNodeName(index: number): string {
   return `node${String(index + 1).padStart(2, "0")}`;
 }
 
@@ -579,6 +576,7 @@ function label(at: readonly (string | number)[]): string {
 
 function hostsRules(hosts: ParsedHosts, ctx: z.core.$RefinementCtx<ParsedHosts>): void {
   if (!isRecord(hosts)) return;
+  const clean = cleanPaths(ctx);
   const slots: HostSlot[] = [{ at: ["exchange"], host: hosts.exchange, defaultName: "exchange" }];
   if (Array.isArray(hosts.nodes)) {
     hosts.nodes.forEach((host, index) => slots.push({ at: ["nodes", index], host, defaultName: defaultNodeName(index) }));
@@ -586,17 +584,18 @@ function hostsRules(hosts: ParsedHosts, ctx: z.core.$RefinementCtx<ParsedHosts>)
 
   const nameOwner = new Map<string, HostSlot>();
   for (const slot of slots) {
-    if (!isClean(ctx, ...slot.at, "name")) continue;
+    if (!clean(...slot.at, "name")) continue;
     const name = slot.host.name ?? slot.defaultName;
     const owner = nameOwner.get(name);
     if (owner === undefined) {
       nameOwner.set(name, slot);
       continue;
     }
-    const why =
-      slot.host.name === undefined
-        ? ` (${label(slot.at)} has no name, so it is named ${JSON.stringify(name)} by its position; give it one)`
-        : "";
+    // A name the user never wrote needs explaining, or the message looks wrong.
+    const unnamed = [owner, slot].find((s) => s.host.name === undefined);
+    const why = unnamed
+      ? ` (${label(unnamed.at)} has no name, so it gets ${JSON.stringify(name)} from its position)`
+      : "";
     ctx.addIssue({
       code: "custom",
       path: [...slot.at, "name"],
@@ -608,7 +607,7 @@ function hostsRules(hosts: ParsedHosts, ctx: z.core.$RefinementCtx<ParsedHosts>)
 
   const endpointOwner = new Map<string, HostSlot>();
   for (const slot of slots) {
-    if (!isClean(ctx, ...slot.at, "address") || !isClean(ctx, ...slot.at, "port")) continue;
+    if (!clean(...slot.at, "address") || !clean(...slot.at, "port")) continue;
     // DNS names are case-insensitive; two spellings of one name are one host.
     const endpoint = `${slot.host.address.toLowerCase()} port ${slot.host.port}`;
     const owner = endpointOwner.get(endpoint);

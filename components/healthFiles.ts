@@ -39,10 +39,10 @@ age=$(( $(date +%s) - $(stat -c %Y "$heartbeat") ))
 # Outcome lines of lsyncd 2.2.3: success is "Startup of ... finished." or
 # "Finished a list after exitcode: 0"; anything else with an exit code, "Retrying"
 # or "Error" is a failure. Only the failures after the last success count.
-last_ok=$(grep -nE 'Startup of .* finished|Finished (a list|.*) after exitcode: 0$' "$log" | tail -n 1 | cut -d: -f1)
-last_ok=\${last_ok:-0}
-failure=$(tail -n +"$((last_ok + 1))" "$log" \\
-  | grep -E 'Error|Retrying|exitcode: [1-9]|exitcode = [1-9]|Failure' | tail -n 1 | cut -c1-200)
+# awk, not grep: with pipefail a grep that finds nothing would end the script.
+last_ok=$(awk '/Startup of .* finished|Finished .* after exitcode: 0$/ { n = NR } END { print n + 0 }' "$log")
+failure=$(awk -v from="$last_ok" 'NR > from && /Error|Retrying|exitcode: [1-9]|exitcode = [1-9]|Failure/ { line = $0 }
+  END { print substr(line, 1, 200) }' "$log")
 if [ -n "$failure" ]; then
   crit "sync failing since last success: $failure"
 fi
@@ -51,7 +51,7 @@ if [ "$last_ok" -eq 0 ]; then
 fi
 pending=0
 if [ -f "$status" ]; then
-  pending=$(grep -oE 'There are [0-9]+ delays' "$status" | awk '{ n += $3 } END { print n + 0 }')
+  pending=$(awk '/^There are [0-9]+ delays/ { n += $3 } END { print n + 0 }' "$status")
 fi
 echo "OK: lsyncd running, heartbeat \${age}s old, last sync succeeded, \${pending} event(s) queued"
 `;

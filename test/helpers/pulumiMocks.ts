@@ -4,6 +4,8 @@
 // monitor's registerResource and read the request itself.
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
+import * as state from "@pulumi/pulumi/runtime/state";
+import { generateKeyPairSync } from "crypto";
 
 export interface RecordedResource {
   readonly type: string;
@@ -199,3 +201,19 @@ export const awsCalls: Record<string, (inputs: any) => Record<string, any>> = {
     architecture: "x86_64",
   }),
 };
+
+/** Wait until the SDK has no registration left in flight (what `pulumi up` waits for). */
+export async function waitForRegistrations(): Promise<void> {
+  // getStore is exported at runtime but not in the typings.
+  const store = (state as unknown as { getStore(): any }).getStore();
+  let done: Promise<void> | undefined;
+  while (done !== store.settings.rpcDone) {
+    done = store.settings.rpcDone;
+    await done;
+  }
+}
+
+/** A real, unencrypted private key (PKCS#8 PEM), for config that validates key shape. */
+export function testPrivateKey(): string {
+  return generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+}

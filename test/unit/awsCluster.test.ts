@@ -1,6 +1,7 @@
 // The AWS part as the engine would see it: what a user would notice if it broke
 // (open SSH, unencrypted disks, all nodes in one zone, a wrong image, a leaked key).
-import * as pulumi from "@pulumi/pulumi";
+import { execFile } from "child_process";
+import * as path from "path";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { awsCalls, installMocks, isSecret, Recorder, RecordedResource, resolve } from "../helpers/pulumiMocks";
 import type { AwsCluster as AwsClusterType } from "../../components/awsCluster";
@@ -52,10 +53,15 @@ interface Built {
 }
 
 /**
- * Installs fresh mocks, builds one cluster and waits until every registration is done.
- * The program module is loaded only after setMocks, in its own module registry, so no
- * state from an earlier build can leak into this one.
+ * The component module, loaded only once mocks are installed (the SDK reads its settings
+ * when first used). Each build waits for all its registrations, so nothing from one build
+ * reaches the next build's mocks.
  */
+function awsClusterClass(): typeof AwsClusterType {
+  return (require("../../components/awsCluster") as typeof import("../../components/awsCluster")).AwsCluster;
+}
+
+/** Installs fresh mocks, builds one cluster and waits until every registration is done. */
 async function build(s: AwsModeSpec, calls: Record<string, (inputs: any) => Record<string, any>> = awsCalls): Promise<Built> {
   const invokes: { token: string; inputs: any }[] = [];
   const recordingCalls = Object.fromEntries(
@@ -68,10 +74,7 @@ async function build(s: AwsModeSpec, calls: Record<string, (inputs: any) => Reco
     ]),
   );
   const rec = await installMocks({ calls: recordingCalls });
-  let AwsCluster!: typeof AwsClusterType;
-  jest.isolateModules(() => {
-    ({ AwsCluster } = require("../../components/awsCluster"));
-  });
+  const AwsCluster = awsClusterClass();
   const cluster = new AwsCluster("c", { spec: s });
   await waitForRegistrations();
   return { rec, cluster, invokes };
@@ -314,29 +317,33 @@ describe("AwsCluster with an AMI override", () => {
 });
 
 describe("AwsCluster in a region with fewer zones than requested", () => {
-  test("fails with a message naming the setting, the zones found and the fix", async () => {
-    const twoZones = {
-      ...awsCalls,
-      [GET_AZS]: () => ({ names: ["eu-north-9a", "eu-north-9b"], zoneIds: ["a", "b"], id: "eu-north-9", region: "eu-north-9" }),
-    };
-    const errors = await buildErrors(spec({ availabilityZones: 3 }), twoZones);
-    expect(errors.length).toBeGreaterThan(0);
-    for (const error of errors) {
-      expect(error).toBeInstanceOf(pulumi.RunError);
-      expect(error.message).toContain(
-        "availabilityZones is 3, but region eu-north-9 has only 2 available (eu-north-9a, eu-north-9b): set availabilityZones to 2 or fewer",
-      );
-    }
-  });
+  // The check needs the region's zones, which only an invoke gives, so it fails an Output
+  // and every resource built from it: the language host reports that as unhandled
+  // rejections on the real `process`, which jest's sandbox hides from a test. So this one
+  // case runs the program in a child node, as the language host would.
+  test("fails the deployment with one clear error naming the setting, the zones found and the fix, and builds no subnet or host", async () => {
+    const outcome = await buildInChild(spec({ availabilityZones: 3 }), {
+      names: ["eu-north-9a", "eu-north-9b"],
+      zoneIds: ["eun9-az1", "eun9-az2"],
+      id: "eu-north-9",
+      region: "eu-north-9",
+    });
+    expect(outcome.exitCode).toBe(1);
+    expect(outcome.errors).toHaveLength(1);
+    expect(outcome.errors[0].runError).toBe(true); // reported without a stack trace
+    expect(outcome.errors[0].message).toContain(
+      "availabilityZones is 3, but region eu-north-9 has only 2 available (eu-north-9a, eu-north-9b): " +
+        "set availabilityZones to 2 or fewer, or deploy to another region",
+    );
+    expect(outcome.registered).not.toContain(T.subnet);
+    expect(outcome.registered).not.toContain(T.instance);
+  }, 60_000);
 });
 
 describe("AwsCluster refuses SSH open to the world", () => {
   test.each(["0.0.0.0/0", "::/0"])("operatorCidrs containing %s throws before any rule or host exists", async (cidr) => {
     const rec = await installMocks({ calls: awsCalls });
-    let AwsCluster!: typeof AwsClusterType;
-    jest.isolateModules(() => {
-      ({ AwsCluster } = require("../../components/awsCluster"));
-    });
+    const AwsCluster = awsClusterClass();
     expect(() => new AwsCluster("c", { spec: spec({ operatorCidrs: ["198.51.100.7/32", cidr] }) })).toThrow(
       /operatorCidrs must not open SSH to the whole internet; got "(0\.0\.0\.0|::)\/0"/,
     );
@@ -347,25 +354,55 @@ describe("AwsCluster refuses SSH open to the world", () => {
   });
 });
 
-/**
- * Builds a cluster whose deployment is expected to fail and returns the errors it fails
- * with. A failed Output fails every resource that uses it, each as an unhandled rejection
- * (the real runtime reports the shared error once); handling them here marks them
- * expected, so jest does not fail the test for them.
- */
-async function buildErrors(s: AwsModeSpec, calls: Record<string, (inputs: any) => Record<string, any>>): Promise<Error[]> {
-  const errors: Error[] = [];
-  const onRejection = (reason: unknown, promise: Promise<unknown>) => {
-    errors.push(reason instanceof Error ? reason : new Error(String(reason)));
-    promise.catch(() => undefined);
+interface ChildOutcome {
+  /** 1 when the run failed, as `pulumi up` would. */
+  readonly exitCode: number;
+  /** Distinct errors (by identity, as the language host dedupes them). */
+  readonly errors: { message: string; runError: boolean }[];
+  /** Types of every resource the mocks saw registered. */
+  readonly registered: string[];
+}
+
+const CHILD_PROGRAM = `
+const path = require("path");
+const [root, specJson, zonesJson] = process.argv.slice(1);
+require("ts-node").register({ transpileOnly: true, project: path.join(root, "tsconfig.json") });
+const pulumi = require("@pulumi/pulumi");
+const { awsCalls, installMocks } = require(path.join(root, "test/helpers/pulumiMocks"));
+const errors = new Set();
+process.on("unhandledRejection", (e) => errors.add(e));
+(async () => {
+  const calls = { ...awsCalls, "${GET_AZS}": () => JSON.parse(zonesJson) };
+  const rec = await installMocks({ calls });
+  const { AwsCluster } = require(path.join(root, "components/awsCluster"));
+  new AwsCluster("c", { spec: JSON.parse(specJson) });
+  await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
+  await new Promise((done) => setTimeout(done, 100));
+  const report = {
+    errors: [...errors].map((e) => ({ message: String(e && e.message), runError: pulumi.RunError.isInstance(e) })),
+    registered: rec.resources.map((r) => r.type),
   };
-  process.on("unhandledRejection", onRejection);
-  try {
-    await build(s, calls);
-    // Unhandled rejections are reported on a later turn of the event loop.
-    await new Promise((done) => setTimeout(done, 50));
-  } finally {
-    process.off("unhandledRejection", onRejection);
-  }
-  return errors;
+  // Like the language host: any unhandled error fails the run (exit 1).
+  process.stdout.write(JSON.stringify(report), () => process.exit(errors.size > 0 ? 1 : 0));
+})().catch((e) => { console.error(e); process.exit(2); });
+`;
+
+/** Builds a cluster in a fresh node process, with the region answering `zones`. */
+function buildInChild(s: AwsModeSpec, zones: Record<string, unknown>): Promise<ChildOutcome> {
+  const root = path.resolve(__dirname, "../..");
+  return new Promise((done, fail) => {
+    execFile(
+      process.execPath,
+      ["-e", CHILD_PROGRAM, root, JSON.stringify(s), JSON.stringify(zones)],
+      { cwd: root, timeout: 50_000 },
+      (error, stdout, stderr) => {
+        const exitCode = error === null ? 0 : error.code;
+        if (exitCode !== 0 && exitCode !== 1) {
+          fail(new Error(`child crashed (${error?.message}):\n${stderr}`));
+          return;
+        }
+        done({ ...(JSON.parse(stdout) as Omit<ChildOutcome, "exitCode">), exitCode });
+      },
+    );
+  });
 }

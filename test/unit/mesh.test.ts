@@ -1,6 +1,7 @@
 // The resource graph of the lsyncd mesh, as the engine would receive it: who pushes to
 // whom, what waits for what, and which steps a config change replaces.
 import * as pulumi from "@pulumi/pulumi";
+import { execFileSync } from "child_process";
 import { createHash } from "crypto";
 import { LSYNCD_CONF, SSH_CONFIG, SYNC_AUTHORIZED_KEYS } from "../../components/paths";
 import { CommonSpec } from "../../components/spec";
@@ -95,6 +96,9 @@ describe("SyncMesh over 3 nodes", () => {
       expect(c.inputs.triggers).toEqual([createHash("sha256").update(c.inputs.create).digest("hex")]);
       expect(c.inputs.addPreviousOutputInEnv).toBe(false);
       expect(innerScript(c.inputs.create).startsWith("set -euo pipefail\n")).toBe(true);
+      // Every script, create and delete, parses as bash.
+      execFileSync("bash", ["-n", "-c", innerScript(c.inputs.create)]);
+      execFileSync("bash", ["-n", "-c", innerScript(c.inputs.delete)]);
     }
   });
 

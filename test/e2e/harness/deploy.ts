@@ -1,0 +1,213 @@
+// Runs the real program (index.ts) with Pulumi mocks whose remote.Command executes its
+// `create` over real SSH with the resource's own connection, in the order the engine
+// would (a resource registers only after everything it depends on). Every command run is
+// recorded; `destroy` replays the deletes in reverse order of creation.
+import * as pulumi from "@pulumi/pulumi";
+import { spawn } from "child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { installMocks, waitForRegistrations } from "../../helpers/pulumiMocks";
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+export interface Connection {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly privateKey: string;
+  readonly hostKey?: string;
+}
+
+export interface RanCommand {
+  readonly name: string;
+  readonly host: string;
+  readonly phase: "create" | "delete";
+  readonly command: string;
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  /** Names of the commands this one waited for (from the mock's dependency record). */
+  readonly after: readonly string[];
+}
+
+export interface Step {
+  readonly name: string;
+  readonly connection: Connection;
+  readonly create: string;
+  readonly delete: string;
+}
+
+export interface Deployment {
+  readonly outputs: Record<string, unknown>;
+  readonly ran: RanCommand[];
+  /** Steps in the order their create finished. */
+  readonly steps: Step[];
+  readonly wallMs: number;
+}
+
+export class CommandFailed extends Error {
+  constructor(public readonly ran: RanCommand) {
+    super(`${ran.phase} of ${ran.name} on ${ran.host} exited ${ran.code}:\n${ran.stderr.slice(-2000)}`);
+  }
+}
+
+function unwrapSecret<T>(value: any): T {
+  return value && typeof value === "object" && SECRET_SIG in value ? (value.value as T) : (value as T);
+}
+
+/** Run one command over SSH exactly as pulumi-command does: the remote shell parses it. */
+export function sshExec(conn: Connection, command: string, timeoutMs = 600_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), "lsc-ssh-"));
+  const keyFile = join(dir, "key");
+  writeFileSync(keyFile, conn.privateKey.endsWith("\n") ? conn.privateKey : `${conn.privateKey}\n`, { mode: 0o600 });
+  const knownHosts = join(dir, "known_hosts");
+  if (!conn.hostKey) {
+    throw new Error(`no host key for ${conn.host}: the test harness pins every host, as the program does`);
+  }
+  const hostPattern = conn.port === 22 ? conn.host : `[${conn.host}]:${conn.port}`;
+  writeFileSync(knownHosts, `${hostPattern} ${conn.hostKey}\n`);
+  const args = [
+    "-T",
+    "-i", keyFile,
+    "-p", String(conn.port),
+    "-o", "BatchMode=yes",
+    "-o", "IdentitiesOnly=yes",
+    "-o", "StrictHostKeyChecking=yes",
+    "-o", `UserKnownHostsFile=${knownHosts}`,
+    "-o", "GlobalKnownHostsFile=/dev/null",
+    "-o", "ConnectTimeout=10",
+    `${conn.user}@${conn.host}`,
+    command,
+  ];
+  return new Promise((done, fail) => {
+    const child = spawn("ssh", args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", fail);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+      done({ code: code ?? 255, stdout, stderr });
+    });
+  });
+}
+
+function indexModulePath(): string {
+  return require.resolve("../../../index");
+}
+
+/**
+ * Build the program from `config` (bare keys of the lsyncd-cluster namespace) and run
+ * every remote command for real. Throws CommandFailed on the first failing command.
+ */
+export async function deploy(config: Record<string, unknown>, sshPrivateKey: string, opts: { log?: (line: string) => void } = {}): Promise<Deployment> {
+  const ran: RanCommand[] = [];
+  const steps: Step[] = [];
+  const t0 = Date.now();
+  const urnNames = new Map<string, string>();
+  let failure: CommandFailed | undefined;
+
+  await installMocks({
+    calls: {},
+    newResource: async (args) => {
+      if (args.type !== "command:remote:Command") return undefined;
+      const conn = unwrapSecret<Connection>(args.inputs.connection);
+      const create = String(args.inputs.create);
+      const after = (pendingDeps.get(args.name) ?? []).map((u) => urnNames.get(u) ?? u);
+      const startMs = Date.now() - t0;
+      opts.log?.(`→ ${args.name}`);
+      const result = await sshExec(conn, create);
+      const entry: RanCommand = { name: args.name, host: conn.host, phase: "create", command: create, ...result, startMs, endMs: Date.now() - t0, after };
+      ran.push(entry);
+      if (result.code !== 0) {
+        failure ??= new CommandFailed(entry);
+        throw failure;
+      }
+      steps.push({ name: args.name, connection: conn, create, delete: String(args.inputs.delete) });
+      opts.log?.(`✓ ${args.name} (${entry.endMs - startMs} ms)`);
+      return { stdout: result.stdout, stderr: result.stderr };
+    },
+  });
+  // Dependencies are known at registration time, before newResource runs.
+  const pendingDeps = new Map<string, string[]>();
+  const monitor = (await import("@pulumi/pulumi/runtime/settings")).getMonitor() as any;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: any) => {
+    const urn = monitor.newUrn(req.getParent(), req.getType(), req.getName());
+    urnNames.set(urn, req.getName());
+    pendingDeps.set(req.getName(), req.getDependenciesList());
+    return register(req, callback);
+  };
+
+  const all: Record<string, string> = { "lsyncd-cluster:sshPrivateKey": sshPrivateKey };
+  for (const [k, v] of Object.entries(config)) all[`lsyncd-cluster:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+  pulumi.runtime.setAllConfig(all, ["lsyncd-cluster:sshPrivateKey"]);
+
+  delete require.cache[indexModulePath()];
+  let exports: Record<string, unknown>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    exports = require(indexModulePath());
+  } catch (e) {
+    throw e instanceof Error ? e : new Error(String(e));
+  }
+  const outputs: Record<string, unknown> = {};
+  try {
+    await waitForRegistrations();
+  } catch (e) {
+    if (failure) throw failure;
+    throw e;
+  }
+  if (failure) throw failure;
+  for (const [k, v] of Object.entries(exports)) {
+    if (v === undefined) continue;
+    outputs[k] = await new Promise((done) => pulumi.output(v).apply((x: unknown) => done(x)));
+  }
+  return { outputs, ran, steps, wallMs: Date.now() - t0 };
+}
+
+/** Run every delete in reverse order of creation, as `pulumi destroy` would. */
+export async function destroy(dep: Deployment): Promise<RanCommand[]> {
+  const ran: RanCommand[] = [];
+  const t0 = Date.now();
+  for (const step of [...dep.steps].reverse()) {
+    const startMs = Date.now() - t0;
+    const result = await sshExec(step.connection, step.delete);
+    const entry: RanCommand = { name: step.name, host: step.connection.host, phase: "delete", command: step.delete, ...result, startMs, endMs: Date.now() - t0, after: [] };
+    ran.push(entry);
+    if (result.code !== 0) throw new CommandFailed(entry);
+  }
+  return ran;
+}
+
+/** Run every create again, sequentially in the original order (the "second run" check). */
+export async function rerunCreates(dep: Deployment): Promise<RanCommand[]> {
+  const ran: RanCommand[] = [];
+  for (const step of dep.steps) {
+    const result = await sshExec(step.connection, step.create);
+    const entry: RanCommand = { name: step.name, host: step.connection.host, phase: "create", command: step.create, ...result, startMs: 0, endMs: 0, after: [] };
+    ran.push(entry);
+    if (result.code !== 0) throw new CommandFailed(entry);
+  }
+  return ran;
+}
+
+/** Longest chain of commands any command waited on (critical path length, in steps). */
+export function longestChain(ran: readonly RanCommand[]): number {
+  const byName = new Map(ran.map((r) => [r.name, r] as const));
+  const memo = new Map<string, number>();
+  const depth = (name: string): number => {
+    if (memo.has(name)) return memo.get(name)!;
+    const r = byName.get(name);
+    const d = r ? 1 + Math.max(0, ...r.after.filter((a) => byName.has(a)).map(depth)) : 0;
+    memo.set(name, d);
+    return d;
+  };
+  return Math.max(0, ...ran.map((r) => depth(r.name)));
+}

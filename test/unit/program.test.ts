@@ -1,0 +1,123 @@
+// The whole program as `pulumi up` builds it: the outputs contract in both modes, what is
+// secret, and bad config stopping everything before a single resource exists.
+import * as pulumi from "@pulumi/pulumi";
+import { buildProgram } from "../../components/program";
+import { awsCalls, installMocks, isSecret, resolve, testPrivateKey, waitForRegistrations } from "../helpers/pulumiMocks";
+
+const KEY = testPrivateKey();
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPinnedHostKeyPinnedHostKeyPinnedHostKeyPin";
+
+const existingConfig = {
+  hosts: {
+    exchange: { address: "10.0.0.10", hostKey: HOST_KEY },
+    nodes: [
+      { name: "web1", address: "10.0.0.11", disk: "/dev/nvme1n1", user: "admin", port: 2222 },
+      { name: "web2", address: "10.0.0.12", listenAddress: "10.0.0.12" },
+    ],
+  },
+  sshPrivateKey: KEY,
+  web: { enabled: true, port: 8080 },
+};
+
+async function settle(outputs: ReturnType<typeof buildProgram>) {
+  await waitForRegistrations();
+  return {
+    clusterId: await resolve(outputs.clusterId),
+    syncDir: await resolve(outputs.syncDir),
+    exchange: await resolve(outputs.exchange),
+    nodes: await resolve(outputs.nodes),
+    securityGroupId: outputs.securityGroupId ? await resolve(outputs.securityGroupId) : undefined,
+    syncPublicKeys: await resolve(outputs.syncPublicKeys),
+  };
+}
+
+describe("existing-hosts mode", () => {
+  it("creates no AWS resource and exports the outputs contract", async () => {
+    const rec = await installMocks();
+    const out = buildProgram(existingConfig, pulumi.secret(KEY));
+    const v = await settle(out);
+    expect(rec.resources.filter((r) => r.type.startsWith("aws:"))).toEqual([]);
+    expect(v.clusterId).toBe("a1b2c3d4");
+    expect(v.syncDir).toBe("/srv/pics");
+    expect(v.exchange).toEqual({ name: "exchange", publicIp: "10.0.0.10", privateIp: "10.0.0.10" });
+    expect(v.nodes).toEqual([
+      { name: "web1", publicIp: "10.0.0.11", privateIp: "10.0.0.11", availabilityZone: null, url: "http://10.0.0.11:8080/" },
+      { name: "web2", publicIp: "10.0.0.12", privateIp: "10.0.0.12", availabilityZone: null, url: "http://10.0.0.12:8080/" },
+    ]);
+    expect(v.securityGroupId).toBeUndefined();
+    expect(Object.keys(v.syncPublicKeys).sort()).toEqual(["exchange", "web1", "web2"]);
+    for (const key of Object.values(v.syncPublicKeys)) expect(key).toMatch(/^ssh-ed25519 [A-Za-z0-9+/]+$/);
+  });
+
+  it("connects with each host's own user and port, pins a configured host key, and uses sudo for non-root", async () => {
+    const rec = await installMocks();
+    await settle(buildProgram(existingConfig, pulumi.secret(KEY)));
+    const conn = (name: string) => rec.named(name).inputs.connection.value;
+    expect(conn("lsyncd-mesh-web1-ready")).toMatchObject({ host: "10.0.0.11", port: 2222, user: "admin" });
+    expect(rec.named("lsyncd-mesh-web1-ready").inputs.create).toMatch(/^sudo -n bash -c /);
+    expect(rec.named("lsyncd-mesh-exchange-ready").inputs.create).toMatch(/^bash -c /);
+    expect(conn("lsyncd-mesh-exchange-ready").hostKey).toBe(HOST_KEY);
+  });
+
+  it("keeps the ssh key secret everywhere it travels", async () => {
+    await installMocks();
+    const key = pulumi.secret(KEY);
+    buildProgram(existingConfig, key);
+    expect(await isSecret(key)).toBe(true);
+  });
+});
+
+describe("AWS mode", () => {
+  const awsConfig = { operatorCidrs: ["198.51.100.7/32"], nodeCount: 2 };
+
+  it("exports the outputs contract with a security group and node URLs", async () => {
+    await installMocks({ calls: awsCalls });
+    const out = buildProgram(awsConfig);
+    const v = await settle(out);
+    expect(v.exchange.name).toBe("exchange");
+    expect(v.exchange.publicIp).toMatch(/^203\.0\.113\.\d+$/);
+    expect(v.exchange.privateIp).toMatch(/^10\.42\.\d+\.\d+$/);
+    expect(v.nodes.map((n) => n.name)).toEqual(["node01", "node02"]);
+    expect(v.nodes.map((n) => n.availabilityZone)).toEqual(["eu-central-1a", "eu-central-1b"]);
+    for (const n of v.nodes) expect(n.url).toBe(`http://${n.publicIp}/`);
+    expect(typeof v.securityGroupId).toBe("string");
+    expect(Object.keys(v.syncPublicKeys).sort()).toEqual(["exchange", "node01", "node02"]);
+    expect(await isSecret(out.operatorPrivateKey!)).toBe(true);
+  });
+
+  it("pushes over private addresses and reaches hosts on their public ones", async () => {
+    const rec = await installMocks({ calls: awsCalls });
+    const v = await settle(buildProgram(awsConfig));
+    const trust = rec.named("lsyncd-mesh-node01-trust").inputs.create as string;
+    expect(trust).toContain(Buffer.from(v.exchange.privateIp).toString("base64").slice(0, 8));
+    const ready = rec.named("lsyncd-mesh-node01-ready");
+    expect(ready.inputs.connection.value).toMatchObject({ host: v.nodes[0].publicIp, user: "admin", dialErrorLimit: -1 });
+    // The first step waits for the instance and its data volume to be attached.
+    const depNames = ready.dependencies.map((u) => u.split("::").pop());
+    expect(depNames).toEqual(expect.arrayContaining(["lsyncd-aws-node01-instance", "lsyncd-aws-node01-data-attachment"]));
+  });
+
+  it("disables web: no web steps, no URLs", async () => {
+    const rec = await installMocks({ calls: awsCalls });
+    const v = await settle(buildProgram({ ...awsConfig, web: { enabled: false } }));
+    expect(v.nodes.every((n) => n.url === null)).toBe(true);
+    expect(rec.resources.filter((r) => r.name.endsWith("-web"))).toEqual([]);
+  });
+});
+
+describe("bad config", () => {
+  it("stops before any resource exists, naming every bad key at once", async () => {
+    const rec = await installMocks({ calls: awsCalls });
+    let message = "";
+    try {
+      buildProgram({ hosts: { exchange: {}, nodes: [{ address: "10.0.0.2" }] }, syncDir: "srv/pics", sshPrivateKey: KEY });
+    } catch (e) {
+      expect(e).toBeInstanceOf(pulumi.RunError);
+      message = (e as Error).message;
+    }
+    expect(message).toContain("[hosts.exchange.address]");
+    expect(message).toContain("[syncDir]");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(rec.resources).toEqual([]);
+  });
+});
