@@ -446,7 +446,7 @@ function awsRules(v: ParsedAws, ctx: z.core.$RefinementCtx<ParsedAws>): void {
         input: v.exchangeInstanceType,
         message:
           `must have the same CPU architecture as instanceType (${arch}) when ami is set, ` +
-          `since that one image boots every host; pick a ${arch} type or remove ami`,
+          `since that one image boots every host; pick an ${arch} type or remove ami`,
       });
     }
   }
@@ -558,7 +558,7 @@ const hostsShape = {
 };
 type ParsedHosts = z.output<ReturnType<typeof section<typeof hostsShape>>>;
 
-/** Same names as AWS mode's nodes (awsCluster.ts nodeName), so switching modes keeps them. */
+/** The same pattern as AWS mode's node names (awsCluster.ts nodeName), so outputs read alike. */
 function defaultNodeName(index: number): string {
   return `node${String(index + 1).padStart(2, "0")}`;
 }

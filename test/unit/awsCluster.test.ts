@@ -2,6 +2,7 @@
 // (open SSH, unencrypted disks, all nodes in one zone, a wrong image, a leaked key).
 import { execFile } from "child_process";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { awsCalls, installMocks, isSecret, Recorder, RecordedResource, resolve } from "../helpers/pulumiMocks";
 import type { AwsCluster as AwsClusterType } from "../../components/awsCluster";
@@ -50,6 +51,8 @@ interface Built {
   readonly cluster: AwsClusterType;
   /** Every invoke the program made, in order. */
   readonly invokes: { token: string; inputs: any }[];
+  /** Resource options as each resource was registered with them (the recorder has no ignoreChanges). */
+  readonly options: Map<string, pulumi.CustomResourceOptions>;
 }
 
 /**
@@ -75,9 +78,15 @@ async function build(s: AwsModeSpec, calls: Record<string, (inputs: any) => Reco
   );
   const rec = await installMocks({ calls: recordingCalls });
   const AwsCluster = awsClusterClass();
-  const cluster = new AwsCluster("c", { spec: s });
+  const options = new Map<string, pulumi.CustomResourceOptions>();
+  const cluster = new AwsCluster(
+    "c",
+    { spec: s },
+    // Transformations reach every child and see its final options; this one only looks.
+    { transformations: [({ name, opts }) => void options.set(name, opts)] },
+  );
   await waitForRegistrations();
-  return { rec, cluster, invokes };
+  return { rec, cluster, invokes, options };
 }
 
 /**
@@ -252,6 +261,12 @@ describe("AwsCluster with EBS data disks (5 nodes, 2 zones, web on)", () => {
     for (const i of b.rec.ofType(T.instance)) expect(i.inputs.ami).toBe("ami-0debianamd64");
     expect(b.invokes.filter((c) => c.token === GET_AZS).map((c) => c.inputs)).toEqual([{ state: "available" }]);
   });
+
+  test("a newer Debian image on a later run does not replace running hosts", () => {
+    for (const i of b.rec.ofType(T.instance)) {
+      expect(b.options.get(i.name)?.ignoreChanges).toEqual(["ami"]);
+    }
+  });
 });
 
 describe("AwsCluster with web disabled", () => {
@@ -313,6 +328,12 @@ describe("AwsCluster with an AMI override", () => {
   test("boots every host from it and makes no image lookup", () => {
     expect(b.invokes.filter((c) => c.token === GET_AMI)).toEqual([]);
     for (const i of b.rec.ofType(T.instance)) expect(i.inputs.ami).toBe("ami-0123456789abcdef0");
+  });
+
+  test("changing the pinned image is honoured (hosts do not ignore it)", () => {
+    for (const i of b.rec.ofType(T.instance)) {
+      expect(b.options.get(i.name)?.ignoreChanges ?? []).not.toContain("ami");
+    }
   });
 });
 
@@ -376,8 +397,12 @@ process.on("unhandledRejection", (e) => errors.add(e));
   const rec = await installMocks({ calls });
   const { AwsCluster } = require(path.join(root, "components/awsCluster"));
   new AwsCluster("c", { spec: JSON.parse(specJson) });
-  await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
-  await new Promise((done) => setTimeout(done, 100));
+  // Resources that wait on a failed Output never finish registering, so there is no
+  // drain to wait for: wait until registrations stop (mocks answer at once).
+  for (let seen = -1, i = 0; seen !== rec.resources.length && i < 100; i++) {
+    seen = rec.resources.length;
+    await new Promise((done) => setTimeout(done, 100));
+  }
   const report = {
     errors: [...errors].map((e) => ({ message: String(e && e.message), runError: pulumi.RunError.isInstance(e) })),
     registered: rec.resources.map((r) => r.type),
@@ -401,7 +426,11 @@ function buildInChild(s: AwsModeSpec, zones: Record<string, unknown>): Promise<C
           fail(new Error(`child crashed (${error?.message}):\n${stderr}`));
           return;
         }
-        done({ ...(JSON.parse(stdout) as Omit<ChildOutcome, "exitCode">), exitCode });
+        try {
+          done({ ...(JSON.parse(stdout) as Omit<ChildOutcome, "exitCode">), exitCode });
+        } catch (e) {
+          fail(new Error(`child wrote no report (exit ${exitCode}):\n${stdout}\n${stderr}`));
+        }
       },
     );
   });

@@ -1,0 +1,271 @@
+// The real-host suite: the program's remote commands run over real SSH against four test
+// hosts (an exchange and three nodes), and lsyncd really syncs between them.
+// Needs root on Linux: `npm run test:e2e`.
+import { randomBytes } from "crypto";
+import { mkdtempSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { spawnSync } from "child_process";
+import * as pulumi from "@pulumi/pulumi";
+import { deploy, destroy, rerunCreates } from "./harness/deploy";
+import { checksums, fetchImage, LiveCluster, run, sha256, startCluster, SYNC_DIR, waitFor, writeImage } from "./harness/cluster";
+import { TestHost } from "./fixture/testHosts";
+
+jest.setTimeout(300_000);
+
+let live: LiveCluster;
+const log: string[] = [];
+
+beforeAll(async () => {
+  live = await startCluster(3, { log: (l) => log.push(l) });
+}, 600_000);
+
+afterAll(async () => {
+  await live?.hosts.stop();
+});
+
+const h = () => live.hosts;
+const exchange = () => live.hosts.exchange;
+const node = (i: number) => live.hosts.nodes[i];
+
+async function sameEverywhere(hostsToCheck: TestHost[], expected: number): Promise<boolean> {
+  const sums = await Promise.all(hostsToCheck.map((x) => checksums(h(), x)));
+  const first = JSON.stringify([...sums[0]].sort());
+  return sums[0].size === expected && sums.every((s) => JSON.stringify([...s].sort()) === first);
+}
+
+describe("a fresh cluster", () => {
+  it("ran every step on every host", () => {
+    const names = live.deployment.ran.map((r) => r.name);
+    for (const host of ["exchange", "node01", "node02", "node03"]) {
+      for (const step of ["ready", "packages", "disk", "sysctl", "identity", "trust", "lsyncd"]) {
+        expect(names).toContain(`lsyncd-mesh-${host}-${step}`);
+      }
+    }
+    expect(names.filter((n) => n.endsWith("-web"))).toHaveLength(3);
+  });
+
+  it("formatted each loop disk and mounted it at the sync dir by UUID", async () => {
+    for (const host of h().hosts) {
+      const source = (await run(h(), host, `findmnt -n -o SOURCE --mountpoint ${SYNC_DIR}`)).trim();
+      expect(source).toBe(host.disk);
+      expect(await run(h(), host, "grep -c 'lsyncd-cluster$' /etc/fstab")).toBe("1\n");
+      expect(await run(h(), host, "grep 'lsyncd-cluster$' /etc/fstab")).toMatch(/^UUID=[0-9a-f-]{36} \/srv\/pics ext4 .*nofail/);
+    }
+  });
+
+  it("serves a 300 kB image written on node01 from node02 and node03, byte-identical, within 5 s", async () => {
+    const image = randomBytes(300 * 1024);
+    const t0 = Date.now();
+    await writeImage(h(), node(0), "first.jpg", image);
+    const seen = await Promise.all(
+      [node(1), node(2)].map((n) =>
+        waitFor(`first.jpg on ${n.name}`, async () => (await fetchImage(n, "first.jpg"))?.equals(image) ?? false, 5000),
+      ),
+    );
+    const ms = Date.now() - t0;
+    console.log(`propagation node01 → node02/node03: ${seen.join(" ms, ")} ms (both within ${ms} ms)`);
+    expect(ms).toBeLessThan(5000);
+  });
+
+  it("never serves rsync's temp dir", async () => {
+    const res = await fetch(`http://${node(1).address}/.lsyncd-tmp/`);
+    expect(res.status).toBe(404);
+  });
+});
+
+describe("changes propagate", () => {
+  it("a rename on one node renames everywhere; a delete deletes everywhere", async () => {
+    const data = randomBytes(10_000);
+    await writeImage(h(), node(1), "old-name.png", data);
+    const all = [exchange(), ...h().nodes];
+    await waitFor("old-name.png everywhere", async () => (await Promise.all(all.map((x) => checksums(h(), x)))).every((s) => s.has("old-name.png")), 10_000);
+    await run(h(), node(1), `mv ${SYNC_DIR}/old-name.png ${SYNC_DIR}/new-name.png`);
+    await waitFor(
+      "rename everywhere",
+      async () => (await Promise.all(all.map((x) => checksums(h(), x)))).every((s) => s.get("new-name.png") === sha256(data) && !s.has("old-name.png")),
+      10_000,
+    );
+    await run(h(), node(2), `rm ${SYNC_DIR}/new-name.png`);
+    await waitFor("delete everywhere", async () => (await Promise.all(all.map((x) => checksums(h(), x)))).every((s) => !s.has("new-name.png")), 10_000);
+  });
+
+  it("syncs new directories and files inside them", async () => {
+    const data = randomBytes(5000);
+    await run(h(), node(2), `mkdir -p ${SYNC_DIR}/2026/11`);
+    await writeImage(h(), node(2), "2026/11/deep.webp", data);
+    await waitFor("deep file on node01", async () => (await fetchImage(node(0), "2026/11/deep.webp"))?.equals(data) ?? false, 10_000);
+  });
+});
+
+describe("lsyncd-cluster-health", () => {
+  const health = (host: TestHost) => h().exec(host, "lsyncd-cluster-health");
+
+  it("is green on a synced host", async () => {
+    await waitFor("node01 healthy", async () => (await health(node(0))).code === 0, 30_000, 500);
+    expect((await health(node(0))).stdout).toMatch(/^OK: lsyncd running/);
+  });
+
+  it("goes red when lsyncd is killed, green again once it runs and syncs", async () => {
+    await run(h(), node(0), "pkill -KILL -x lsyncd");
+    const red = await health(node(0));
+    expect(red.code).toBe(2);
+    expect(red.stdout).toBe("CRITICAL: lsyncd is not running\n");
+    await run(h(), node(0), "systemctl start lsyncd");
+    await waitFor("node01 healthy again", async () => (await health(node(0))).code === 0, 30_000, 500);
+  });
+
+  it("goes red when its target is unreachable, green again once it is back", async () => {
+    await h().stopSshd(exchange());
+    await writeImage(h(), node(0), "while-exchange-down.jpg", randomBytes(1000));
+    await waitFor("node01 red", async () => (await health(node(0))).stdout.startsWith("CRITICAL: sync failing"), 30_000, 250);
+    await h().startSshd(exchange());
+    await waitFor("node01 green", async () => (await health(node(0))).code === 0, 60_000, 500);
+  });
+});
+
+describe("outages", () => {
+  it("loses nothing when the exchange is down: 100 files written meanwhile reach every host", async () => {
+    const all = [exchange(), ...h().nodes];
+    const before = (await checksums(h(), node(0))).size;
+    await run(h(), exchange(), "systemctl stop lsyncd");
+    await h().stopSshd(exchange());
+    const written = new Map<string, string>();
+    for (let i = 0; i < 100; i++) {
+      const data = randomBytes(2000 + i);
+      const name = `outage-${String(i).padStart(3, "0")}.jpg`;
+      await writeImage(h(), node(i % 3), name, data);
+      written.set(name, sha256(data));
+    }
+    await new Promise((r) => setTimeout(r, 20_000));
+    // Nodes kept serving their own copies meanwhile.
+    expect(await fetchImage(node(1), "outage-001.jpg")).toBeDefined();
+    await h().startSshd(exchange());
+    await run(h(), exchange(), "systemctl start lsyncd");
+    const ms = await waitFor("all 100 everywhere", () => sameEverywhere(all, before + 100), 120_000, 500);
+    console.log(`exchange outage: converged ${ms} ms after the exchange came back`);
+    const sums = await checksums(h(), node(2));
+    for (const [name, sum] of written) expect(sums.get(name)).toBe(sum);
+  });
+
+  it("a node that was down catches up by itself", async () => {
+    const down = node(2);
+    await run(h(), down, "systemctl stop lsyncd");
+    await h().stopSshd(down);
+    const data = randomBytes(50_000);
+    await writeImage(h(), node(0), "while-node03-down.jpg", data);
+    await waitFor("on node02", async () => (await fetchImage(node(1), "while-node03-down.jpg"))?.equals(data) ?? false, 10_000);
+    await new Promise((r) => setTimeout(r, 5000));
+    await h().startSshd(down);
+    await run(h(), down, "systemctl start lsyncd");
+    await waitFor("node03 caught up", async () => (await fetchImage(down, "while-node03-down.jpg"))?.equals(data) ?? false, 60_000, 250);
+  });
+});
+
+describe("a stolen sync key", () => {
+  let keyFile: string;
+  let knownHosts: string;
+  const sshAsSync = (cmd: string[]) =>
+    spawnSync(
+      "ssh",
+      ["-i", keyFile, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`,
+        `lsyncd-sync@${exchange().address}`, ...cmd],
+      { encoding: "utf8", timeout: 20_000 },
+    );
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lsc-stolen-"));
+    keyFile = join(dir, "key");
+    writeFileSync(keyFile, await run(h(), node(0), "cat /etc/lsyncd-cluster/sync_ed25519"), { mode: 0o600 });
+    knownHosts = join(dir, "known_hosts");
+    writeFileSync(knownHosts, `${exchange().address} ${exchange().hostKey}\n`);
+  });
+
+  it("gives no shell: id, reading /etc/shadow and a pty all fail", () => {
+    for (const cmd of [["id"], ["cat", "/etc/shadow"], ["sh", "-c", "echo pwned > /tmp/pwned"]]) {
+      const r = sshAsSync(cmd);
+      expect(r.status).not.toBe(0);
+      expect(r.stdout).not.toMatch(/uid=|root:|pwned/);
+    }
+  });
+
+  it("cannot write outside the sync dir, but rsync into it works", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lsc-stolen-src-"));
+    writeFileSync(join(dir, "stolen.txt"), "x");
+    const rsh = `ssh -i ${keyFile} -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${knownHosts}`;
+    const outside = spawnSync("rsync", ["-e", rsh, join(dir, "stolen.txt"), `lsyncd-sync@${exchange().address}:../../etc/`], { encoding: "utf8" });
+    expect(outside.status).not.toBe(0);
+    expect((await h().exec(exchange(), "test -e /etc/stolen.txt")).code).not.toBe(0);
+    const inside = spawnSync("rsync", ["-e", rsh, join(dir, "stolen.txt"), `lsyncd-sync@${exchange().address}:/`], { encoding: "utf8" });
+    expect(inside.stderr).toBe("");
+    expect(inside.status).toBe(0);
+    expect(await run(h(), exchange(), `cat ${SYNC_DIR}/stolen.txt`)).toBe("x");
+  });
+});
+
+describe("running every create a second time", () => {
+  const MANAGED = [
+    "/etc/fstab",
+    "/etc/lsyncd/lsyncd.conf.lua",
+    "/etc/systemd/system/lsyncd.service",
+    "/etc/sysctl.d/90-lsyncd-inotify.conf",
+    "/etc/lsyncd-cluster/ssh_config",
+    "/etc/lsyncd-cluster/known_hosts",
+    "/etc/lsyncd-cluster/sync_ed25519",
+    "/var/lib/lsyncd-cluster/sync-home/.ssh/authorized_keys",
+    "/usr/local/bin/lsyncd-cluster-health",
+    "/etc/passwd",
+  ];
+  const snapshot = async (host: TestHost) =>
+    run(h(), host, `sha256sum ${MANAGED.join(" ")} $(ls /etc/nginx/sites-enabled/* 2>/dev/null); cat /run/fixture-units/lsyncd.pid`);
+
+  it("changes nothing on any host and does not restart lsyncd", async () => {
+    const before = await Promise.all(h().hosts.map(snapshot));
+    const ran = await rerunCreates(live.deployment);
+    expect(ran.every((r) => r.code === 0)).toBe(true);
+    const after = await Promise.all(h().hosts.map(snapshot));
+    expect(after).toEqual(before);
+    for (const host of h().hosts) {
+      expect(await run(h(), host, "grep -c lsyncd-cluster /etc/fstab")).toBe("1\n");
+      const keys = await run(h(), host, "grep -c '^restrict' /var/lib/lsyncd-cluster/sync-home/.ssh/authorized_keys");
+      expect(keys).toBe(host.name === "exchange" ? "3\n" : "1\n");
+    }
+  });
+});
+
+describe("bad config", () => {
+  it("reaches no host at all", async () => {
+    const bad = { ...live.config, syncDir: "srv/pics", hosts: { exchange: { name: "exchange" }, nodes: [{ address: node(0).address }] } };
+    await expect(deploy(bad, h().operatorPrivateKey)).rejects.toBeInstanceOf(pulumi.RunError);
+    await expect(deploy(bad, h().operatorPrivateKey)).rejects.toThrow(/\[hosts\.exchange\.address\][\s\S]*\[syncDir\]/);
+  });
+});
+
+describe("destroy", () => {
+  it("runs every delete in reverse order and leaves the synced data in place", async () => {
+    const dataBefore = await checksums(h(), node(1));
+    const ran = await destroy(live.deployment);
+    expect(ran.map((r) => r.name)).toEqual(live.deployment.steps.map((s) => s.name).reverse());
+    for (const host of h().hosts) {
+      expect(await run(h(), host, "pgrep -x lsyncd || echo none")).toBe("none\n");
+      for (const path of [
+        "/etc/lsyncd/lsyncd.conf.lua",
+        "/etc/systemd/system/lsyncd.service",
+        "/etc/sysctl.d/90-lsyncd-inotify.conf",
+        "/etc/lsyncd-cluster/sync_ed25519",
+        "/etc/lsyncd-cluster/known_hosts",
+        "/var/lib/lsyncd-cluster/sync-home/.ssh/authorized_keys",
+        "/etc/nginx/sites-enabled/lsyncd-cluster",
+      ]) {
+        expect(`${host.name}:${path}:${(await h().exec(host, `test -e ${path}`)).code}`).toBe(`${host.name}:${path}:1`);
+      }
+      expect(await run(h(), host, "grep -c lsyncd-cluster /etc/fstab || true")).toBe("0\n");
+      expect(await run(h(), host, "id lsyncd-sync >/dev/null 2>&1 && echo present || echo gone")).toBe("gone\n");
+    }
+    // The images are still on the disk.
+    await run(h(), node(1), `mkdir -p /mnt/check && mount ${node(1).disk} /mnt/check`);
+    const sums = await run(h(), node(1), "cd /mnt/check && sha256sum first.jpg");
+    expect(sums.slice(0, 64)).toBe(dataBefore.get("first.jpg"));
+    await run(h(), node(1), "umount /mnt/check");
+  });
+});
