@@ -8,7 +8,7 @@ import { amiChooser } from "./debianAmi";
 import { OperatorKey } from "./operatorKey";
 import { AwsModeSpec } from "./spec";
 
-export { AwsHostInfo } from "./awsHost";
+export type { AwsHostInfo } from "./awsHost";
 
 export interface AwsClusterArgs {
   /** The validated AWS-mode config: host count and types, zones, disk, who may reach SSH and HTTP. */

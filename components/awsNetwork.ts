@@ -49,13 +49,13 @@ export class ClusterNetwork extends pulumi.ComponentResource {
     super("lsyncd-cluster:aws:ClusterNetwork", name, {}, opts);
 
     if (!Number.isInteger(args.availabilityZones) || args.availabilityZones < 1) {
-      throw new Error(`availabilityZones must be a whole number of 1 or more; got ${args.availabilityZones}`);
+      throw new Error(`[availabilityZones] must be a whole number of 1 or more; got ${args.availabilityZones}`);
     }
     for (const cidr of args.operatorCidrs) {
       if (isWholeInternet(cidr)) {
         // Validation should have refused it already; SSH open to everyone is the one
         // mistake this component will not make even when asked to.
-        throw new Error(`operatorCidrs must not open SSH to the whole internet; got "${cidr}". Give the operator's own address range, e.g. "203.0.113.7/32"`);
+        throw new Error(`[operatorCidrs] must not open SSH to the whole internet, give the operator's own range such as "203.0.113.7/32"; got "${cidr}"`);
       }
     }
 
@@ -64,9 +64,11 @@ export class ClusterNetwork extends pulumi.ComponentResource {
       if (found.names.length < wanted) {
         const region = found.region || found.id;
         // A RunError is reported once, without a stack trace: this is a config mistake, not a bug.
+        // Same shape as the config validation's errors: `[key] what is accepted; got value`.
         throw new pulumi.RunError(
-          `availabilityZones is ${wanted}, but region ${region} has only ${found.names.length} available ` +
-            `(${found.names.join(", ") || "none"}): set availabilityZones to ${found.names.length} or fewer, or deploy to another region`,
+          `[availabilityZones] must be at most ${found.names.length}: region ${region} has only ` +
+            `${found.names.length} available (${found.names.join(", ") || "none"}); got ${wanted}. ` +
+            `Lower availabilityZones or deploy to another region`,
         );
       }
       return found.names.slice(0, wanted);

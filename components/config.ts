@@ -40,17 +40,33 @@ function safeParse(mode: ClusterSpec["mode"], raw: Record<string, unknown>): Par
 }
 
 function problemLines(issues: readonly z.core.$ZodIssue[], secret: unknown): string[] {
+  const needles = secretNeedles(secret);
+  const redact = (line: string) => needles.reduce((out, needle) => out.split(needle).join("<secret>"), line);
   // Two checks can fail on one value (e.g. a bad element and a duplicate); say it once.
-  return [...new Set(issues.flatMap((issue) => linesOf(issue, secret)))];
+  return [...new Set(issues.flatMap((issue) => linesOf(issue, needles)).map(redact))];
 }
 
-function linesOf(issue: z.core.$ZodIssue, secret: unknown): string[] {
+/**
+ * Text of the operator's private key that must never reach an error message (they end up
+ * in CI logs): the whole key, as written and JSON-escaped, and each of its lines, longest
+ * first so the whole key is replaced before its parts.
+ */
+function secretNeedles(secret: unknown): string[] {
+  if (typeof secret !== "string") return [];
+  return [secret, JSON.stringify(secret).slice(1, -1), ...secret.split(/\r?\n/)]
+    .map((needle) => needle.trim())
+    // Shorter text is no key, and replacing it would garble ordinary words of a message.
+    .filter((needle) => needle.length >= 8)
+    .sort((a, b) => b.length - a.length);
+}
+
+function linesOf(issue: z.core.$ZodIssue, needles: readonly string[]): string[] {
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => `[${keyPath([...issue.path, key])}] ${issue.message}`);
   }
   const head = `[${keyPath(issue.path)}] ${issue.message}`;
   if (issue.code === "custom" && issue.params?.["showsValue"] === SHOWS_VALUE.showsValue) return [head];
-  return [`${head}; got ${shown(issue, secret)}`];
+  return [`${head}; got ${shown(issue, needles)}`];
 }
 
 /** `lsyncd.delay`, `hosts.nodes[1].address`. */
@@ -61,12 +77,11 @@ function keyPath(path: readonly PropertyKey[]): string {
   }, "");
 }
 
-function shown(issue: z.core.$ZodIssue, secret: unknown): string {
+function shown(issue: z.core.$ZodIssue, needles: readonly string[]): string {
   if (issue.input === undefined) return "nothing";
   if (issue.path.length === 1 && issue.path[0] === "sshPrivateKey") return "<secret>";
   const text = JSON.stringify(issue.input) ?? String(issue.input);
-  // Error text ends up in CI logs: never echo a private key, even one pasted into the wrong key.
-  const secretText = typeof secret === "string" && secret !== "" ? JSON.stringify(secret).slice(1, -1) : undefined;
-  if (text.includes("PRIVATE KEY") || (secretText !== undefined && text.includes(secretText))) return "<secret>";
+  // Also a key pasted into the wrong place, or some other private key.
+  if (text.includes("PRIVATE KEY") || needles.some((needle) => text.includes(needle))) return "<secret>";
   return text;
 }

@@ -51,7 +51,7 @@ function checked(
   });
 }
 
-export function unknownKeyText(knownKeys: readonly string[]): string {
+function unknownKeyText(knownKeys: readonly string[]): string {
   return `is not a known key; known keys here: ${knownKeys.join(", ")}`;
 }
 

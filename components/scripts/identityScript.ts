@@ -42,8 +42,14 @@ export function identityDelete(): string {
   const user = sh(SYNC_USER);
   return script([
     `lsc_remove ${sh(SYNC_KEY)} ${sh(`${SYNC_KEY}.pub`)}`,
+    // Peers' ssh sessions (ControlPersist masters) would keep the account busy.
+    `if id -u ${user} >/dev/null 2>&1; then`,
+    `  rc=0; pkill -KILL -u ${user} || rc=$?`,
+    '  if [ "$rc" -gt 1 ]; then echo "pkill failed (exit $rc)" >&2; exit "$rc"; fi',
+    `  for _ in $(seq 1 50); do pgrep -u ${user} >/dev/null || break; sleep 0.1; done`,
     // Files in the sync dir stay; they keep the (now unnamed) uid, like any deleted user's.
-    `if id -u ${user} >/dev/null 2>&1; then userdel ${user}; fi`,
+    `  userdel ${user}`,
+    "fi",
     `rm -rf -- ${sh(SYNC_HOME)} ${sh(SSH_CONTROL_DIR)}`,
   ]);
 }

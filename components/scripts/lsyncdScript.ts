@@ -1,6 +1,6 @@
 // lsyncd: config and unit written, service enabled, restarted only when a file changed
 // (a restart is a full startup rsync to every target), and checked to be running.
-import { LSYNCD_CONF, LSYNCD_LOG, LSYNCD_LOG_DIR, LSYNCD_UNIT } from "../paths";
+import { LSYNCD_CONF, LSYNCD_LOG, LSYNCD_LOG_DIR, LSYNCD_UNIT, SSH_CONTROL_DIR } from "../paths";
 import { sh } from "../quote";
 import { LsyncdConfSpec, renderLsyncdConf } from "../render/lsyncdConf";
 import { renderLsyncdUnit } from "../render/lsyncdUnit";
@@ -37,6 +37,10 @@ export function lsyncdDelete(extraPaths: readonly string[] = []): string {
     `if [ -e ${sh(LSYNCD_UNIT)} ]; then`,
     "  systemctl disable --now lsyncd >/dev/null 2>&1 || systemctl stop lsyncd",
     "fi",
+    // ssh masters outlive lsyncd where no cgroup ends them (ControlPersist); close them.
+    `for socket in ${sh(SSH_CONTROL_DIR)}/*; do`,
+    '  if [ -S "$socket" ]; then ssh -o ControlPath="$socket" -O exit lsc-control >/dev/null 2>&1 || rm -f "$socket"; fi',
+    "done",
     `lsc_remove ${[LSYNCD_UNIT, LSYNCD_CONF, ...extraPaths].map(sh).join(" ")}`,
     "systemctl daemon-reload",
   ]);

@@ -6,8 +6,7 @@ import { mkdtempSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { spawnSync } from "child_process";
-import * as pulumi from "@pulumi/pulumi";
-import { deploy, destroy, rerunCreates } from "./harness/deploy";
+import { deploy, destroy, RanCommand, rerunCreates } from "./harness/deploy";
 import { checksums, fetchImage, LiveCluster, run, sha256, startCluster, SYNC_DIR, waitFor, writeImage } from "./harness/cluster";
 import { TestHost } from "./fixture/testHosts";
 
@@ -17,7 +16,7 @@ let live: LiveCluster;
 const log: string[] = [];
 
 beforeAll(async () => {
-  live = await startCluster(3, { log: (l) => log.push(l) });
+  live = await startCluster(3, { root: "/tmp/lsc-e2e", addressBase: "127.0.11", log: (l) => log.push(l) });
 }, 600_000);
 
 afterAll(async () => {
@@ -236,8 +235,13 @@ describe("running every create a second time", () => {
 describe("bad config", () => {
   it("reaches no host at all", async () => {
     const bad = { ...live.config, syncDir: "srv/pics", hosts: { exchange: { name: "exchange" }, nodes: [{ address: node(0).address }] } };
-    await expect(deploy(bad, h().operatorPrivateKey)).rejects.toBeInstanceOf(pulumi.RunError);
-    await expect(deploy(bad, h().operatorPrivateKey)).rejects.toThrow(/\[hosts\.exchange\.address\][\s\S]*\[syncDir\]/);
+    const ran: RanCommand[] = [];
+    await expect(deploy(bad, h().operatorPrivateKey, { ran })).rejects.toThrow(
+      /Invalid lsyncd-cluster config:[\s\S]*\[hosts\.exchange\.address\][\s\S]*\[syncDir\]/,
+    );
+    expect(ran).toEqual([]);
+    // The same harness does run commands when the config is good (the suite's deploy above).
+    expect(live.deployment.ran.length).toBeGreaterThan(30);
   });
 });
 

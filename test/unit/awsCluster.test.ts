@@ -245,7 +245,7 @@ describe("AwsCluster with EBS data disks (5 nodes, 2 zones, web on)", () => {
     for (const i of b.rec.ofType(T.instance)) expect(i.inputs.keyName).toMatch(new RegExp(`^lsc-${CLUSTER_ID}-operator-`));
   });
 
-  test("both architectures the same: one Debian 12 lookup, from Debian's account, newest hvm/ebs amd64", () => {
+  test("exchange and nodes both x86_64: one lookup, of the newest official Debian 12 amd64 hvm/ebs image", () => {
     const lookups = b.invokes.filter((c) => c.token === GET_AMI);
     expect(lookups).toHaveLength(1);
     expect(lookups[0].inputs).toMatchObject({
@@ -353,8 +353,8 @@ describe("AwsCluster in a region with fewer zones than requested", () => {
     expect(outcome.errors).toHaveLength(1);
     expect(outcome.errors[0].runError).toBe(true); // reported without a stack trace
     expect(outcome.errors[0].message).toContain(
-      "availabilityZones is 3, but region eu-north-9 has only 2 available (eu-north-9a, eu-north-9b): " +
-        "set availabilityZones to 2 or fewer, or deploy to another region",
+      "[availabilityZones] must be at most 2: region eu-north-9 has only 2 available (eu-north-9a, eu-north-9b); got 3. " +
+        "Lower availabilityZones or deploy to another region",
     );
     expect(outcome.registered).not.toContain(T.subnet);
     expect(outcome.registered).not.toContain(T.instance);
@@ -366,7 +366,7 @@ describe("AwsCluster refuses SSH open to the world", () => {
     const rec = await installMocks({ calls: awsCalls });
     const AwsCluster = awsClusterClass();
     expect(() => new AwsCluster("c", { spec: spec({ operatorCidrs: ["198.51.100.7/32", cidr] }) })).toThrow(
-      /operatorCidrs must not open SSH to the whole internet; got "(0\.0\.0\.0|::)\/0"/,
+      /^\[operatorCidrs\] must not open SSH to the whole internet, .*; got "(0\.0\.0\.0|::)\/0"$/,
     );
     // The components registered before the throw finish against these mocks, not the next test's.
     await waitForRegistrations();

@@ -103,11 +103,35 @@ function indexModulePath(): string {
 }
 
 /**
+ * Evaluate index.ts anew, as each `pulumi up` does. Under jest, require() goes through
+ * jest's own module registry, so a fresh copy needs isolateModules; elsewhere (demo,
+ * bench under ts-node) dropping it from require.cache is enough.
+ */
+function loadIndexFresh(): Record<string, unknown> {
+  let exports: Record<string, unknown> = {};
+  if (typeof jest !== "undefined") {
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      exports = require(indexModulePath());
+    });
+  } else {
+    delete require.cache[indexModulePath()];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    exports = require(indexModulePath());
+  }
+  return exports;
+}
+
+/**
  * Build the program from `config` (bare keys of the lsyncd-cluster namespace) and run
  * every remote command for real. Throws CommandFailed on the first failing command.
  */
-export async function deploy(config: Record<string, unknown>, sshPrivateKey: string, opts: { log?: (line: string) => void } = {}): Promise<Deployment> {
-  const ran: RanCommand[] = [];
+export async function deploy(
+  config: Record<string, unknown>,
+  sshPrivateKey: string,
+  opts: { log?: (line: string) => void; /** filled as commands run, also when deploy throws */ ran?: RanCommand[] } = {},
+): Promise<Deployment> {
+  const ran: RanCommand[] = opts.ran ?? [];
   const steps: Step[] = [];
   const t0 = Date.now();
   const urnNames = new Map<string, string>();
@@ -149,14 +173,7 @@ export async function deploy(config: Record<string, unknown>, sshPrivateKey: str
   for (const [k, v] of Object.entries(config)) all[`lsyncd-cluster:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
   pulumi.runtime.setAllConfig(all, ["lsyncd-cluster:sshPrivateKey"]);
 
-  delete require.cache[indexModulePath()];
-  let exports: Record<string, unknown>;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    exports = require(indexModulePath());
-  } catch (e) {
-    throw e instanceof Error ? e : new Error(String(e));
-  }
+  const exports = loadIndexFresh();
   const outputs: Record<string, unknown> = {};
   try {
     await waitForRegistrations();
