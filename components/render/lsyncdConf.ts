@@ -26,6 +26,63 @@ function int(name: string, value: number): string {
   return String(value);
 }
 
+/**
+ * lsyncd always acts on IN_CREATE: with a low delay a file still being written is pushed
+ * half-done, and its peers serve it truncated until the full version follows (measured).
+ * This wraps each sync's event intake (lsyncd 2.2.x keeps it in the `Syncs` upvalue of
+ * `sync`): a new file is held until its close-write arrives (then pushed at once), or,
+ * when none comes (a hard link, symlink or move-in), until its size has stopped changing
+ * for SETTLE seconds. Directories and every other event pass straight through. On an
+ * lsyncd without that internal the config fails to load, so the lsyncd step fails loudly.
+ */
+const COMPLETE_FILES_ONLY = `
+do
+  local SETTLE = 1
+  local Syncs
+  for i = 1, 64 do
+    local name, value = debug.getupvalue(sync, i)
+    if name == nil then break end
+    if name == "Syncs" then Syncs = value end
+  end
+  if type(Syncs) ~= "table" or type(Syncs.get) ~= "function" then
+    error("lsyncd-cluster: this lsyncd has no Syncs table; it needs lsyncd 2.2.x")
+  end
+  local function sizeOf(file)
+    local f = io.open(file, "rb")
+    if not f then return nil end
+    local size = f:seek("end")
+    f:close()
+    return size
+  end
+  for n = 1, Syncs.size() do
+    local s = Syncs.get(n)
+    local push = s.delay
+    local pending = {}
+    local function settle(path, size)
+      if not pending[path] then return end
+      local current = sizeOf(s.source .. path:sub(2))
+      if current ~= nil and current ~= size then
+        alarm(now() + SETTLE, function() settle(path, current) end)
+        return
+      end
+      pending[path] = nil
+      push(s, "Create", now(), path)
+    end
+    s.delay = function(self, etype, time, path, path2)
+      if etype == "Create" and path:sub(-1) ~= "/" and path:sub(1, ${`/${SYNC_TEMP_DIR_NAME}/`.length}) ~= ${lua(`/${SYNC_TEMP_DIR_NAME}/`)} then
+        pending[path] = true
+        local size = sizeOf(s.source .. path:sub(2))
+        alarm(now() + SETTLE, function() settle(path, size) end)
+        return
+      end
+      if path ~= nil then pending[path] = nil end
+      if path2 ~= nil then pending[path2] = nil end
+      return push(self, etype, time, path, path2)
+    end
+  end
+end
+`;
+
 export function renderLsyncdConf(spec: LsyncdConfSpec): string {
   const excludes = [...alwaysExcluded(), ...spec.lsyncd.excludes];
   const source = spec.syncDir.endsWith("/") ? spec.syncDir : `${spec.syncDir}/`;
@@ -85,5 +142,5 @@ export function renderLsyncdConf(spec: LsyncdConfSpec): string {
     "end",
     "alarm(now() + 1, lscHeartbeat)",
   ];
-  return `${head.join("\n")}\n${syncs.join("\n")}\n${heartbeat.join("\n")}\n`;
+  return `${head.join("\n")}\n${syncs.join("\n")}\n${heartbeat.join("\n")}\n${COMPLETE_FILES_ONLY}`;
 }

@@ -89,6 +89,30 @@ describe("changes propagate", () => {
     await waitFor("delete everywhere", async () => (await Promise.all(all.map((x) => checksums(h(), x)))).every((s) => !s.has("new-name.png")), 10_000);
   });
 
+  it("never serves a half-written image, even from a slow writer", async () => {
+    const chunk = 10_000;
+    const full = randomBytes(30 * chunk);
+    await run(h(), node(0), "base64 -d > /tmp/slow.src", full.toString("base64"));
+    // One open file written over 3 s, as a slow upload would.
+    const writer = h().exec(
+      node(0),
+      `for i in $(seq 0 29); do dd if=/tmp/slow.src bs=${chunk} skip=$i count=1 status=none; sleep 0.1; done > ${SYNC_DIR}/slow.jpg`,
+      { timeoutMs: 30_000 },
+    );
+    const partial: number[] = [];
+    let complete = false;
+    const t0 = Date.now();
+    while (!complete && Date.now() - t0 < 15_000) {
+      const got = await fetchImage(node(1), "slow.jpg");
+      if (got && !got.equals(full)) partial.push(got.length);
+      complete = got?.equals(full) ?? false;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect((await writer).code).toBe(0);
+    expect(partial).toEqual([]);
+    expect(complete).toBe(true);
+  });
+
   it("syncs new directories and files inside them", async () => {
     const data = randomBytes(5000);
     await run(h(), node(2), `mkdir -p ${SYNC_DIR}/2026/11`);

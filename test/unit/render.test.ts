@@ -58,6 +58,52 @@ local function lscHeartbeat()
   alarm(now() + 10, lscHeartbeat)
 end
 alarm(now() + 1, lscHeartbeat)
+
+do
+  local SETTLE = 1
+  local Syncs
+  for i = 1, 64 do
+    local name, value = debug.getupvalue(sync, i)
+    if name == nil then break end
+    if name == "Syncs" then Syncs = value end
+  end
+  if type(Syncs) ~= "table" or type(Syncs.get) ~= "function" then
+    error("lsyncd-cluster: this lsyncd has no Syncs table; it needs lsyncd 2.2.x")
+  end
+  local function sizeOf(file)
+    local f = io.open(file, "rb")
+    if not f then return nil end
+    local size = f:seek("end")
+    f:close()
+    return size
+  end
+  for n = 1, Syncs.size() do
+    local s = Syncs.get(n)
+    local push = s.delay
+    local pending = {}
+    local function settle(path, size)
+      if not pending[path] then return end
+      local current = sizeOf(s.source .. path:sub(2))
+      if current ~= nil and current ~= size then
+        alarm(now() + SETTLE, function() settle(path, current) end)
+        return
+      end
+      pending[path] = nil
+      push(s, "Create", now(), path)
+    end
+    s.delay = function(self, etype, time, path, path2)
+      if etype == "Create" and path:sub(-1) ~= "/" and path:sub(1, 13) ~= "/.lsyncd-tmp/" then
+        pending[path] = true
+        local size = sizeOf(s.source .. path:sub(2))
+        alarm(now() + SETTLE, function() settle(path, size) end)
+        return
+      end
+      if path ~= nil then pending[path] = nil end
+      if path2 ~= nil then pending[path2] = nil end
+      return push(self, etype, time, path, path2)
+    end
+  end
+end
 `,
     );
   });
