@@ -11,12 +11,18 @@ export interface LsyncdConfSpec {
   readonly targets: readonly string[];
 }
 
+/** rsync's temp dir on the receiver, relative to the sync dir: half-written files live there. */
+export const TEMP_DIR_PATTERN = `/${SYNC_TEMP_DIR_NAME}/`;
+
 /**
- * Patterns never synced: rsync's temp dir on the receiver (half-written files live there)
- * and ext4's lost+found, which each host has of its own, owned by root.
+ * Patterns lsyncd never watches or syncs: ext4's lost+found, which each host has of its
+ * own, owned by root. The temp dir is not among them on purpose: lsyncd must watch it so
+ * that rsync's rename of a finished file into place arrives as a move (pushed at once),
+ * not as a file appearing from nowhere (held until it settles). COMPLETE_FILES_ONLY drops
+ * every other event inside it, and rsync is told to exclude it.
  */
 export function alwaysExcluded(): string[] {
-  return [`/${SYNC_TEMP_DIR_NAME}/`, "/lost+found/"];
+  return ["/lost+found/"];
 }
 
 function int(name: string, value: number): string {
@@ -32,8 +38,10 @@ function int(name: string, value: number): string {
  * This wraps each sync's event intake (lsyncd 2.2.x keeps it in the `Syncs` upvalue of
  * `sync`): a new file is held until its close-write arrives (then pushed at once), or,
  * when none comes (a hard link, symlink or move-in), until its size has stopped changing
- * for SETTLE seconds. Directories and every other event pass straight through. On an
- * lsyncd without that internal the config fails to load, so the lsyncd step fails loudly.
+ * for SETTLE seconds. Events inside rsync's temp dir are dropped, except the rename of a
+ * finished file out of it, which is pushed at once as that file. Directories and every
+ * other event pass straight through. On an lsyncd without that internal the config fails
+ * to load, so the lsyncd step fails loudly.
  */
 const COMPLETE_FILES_ONLY = `
 do
@@ -68,8 +76,19 @@ do
       pending[path] = nil
       push(s, "Create", now(), path)
     end
+    local function inTemp(p)
+      return p ~= nil and p:sub(1, ${TEMP_DIR_PATTERN.length}) == ${lua(TEMP_DIR_PATTERN)}
+    end
     s.delay = function(self, etype, time, path, path2)
-      if etype == "Create" and path:sub(-1) ~= "/" and path:sub(1, ${`/${SYNC_TEMP_DIR_NAME}/`.length}) ~= ${lua(`/${SYNC_TEMP_DIR_NAME}/`)} then
+      if inTemp(path) then
+        -- rsync renamed a complete file into place: push it as that file, now.
+        if etype == "Move" and path2 ~= nil and not inTemp(path2) then
+          pending[path2] = nil
+          return push(self, "Create", time, path2)
+        end
+        return
+      end
+      if etype == "Create" and path:sub(-1) ~= "/" then
         pending[path] = true
         local size = sizeOf(s.source .. path:sub(2))
         alarm(now() + SETTLE, function() settle(path, size) end)
@@ -110,6 +129,7 @@ export function renderLsyncdConf(spec: LsyncdConfSpec): string {
       `  delete = ${lua("running")},`,
       `  exclude = ${luaList(excludes)},`,
       "  rsync = {",
+      `    _extra = ${luaList([`--exclude=${TEMP_DIR_PATTERN}`])},`,
       `    rsh = ${lua(`${SSH_BINARY} -F ${SSH_CONFIG}`)},`,
       // Relative to the receiver's restricted root: same filesystem, so the final rename
       // is atomic and nginx never serves a half-written image.

@@ -4,7 +4,7 @@
 import { SSH_BINARY, SSH_CONFIG, peerAlias } from "../paths";
 import { sh } from "../quote";
 import { SYNC_TEMP_DIR_NAME } from "../spec";
-import { alwaysExcluded } from "../render/lsyncdConf";
+import { alwaysExcluded, TEMP_DIR_PATTERN } from "../render/lsyncdConf";
 import { script } from "./bash";
 
 export function seedCreate(syncDir: string, node: string, excludes: readonly string[]): string {
@@ -16,7 +16,7 @@ export function seedCreate(syncDir: string, node: string, excludes: readonly str
     "--update",
     "--whole-file",
     `--temp-dir=/${SYNC_TEMP_DIR_NAME}/`,
-    ...[...alwaysExcluded(), ...excludes].map((e) => `--exclude=${e}`),
+    ...[TEMP_DIR_PATTERN, ...alwaysExcluded(), ...excludes].map((e) => `--exclude=${e}`),
     `--rsh=${SSH_BINARY} -F ${SSH_CONFIG}`,
     `${syncDir}/`,
     `${peerAlias(node)}:/`,

@@ -261,7 +261,7 @@ describe("bad config", () => {
     const bad = { ...live.config, syncDir: "srv/pics", hosts: { exchange: { name: "exchange" }, nodes: [{ address: node(0).address }] } };
     const ran: RanCommand[] = [];
     await expect(deploy(bad, h().operatorPrivateKey, { ran })).rejects.toThrow(
-      /Invalid lsyncd-cluster config:[\s\S]*\[hosts\.exchange\.address\][\s\S]*\[syncDir\]/,
+      /^Invalid lsyncd-cluster config:\n(?=[\s\S]*\[hosts\.exchange\.address\] is required)(?=[\s\S]*\[syncDir\] must be an absolute path)/,
     );
     expect(ran).toEqual([]);
     // The same harness does run commands when the config is good (the suite's deploy above).

@@ -36,8 +36,9 @@ sync {
   delay = 0,
   maxProcesses = 1,
   delete = "running",
-  exclude = { "/.lsyncd-tmp/", "/lost+found/" },
+  exclude = { "/lost+found/" },
   rsync = {
+    _extra = { "--exclude=/.lsyncd-tmp/" },
     rsh = "/usr/bin/ssh -F /etc/lsyncd-cluster/ssh_config",
     temp_dir = "/.lsyncd-tmp/",
     protect_args = false,
@@ -91,8 +92,19 @@ do
       pending[path] = nil
       push(s, "Create", now(), path)
     end
+    local function inTemp(p)
+      return p ~= nil and p:sub(1, 13) == "/.lsyncd-tmp/"
+    end
     s.delay = function(self, etype, time, path, path2)
-      if etype == "Create" and path:sub(-1) ~= "/" and path:sub(1, 13) ~= "/.lsyncd-tmp/" then
+      if inTemp(path) then
+        -- rsync renamed a complete file into place: push it as that file, now.
+        if etype == "Move" and path2 ~= nil and not inTemp(path2) then
+          pending[path2] = nil
+          return push(self, "Create", time, path2)
+        end
+        return
+      end
+      if etype == "Create" and path:sub(-1) ~= "/" then
         pending[path] = true
         local size = sizeOf(s.source .. path:sub(2))
         alarm(now() + SETTLE, function() settle(path, size) end)
@@ -122,7 +134,7 @@ end
     const { lauxlib, to_luastring } = fengari;
     const L = lauxlib.luaL_newstate();
     expect(lauxlib.luaL_loadstring(L, to_luastring(conf))).toBe(0);
-    expect(conf).toContain('exclude = { "/.lsyncd-tmp/", "/lost+found/", "*.tmp\\"", "a\\\\b", "new\\010line", "]]--" }');
+    expect(conf).toContain('exclude = { "/lost+found/", "*.tmp\\"", "a\\\\b", "new\\010line", "]]--" }');
   });
 
   it("never deletes at startup and never trusts an unknown host", () => {

@@ -1,0 +1,287 @@
+// The probes the benchmark times: a write on one host until other hosts serve it, a burst
+// of files until every host has them, what the harness itself costs, and CPU accounting.
+// Every timestamp is the real-time clock (Date.now() here, Time::HiRes::time inside the
+// hosts): the test hosts share this machine's clock, so both are comparable.
+import { readFileSync } from "fs";
+import { execFileSync } from "child_process";
+import { fetchImage, run, SYNC_DIR } from "../test/e2e/harness/cluster";
+import { TestCluster, TestHost } from "../test/e2e/fixture/testHosts";
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Prints the host's real-time clock in ms, to stamp a moment inside a host. */
+const STAMP = `perl -MTime::HiRes=time -e 'printf "%.3f\\n", time*1000'`;
+
+// ---------------------------------------------------------------- harness overhead
+
+/** Wall time of `exec(host, "true")`: the nsenter + bash cost included in every write. */
+export async function execOverhead(hosts: TestCluster, host: TestHost, n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const r = await hosts.exec(host, "true");
+    if (r.code !== 0) throw new Error(`no-op exec on ${host.name} exited ${r.code}: ${r.stderr}`);
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+/** Wall time of one HTTP poll that misses (404): the granularity of "served yet?". */
+export async function httpMissOverhead(host: TestHost, n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fetchImage(host, `no-such-file-${i}.bin`);
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- propagation
+
+export interface PropagationSample {
+  readonly name: string;
+  /** From just before the write's exec to the moment the last watcher served it intact. */
+  readonly totalMs: number;
+  /** Per watcher (nginx host) name: ms from t0 until it served the file intact. */
+  readonly servedMs: Record<string, number>;
+  /** ms from t0 until the write had closed the file (inside the source host). */
+  readonly writtenMs: number;
+  /** ms from t0 until the relay host had the complete file under its final name. */
+  readonly relayMs?: number;
+  /** ms from t0 until the command run after the write (the floor's rsync) returned. */
+  readonly afterWriteMs?: number;
+}
+
+export interface PropagationOptions {
+  readonly hosts: TestCluster;
+  readonly source: TestHost;
+  /** nginx hosts polled over HTTP; the sample ends when all of them serve it byte-identical */
+  readonly watchers: readonly TestHost[];
+  /** a host without nginx on the way (the exchange) watched from inside for the hop split */
+  readonly relay?: TestHost;
+  readonly name: string;
+  readonly data: Buffer;
+  /** shell run inside the source host right after the write closed the file */
+  readonly afterWrite?: string;
+  readonly pollMs?: number;
+  readonly timeoutMs?: number;
+}
+
+/** Watch for a file of a given size from inside a host; resolves with the stamp (ms). */
+function watchFromInside(hosts: TestCluster, host: TestHost, path: string, size: number, timeoutMs: number): Promise<number | undefined> {
+  const script =
+    `use Time::HiRes qw(time sleep); my ($f, $n, $t) = @ARGV; my $end = time + $t;` +
+    ` until ((-s $f // -1) == $n) { exit 3 if time > $end; sleep 0.002 } printf "%.3f\\n", time*1000;`;
+  return hosts
+    .exec(host, `perl -e '${script}' ${path} ${size} ${timeoutMs / 1000}`, { timeoutMs: timeoutMs + 5000 })
+    .then((r) => (r.code === 0 ? Number(r.stdout.trim()) : undefined));
+}
+
+async function pollServed(host: TestHost, name: string, data: Buffer, t0: number, deadline: number, pollMs: number): Promise<number> {
+  for (;;) {
+    const got = await fetchImage(host, name);
+    const now = Date.now();
+    if (got?.equals(data)) return now - t0;
+    if (now > deadline) throw new Error(`${name} not served intact by ${host.name} within ${deadline - t0} ms`);
+    await sleep(pollMs);
+  }
+}
+
+export async function propagationSample(o: PropagationOptions): Promise<PropagationSample> {
+  const timeoutMs = o.timeoutMs ?? 30_000;
+  const pollMs = o.pollMs ?? 10;
+  const path = `${SYNC_DIR}/${o.name}`;
+  const relay = o.relay ? watchFromInside(o.hosts, o.relay, path, o.data.length, timeoutMs) : undefined;
+  if (relay) await sleep(80); // let the in-host watcher start (an exec costs ~20-40 ms) before the write
+  const t0 = Date.now();
+  const deadline = t0 + timeoutMs;
+  // One exec, like an application: open, write, close (base64 -d writes in chunks).
+  const cmd = [`base64 -d > ${path}`, STAMP, ...(o.afterWrite ? [o.afterWrite, STAMP] : [])].join(" && ");
+  const write = run(o.hosts, o.source, cmd, o.data.toString("base64"));
+  const served = await Promise.all(o.watchers.map((w) => pollServed(w, o.name, o.data, t0, deadline, pollMs)));
+  const stamps = (await write).trim().split("\n").map(Number);
+  const relayStamp = relay ? await relay : undefined;
+  return {
+    name: o.name,
+    totalMs: Math.max(...served),
+    servedMs: Object.fromEntries(o.watchers.map((w, i) => [w.name, served[i]])),
+    writtenMs: stamps[0] - t0,
+    relayMs: relayStamp === undefined ? undefined : relayStamp - t0,
+    afterWriteMs: stamps.length > 1 ? stamps[1] - t0 : undefined,
+  };
+}
+
+// ---------------------------------------------------------------- burst
+
+export interface BurstOptions {
+  readonly hosts: TestCluster;
+  readonly source: TestHost;
+  /** hosts that must end up with every file */
+  readonly targets: readonly TestHost[];
+  /** file names are `<prefix>-NNNN.bin` in the sync dir */
+  readonly prefix: string;
+  readonly files: number;
+  readonly bytes: number;
+  /** shell run inside the source host right after the last file was closed */
+  readonly afterWrite?: string;
+  readonly pollMs?: number;
+  readonly timeoutMs?: number;
+  /** called right before t0 and right after convergence (CPU accounting) */
+  readonly around?: { before(): void; after(): void };
+}
+
+export interface BurstResult {
+  readonly files: number;
+  readonly bytesEach: number;
+  /** from just before the writer's exec until every target had every file with matching sha256 */
+  readonly seconds: number;
+  /** seconds the writer took to write and close all files (inside the source host) */
+  readonly writeSeconds: number;
+  /** seconds until the command after the write (the floor's rsync) returned */
+  readonly afterWriteSeconds?: number;
+  /** per target: seconds until it had all files at full size */
+  readonly perHostSeconds: Record<string, number>;
+  readonly checksumRounds: number;
+}
+
+const SRC = "/tmp/lsc-bench-burst.src";
+
+async function countComplete(o: BurstOptions, host: TestHost): Promise<number> {
+  const out = await run(o.hosts, host, `find ${SYNC_DIR} -maxdepth 1 -name '${o.prefix}-*.bin' -size ${o.bytes}c | wc -l`);
+  return Number(out.trim());
+}
+
+async function sums(o: BurstOptions, host: TestHost): Promise<string> {
+  return run(o.hosts, host, `cd ${SYNC_DIR} && ls -1 | grep -E '^${o.prefix}-[0-9]+\\.bin$' | sort | xargs -r sha256sum`);
+}
+
+export async function burst(o: BurstOptions): Promise<BurstResult> {
+  const pollMs = o.pollMs ?? 250;
+  const timeoutMs = o.timeoutMs ?? 300_000;
+  // The random source is made before t0, outside the sync dir: the timed writer only copies
+  // distinct 50 kB slices of it into new files (open, write, close each).
+  await run(o.hosts, o.source, `head -c ${o.files * o.bytes} /dev/urandom > ${SRC}`);
+  const writer =
+    `use Time::HiRes qw(time); my ($src, $dir, $p, $n, $size) = @ARGV; open(my $in, "<", $src) or die "$src: $!"; binmode $in;` +
+    ` for my $i (0 .. $n - 1) { read($in, my $buf, $size) == $size or die "short read"; my $f = sprintf("%s/%s-%04d.bin", $dir, $p, $i);` +
+    ` open(my $out, ">", $f) or die "$f: $!"; binmode $out; print $out $buf; close($out) or die "$f: $!" } printf "%.3f\\n", time*1000;`;
+  const cmd = [`perl -e '${writer}' ${SRC} ${SYNC_DIR} ${o.prefix} ${o.files} ${o.bytes}`, ...(o.afterWrite ? [o.afterWrite, STAMP] : [])].join(" && ");
+  o.around?.before();
+  const t0 = Date.now();
+  const deadline = t0 + timeoutMs;
+  const write = run(o.hosts, o.source, cmd);
+  write.catch(() => undefined); // awaited below; keep an early failure from being unhandled
+  const perHost: Record<string, number> = {};
+  let writeOut: string | undefined;
+  void write.then((s) => (writeOut = s));
+  for (;;) {
+    const pending = o.targets.filter((h) => perHost[h.name] === undefined);
+    const counts = await Promise.all(pending.map((h) => countComplete(o, h)));
+    const now = Date.now();
+    pending.forEach((h, i) => {
+      if (counts[i] === o.files) perHost[h.name] = (now - t0) / 1000;
+    });
+    if (o.targets.every((h) => perHost[h.name] !== undefined)) break;
+    if (now > deadline) throw new Error(`burst ${o.prefix}: not converged within ${timeoutMs} ms: ${JSON.stringify(Object.fromEntries(pending.map((h, i) => [h.name, counts[i]])))}`);
+    await sleep(pollMs);
+  }
+  // Every file is there at full size; now prove the contents, and keep waiting if any differ.
+  await write;
+  const want = await sums(o, o.source);
+  if (want.trim().split("\n").length !== o.files) throw new Error(`burst ${o.prefix}: the writer made ${want.trim().split("\n").length} files, not ${o.files}`);
+  let rounds = 0;
+  let converged = Math.max(...Object.values(perHost));
+  for (;;) {
+    rounds++;
+    const got = await Promise.all(o.targets.map((h) => sums(o, h)));
+    if (got.every((g) => g === want)) break;
+    if (Date.now() > deadline) throw new Error(`burst ${o.prefix}: checksums still differ after ${timeoutMs} ms`);
+    await sleep(pollMs);
+    converged = (Date.now() - t0) / 1000;
+  }
+  o.around?.after();
+  const stamps = (writeOut ?? (await write)).trim().split("\n").map(Number);
+  await run(o.hosts, o.source, `rm -f ${SRC}`);
+  return {
+    files: o.files,
+    bytesEach: o.bytes,
+    seconds: converged,
+    writeSeconds: (stamps[0] - t0) / 1000,
+    afterWriteSeconds: stamps.length > 1 ? (stamps[1] - t0) / 1000 : undefined,
+    perHostSeconds: perHost,
+    checksumRounds: rounds,
+  };
+}
+
+// ---------------------------------------------------------------- CPU
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+export interface CpuSnapshot {
+  /** outer pid → [utime+stime, cutime+cstime] in seconds */
+  readonly lsyncd: Map<number, readonly [number, number]>;
+  /** whole machine: busy seconds summed over all CPUs (/proc/stat) */
+  readonly machineBusy: number;
+}
+
+function procTimes(pid: number): readonly [number, number] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields after "(comm)": state=0 ... utime=11 stime=12 cutime=13 cstime=14
+    return [(Number(f[11]) + Number(f[12])) / CLK_TCK, (Number(f[13]) + Number(f[14])) / CLK_TCK];
+  } catch {
+    return undefined;
+  }
+}
+
+function machineBusySeconds(): number {
+  const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal ...
+  const [user, nice, system, , , irq, softirq, steal] = cpu;
+  return (user + nice + system + irq + softirq + (steal ?? 0)) / CLK_TCK;
+}
+
+export function cpuSnapshot(hosts: TestCluster): CpuSnapshot {
+  const lsyncd = new Map<number, readonly [number, number]>();
+  for (const h of hosts.hosts) {
+    for (const p of hosts.processes(h)) {
+      if (p.comm !== "lsyncd") continue;
+      const t = procTimes(p.pid);
+      if (t) lsyncd.set(p.pid, t);
+    }
+  }
+  return { lsyncd, machineBusy: machineBusySeconds() };
+}
+
+export interface CpuUsage {
+  /** utime+stime of the lsyncd processes on all hosts */
+  readonly lsyncdSeconds: number;
+  /** cutime+cstime gained by them: the rsync/ssh children they waited for */
+  readonly lsyncdChildrenSeconds: number;
+  /** busy CPU seconds of the whole machine (includes the benchmark's own polling) */
+  readonly machineSeconds: number;
+  /** lsyncd processes that were not alive at both snapshots (restarts distort the sum) */
+  readonly restarted: number;
+}
+
+export function cpuUsed(before: CpuSnapshot, after: CpuSnapshot): CpuUsage {
+  let own = 0;
+  let children = 0;
+  let restarted = 0;
+  for (const [pid, [a0, c0]] of after.lsyncd) {
+    const b = before.lsyncd.get(pid);
+    if (!b) restarted++;
+    own += a0 - (b?.[0] ?? 0);
+    children += c0 - (b?.[1] ?? 0);
+  }
+  for (const pid of before.lsyncd.keys()) if (!after.lsyncd.has(pid)) restarted++;
+  return { lsyncdSeconds: own, lsyncdChildrenSeconds: children, machineSeconds: after.machineBusy - before.machineBusy, restarted };
+}

@@ -1,0 +1,278 @@
+// Results: their shape, the targets, the Markdown table, and the files written.
+import { spawnSync } from "child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "fs";
+import * as os from "os";
+import { join } from "path";
+import { renderLatencyChart } from "./chart";
+import { BurstResult, CpuUsage, PropagationSample } from "./measure";
+import { ProfileName, PROFILE_NAMES } from "./profiles";
+import { median, round, Summary } from "./stats";
+
+export interface MachineInfo {
+  readonly cpuModel: string;
+  readonly nproc: number;
+  readonly memoryGiB: number;
+  readonly kernel: string;
+  readonly lsyncd: string;
+  readonly rsync: string;
+  readonly openssh: string;
+  readonly nginx: string;
+  readonly node: string;
+  readonly loadAvgAtStart: readonly number[];
+}
+
+export interface PropagationResult extends Summary {
+  /** every sample's total, in the order taken */
+  readonly samplesMs: number[];
+  /** the discarded first write (opens ssh masters, warms caches) */
+  readonly warmupMs: number;
+  readonly bytes: number;
+  /** medians of where the time went (see measure.ts) */
+  readonly split: { writtenMs?: number; relayMs?: number; afterWriteMs?: number };
+  readonly detail: PropagationSample[];
+}
+
+export interface ProfileResult {
+  readonly description: string;
+  readonly propagation: PropagationResult;
+  readonly burst: BurstResult & { cpu: CpuUsage };
+}
+
+export interface DeployResult {
+  readonly nodes2Seconds: number;
+  readonly nodes4Seconds: number;
+  readonly chain2: number;
+  readonly chain4: number;
+  readonly commands2: number;
+  readonly commands4: number;
+  /** the bench fixture's own deploy (3 nodes), for reference */
+  readonly nodes3Seconds?: number;
+  readonly chain3?: number;
+}
+
+export interface Target {
+  readonly name: string;
+  readonly pass: boolean;
+  readonly detail: string;
+}
+
+export interface BenchResults {
+  readonly machine: string;
+  readonly machineInfo: MachineInfo;
+  readonly startedAt: string;
+  readonly durationSeconds: number;
+  readonly harness: { readonly execNoopMs: Summary; readonly httpMissMs: Summary };
+  readonly profiles: Partial<Record<ProfileName, ProfileResult>>;
+  readonly deploy?: DeployResult;
+  readonly targets: Target[];
+  readonly notes: string[];
+}
+
+// ---------------------------------------------------------------- machine
+
+/** First non-empty line a command prints, on stdout or stderr (`ssh -V`, `nginx -v` use stderr). */
+function versionLine(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: "utf8" });
+  return `${r.stdout ?? ""}\n${r.stderr ?? ""}`.split("\n").map((l) => l.trim()).find(Boolean) ?? "unknown";
+}
+
+export function describeMachine(): MachineInfo {
+  const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
+  const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? "unknown";
+  return {
+    cpuModel: model,
+    nproc: os.cpus().length,
+    memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+    kernel: `${os.type()} ${os.release()}`,
+    lsyncd: versionLine("lsyncd", ["-version"]).replace(/^Version:\s*/, "lsyncd "),
+    rsync: versionLine("rsync", ["--version"]).replace(/\s+protocol.*$/, "").replace(/\s+version\s+/, " "),
+    openssh: versionLine("ssh", ["-V"]).split(",")[0],
+    nginx: versionLine("nginx", ["-v"]).replace(/^nginx version:\s*/, ""),
+    node: process.version,
+    loadAvgAtStart: os.loadavg().map((v) => round(v, 2)),
+  };
+}
+
+export function machineLine(m: MachineInfo): string {
+  return `${m.cpuModel}, ${m.nproc} CPUs, ${m.memoryGiB} GiB RAM, ${m.kernel}, ${m.lsyncd}, ${m.rsync}, ${m.openssh}, ${m.nginx}, Node ${m.node}`;
+}
+
+// ---------------------------------------------------------------- targets
+
+export function evaluateTargets(r: Pick<BenchResults, "profiles" | "deploy">): Target[] {
+  const out: Target[] = [];
+  const d = r.profiles.defaults;
+  const a = r.profiles.article;
+  const f = r.profiles.floor;
+  if (d) {
+    out.push({ name: "defaults p50 ≤ 0.5 s", pass: d.propagation.p50Ms <= 500, detail: `${d.propagation.p50Ms} ms` });
+    if (a) {
+      const ratio = a.propagation.p50Ms / d.propagation.p50Ms;
+      out.push({ name: "defaults p50 ≥ 10× faster than article p50", pass: ratio >= 10, detail: `${round(ratio, 1)}× (${a.propagation.p50Ms} ms / ${d.propagation.p50Ms} ms)` });
+    }
+    out.push({ name: "defaults p95 ≤ 1.0 s", pass: d.propagation.p95Ms <= 1000, detail: `${d.propagation.p95Ms} ms` });
+    if (f) {
+      const ratio = d.burst.seconds / f.burst.seconds;
+      out.push({ name: "defaults burst ≤ 2.5× floor burst", pass: ratio <= 2.5, detail: `${round(ratio, 2)}× (${round(d.burst.seconds, 2)} s / ${round(f.burst.seconds, 2)} s)` });
+    }
+  }
+  if (r.deploy) {
+    out.push({ name: "chain2 == chain4", pass: r.deploy.chain2 === r.deploy.chain4, detail: `${r.deploy.chain2} vs ${r.deploy.chain4}` });
+  }
+  return out;
+}
+
+export function targetLines(targets: readonly Target[]): string[] {
+  return targets.map((t) => `${t.pass ? "PASS" : "FAIL"}  ${t.name}: ${t.detail}`);
+}
+
+// ---------------------------------------------------------------- Markdown
+
+const ms = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? "–" : `${Math.round(v)}`);
+const sec = (v: number | undefined, digits = 2): string => (v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(digits));
+
+export function renderMarkdown(r: BenchResults): string {
+  const L: string[] = [];
+  L.push(`# lsyncd-cluster benchmark — ${r.startedAt}`);
+  L.push("");
+  L.push(`Machine: ${r.machine}. Load average at start: ${r.machineInfo.loadAvgAtStart.join(" / ")}. Whole run: ${Math.round(r.durationSeconds)} s.`);
+  L.push("");
+  L.push("Test hosts: an exchange and 3 nodes, each an sshd in its own namespaces on 127.0.40.x with its own loop-device ext4 disk; all on this one machine (they share its CPUs).");
+  L.push("");
+  L.push("## Results");
+  L.push("");
+  L.push("| profile | propagation n | p50 ms | p95 ms | max ms | burst files | burst s | lsyncd CPU s (own) | lsyncd children CPU s | machine busy CPU s |");
+  L.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const name of PROFILE_NAMES) {
+    const p = r.profiles[name];
+    if (!p) continue;
+    const c = p.burst.cpu;
+    L.push(
+      `| ${name} | ${p.propagation.samples} | ${ms(p.propagation.p50Ms)} | ${ms(p.propagation.p95Ms)} | ${ms(p.propagation.maxMs)} | ${p.burst.files} | ${sec(p.burst.seconds)} | ${sec(c.lsyncdSeconds)} | ${sec(c.lsyncdChildrenSeconds)} | ${sec(c.machineSeconds)} |`,
+    );
+  }
+  L.push("");
+  L.push("- propagation: a 300 kB random file written on node01 (one exec: `base64 -d > file`) until nginx on node02 AND node03 serve it byte-identical (floor: node02 only, one hop); polled every ~10 ms; nearest-rank percentiles; one discarded warm-up write first.");
+  L.push("- burst: 2,000 distinct 50 kB files written by one perl process on node01, until the exchange, node02 and node03 (floor: node02) have all of them with matching sha256; seconds from just before the writer started.");
+  L.push("- CPU: utime+stime of the `lsyncd` processes on all hosts during the burst; children = cutime+cstime they gained (the rsync/ssh they waited for; ssh masters are not their children); machine = all busy CPU of this machine, harness polling included.");
+  L.push("");
+  L.push("## Where the time goes (medians, ms from just before the write's exec)");
+  L.push("");
+  L.push("| profile | write closed | exchange has it (hop 1) | floor rsync returned | served everywhere | hop 2 (served − exchange) |");
+  L.push("|---|---:|---:|---:|---:|---:|");
+  for (const name of PROFILE_NAMES) {
+    const p = r.profiles[name];
+    if (!p) continue;
+    const s = p.propagation.split;
+    const hop2 = median(p.propagation.detail.map((d) => (d.relayMs === undefined ? undefined : d.totalMs - d.relayMs)));
+    L.push(`| ${name} | ${ms(s.writtenMs)} | ${ms(s.relayMs)} | ${ms(s.afterWriteMs)} | ${ms(p.propagation.p50Ms)} | ${ms(hop2)} |`);
+  }
+  L.push("");
+  L.push("Burst split:");
+  L.push("");
+  L.push("| profile | writer done s | floor rsync done s | per host all files s |");
+  L.push("|---|---:|---:|---|");
+  for (const name of PROFILE_NAMES) {
+    const p = r.profiles[name];
+    if (!p) continue;
+    const per = Object.entries(p.burst.perHostSeconds).map(([h, v]) => `${h} ${v.toFixed(2)}`).join(", ");
+    L.push(`| ${name} | ${sec(p.burst.writeSeconds)} | ${sec(p.burst.afterWriteSeconds)} | ${per} |`);
+  }
+  L.push("");
+  L.push("## Harness overhead (not subtracted above)");
+  L.push("");
+  L.push(`- no-op \`exec\` (nsenter + bash -c true): p50 ${r.harness.execNoopMs.p50Ms.toFixed(1)} ms, p95 ${r.harness.execNoopMs.p95Ms.toFixed(1)} ms, max ${r.harness.execNoopMs.maxMs.toFixed(1)} ms (n = ${r.harness.execNoopMs.samples}). Every write starts with one.`);
+  L.push(`- one HTTP poll that misses (404): p50 ${r.harness.httpMissMs.p50Ms.toFixed(1)} ms, p95 ${r.harness.httpMissMs.p95Ms.toFixed(1)} ms; polls are ~10 ms apart, so "served" is seen at most ~${(10 + r.harness.httpMissMs.p95Ms).toFixed(0)} ms late.`);
+  L.push("");
+  if (r.deploy) {
+    L.push("## Deploy (fresh test hosts, packages already installed)");
+    L.push("");
+    L.push("| nodes | wall s | remote commands | longest dependency chain |");
+    L.push("|---:|---:|---:|---:|");
+    L.push(`| 2 | ${sec(r.deploy.nodes2Seconds, 1)} | ${r.deploy.commands2} | ${r.deploy.chain2} |`);
+    if (r.deploy.nodes3Seconds !== undefined) L.push(`| 3 (bench fixture) | ${sec(r.deploy.nodes3Seconds, 1)} | – | ${r.deploy.chain3 ?? "–"} |`);
+    L.push(`| 4 | ${sec(r.deploy.nodes4Seconds, 1)} | ${r.deploy.commands4} | ${r.deploy.chain4} |`);
+    L.push("");
+  }
+  L.push("## Targets");
+  L.push("");
+  L.push("```");
+  L.push(...targetLines(r.targets));
+  L.push("```");
+  if (r.notes.length) {
+    L.push("");
+    L.push("## Notes");
+    L.push("");
+    for (const n of r.notes) L.push(`- ${n}`);
+  }
+  L.push("");
+  L.push("Profiles:");
+  L.push("");
+  for (const name of PROFILE_NAMES) {
+    const p = r.profiles[name];
+    if (p) L.push(`- **${name}**: ${p.description}`);
+  }
+  L.push("");
+  L.push("![latency](latency.svg)");
+  L.push("");
+  return L.join("\n");
+}
+
+// ---------------------------------------------------------------- files
+
+/** The JSON contract: machine, profiles.{name}.{propagation,burst}, deploy; extra fields allowed. */
+export function toJson(r: BenchResults): unknown {
+  const profiles: Record<string, unknown> = {};
+  for (const name of PROFILE_NAMES) {
+    const p = r.profiles[name];
+    if (!p) continue;
+    const { detail, ...propagation } = p.propagation;
+    profiles[name] = {
+      description: p.description,
+      propagation: { ...propagation, samples: p.propagation.samples, detail },
+      burst: { ...p.burst, files: p.burst.files, seconds: round(p.burst.seconds, 3) },
+    };
+  }
+  return {
+    machine: r.machine,
+    machineInfo: r.machineInfo,
+    startedAt: r.startedAt,
+    durationSeconds: round(r.durationSeconds, 1),
+    harness: r.harness,
+    profiles,
+    deploy: r.deploy,
+    targets: r.targets,
+    notes: r.notes,
+  };
+}
+
+export function chartFor(r: BenchResults): string {
+  const series = PROFILE_NAMES.filter((n) => r.profiles[n]).map((n) => {
+    const p = r.profiles[n]!.propagation;
+    return {
+      name: n,
+      samplesMs: p.samplesMs,
+      p50Ms: p.p50Ms,
+      p95Ms: p.p95Ms,
+      note: n === "floor" ? `n = ${p.samples}, node02 only (1 hop)` : `n = ${p.samples}, node02+node03 (2 hops)`,
+    };
+  });
+  return renderLatencyChart(series, "lsyncd-cluster: 300 kB write on node01 until served intact", `${r.startedAt} · ${r.machine}`);
+}
+
+/** Writes latest.{md,json}, dated copies and latency.svg into dir; returns the paths. */
+export function writeResults(dir: string, r: BenchResults): string[] {
+  mkdirSync(dir, { recursive: true });
+  const stamp = r.startedAt.replace(/[-:]/g, "").replace(/^(\d{8})T(\d{4}).*$/, "$1T$2").replace(/^(\d{4})(\d{2})(\d{2})/, "$1-$2-$3");
+  const md = renderMarkdown(r);
+  const json = `${JSON.stringify(toJson(r), null, 2)}\n`;
+  const files: Array<[string, string]> = [
+    ["latest.md", md],
+    [`${stamp}.md`, md],
+    ["latest.json", json],
+    [`${stamp}.json`, json],
+    ["latency.svg", chartFor(r)],
+  ];
+  for (const [name, content] of files) writeFileSync(join(dir, name), content);
+  return files.map(([name]) => join(dir, name));
+}

@@ -1,0 +1,203 @@
+// `npm run bench` (Linux, root): propagation latency, burst convergence and deploy time of
+// the program's defaults vs the article's settings vs a direct rsync, in one run, on real
+// test hosts (see bench/README.md). Writes bench/results/latest.{md,json}, a dated copy
+// and latency.svg.
+//
+// Knobs for trying things out (any of them set ⇒ results go to bench/results/tmp/):
+//   BENCH_SAMPLES=n         propagation samples per profile (default 30)
+//   BENCH_BURST_FILES=n     files in the burst (default 2000)
+//   BENCH_PROFILES=a,b      subset of defaults,article,floor (in that order)
+//   BENCH_SKIP_DEPLOY=1     skip the 2- and 4-node deploy measurements
+import { randomBytes } from "crypto";
+import { join } from "path";
+import { startCluster, SYNC_DIR } from "../test/e2e/harness/cluster";
+import { longestChain } from "../test/e2e/harness/deploy";
+import { TestCluster } from "../test/e2e/fixture/testHosts";
+import { burst, cpuSnapshot, cpuUsed, CpuSnapshot, execOverhead, httpMissOverhead, propagationSample, PropagationSample, sleep } from "./measure";
+import { PROFILE_NAMES, PROFILES, ProfileName, removeBurstFiles, stopLsyncdEverywhere } from "./profiles";
+import { BenchResults, DeployResult, describeMachine, evaluateTargets, machineLine, ProfileResult, renderMarkdown, targetLines, writeResults } from "./report";
+import { median, round, summarize } from "./stats";
+
+const FILE_BYTES = 300 * 1024;
+const BURST_BYTES = 50 * 1024;
+
+const env = process.env;
+const SAMPLES = Number(env.BENCH_SAMPLES ?? 30);
+const BURST_FILES = Number(env.BENCH_BURST_FILES ?? 2000);
+const ONLY = env.BENCH_PROFILES ? (env.BENCH_PROFILES.split(",") as ProfileName[]) : [...PROFILE_NAMES];
+const SKIP_DEPLOY = env.BENCH_SKIP_DEPLOY === "1";
+const TRIAL = env.BENCH_SAMPLES !== undefined || env.BENCH_BURST_FILES !== undefined || env.BENCH_PROFILES !== undefined || SKIP_DEPLOY;
+const RESULTS_DIR = join(__dirname, "results", ...(TRIAL ? ["tmp"] : []));
+
+const t0 = Date.now();
+const log = (line: string): void => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}`);
+
+/** Every fixture alive right now: torn down on any exit path, SIGINT included. */
+const live = new Set<TestCluster>();
+async function stopAll(): Promise<void> {
+  for (const c of [...live]) {
+    live.delete(c);
+    try {
+      await c.stop();
+    } catch (e) {
+      console.error(`cleanup of ${c.root} failed: ${(e as Error).message}`);
+    }
+  }
+}
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    console.error(`\n${sig}: stopping the test hosts ...`);
+    void stopAll().then(() => process.exit(130));
+  });
+}
+
+async function measureProfile(hosts: TestCluster, name: ProfileName): Promise<ProfileResult> {
+  const p = PROFILES[name];
+  const [node01] = hosts.nodes;
+  log(`${name}: preparing (${p.description})`);
+  await p.prepare(hosts);
+
+  const sample = (file: string): Promise<PropagationSample> =>
+    propagationSample({
+      hosts,
+      source: node01,
+      watchers: p.watchers(hosts),
+      relay: p.relay(hosts),
+      name: file,
+      data: randomBytes(FILE_BYTES),
+      afterWrite: p.afterWrite?.(`${SYNC_DIR}/${file}`),
+    });
+  const warm = await sample(`lat-${name}-warmup.bin`);
+  log(`${name}: warm-up ${warm.totalMs} ms (discarded)`);
+  await sleep(p.gapMs);
+  const detail: PropagationSample[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const s = await sample(`lat-${name}-${String(i).padStart(3, "0")}.bin`);
+    detail.push(s);
+    if (i % 10 === 9 || i === SAMPLES - 1) log(`${name}: ${i + 1}/${SAMPLES} samples, last ${s.totalMs} ms`);
+    await sleep(p.gapMs);
+  }
+  const samplesMs = detail.map((d) => d.totalMs);
+
+  log(`${name}: burst of ${BURST_FILES} × ${BURST_BYTES / 1024} kB`);
+  let before: CpuSnapshot | undefined;
+  let after: CpuSnapshot | undefined;
+  const b = await burst({
+    hosts,
+    source: node01,
+    targets: p.burstTargets(hosts),
+    prefix: `burst-${name}`,
+    files: BURST_FILES,
+    bytes: BURST_BYTES,
+    afterWrite: p.afterBurst?.(`${SYNC_DIR}/burst-${name}-*.bin`),
+    around: { before: () => (before = cpuSnapshot(hosts)), after: () => (after = cpuSnapshot(hosts)) },
+  });
+  const cpu = cpuUsed(before!, after!);
+  log(`${name}: burst converged in ${b.seconds.toFixed(2)} s (writer ${b.writeSeconds.toFixed(2)} s; lsyncd CPU ${cpu.lsyncdSeconds.toFixed(2)} s)`);
+  return {
+    description: p.description,
+    propagation: {
+      ...summarize(samplesMs),
+      samplesMs,
+      warmupMs: warm.totalMs,
+      bytes: FILE_BYTES,
+      split: {
+        writtenMs: median(detail.map((d) => d.writtenMs)),
+        relayMs: median(detail.map((d) => d.relayMs)),
+        afterWriteMs: median(detail.map((d) => d.afterWriteMs)),
+      },
+      detail,
+    },
+    burst: { ...b, cpu },
+  };
+}
+
+async function measureDeploy(nodes: number, root: string, addressBase: string): Promise<{ seconds: number; chain: number; commands: number }> {
+  log(`deploy: ${nodes} nodes on fresh test hosts (${addressBase}.x)`);
+  const c = await startCluster(nodes, { root, addressBase });
+  live.add(c.hosts);
+  try {
+    const chain = longestChain(c.deployment.ran);
+    log(`deploy: ${nodes} nodes in ${(c.deployment.wallMs / 1000).toFixed(1)} s, ${c.deployment.ran.length} commands, longest chain ${chain}`);
+    return { seconds: c.deployment.wallMs / 1000, chain, commands: c.deployment.ran.length };
+  } finally {
+    live.delete(c.hosts);
+    await c.hosts.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.platform !== "linux" || process.getuid?.() !== 0) throw new Error("the benchmark makes test hosts (namespaces, loop devices): run it as root on Linux");
+  const machineInfo = describeMachine();
+  const startedAt = new Date(t0).toISOString();
+  log(`machine: ${machineLine(machineInfo)}; load ${machineInfo.loadAvgAtStart.join(" ")}`);
+  const notes: string[] = [];
+  const profiles: Partial<Record<ProfileName, ProfileResult>> = {};
+
+  log("starting the bench fixture (exchange + 3 nodes on 127.0.40.x) and deploying the defaults");
+  const main = await startCluster(3, { root: "/tmp/lsc-bench", addressBase: "127.0.40" });
+  live.add(main.hosts);
+  const hosts = main.hosts;
+  let harness: BenchResults["harness"];
+  try {
+    log(`deployed in ${(main.deployment.wallMs / 1000).toFixed(1)} s`);
+    const execNoop = await execOverhead(hosts, hosts.nodes[0], 30);
+    const httpMiss = await httpMissOverhead(hosts.nodes[1], 30);
+    harness = { execNoopMs: summarize(execNoop.map((v) => round(v, 2))), httpMissMs: summarize(httpMiss.map((v) => round(v, 2))) };
+    log(`harness: no-op exec p50 ${harness.execNoopMs.p50Ms} ms, HTTP 404 poll p50 ${harness.httpMissMs.p50Ms} ms`);
+
+    for (const name of PROFILE_NAMES.filter((n) => ONLY.includes(n))) {
+      if (name !== "defaults") {
+        await stopLsyncdEverywhere(hosts);
+        await removeBurstFiles(hosts);
+      }
+      profiles[name] = await measureProfile(hosts, name);
+    }
+    const restarts = Object.entries(profiles).filter(([, p]) => p && p.burst.cpu.restarted > 0);
+    for (const [n, p] of restarts) notes.push(`${n}: ${p!.burst.cpu.restarted} lsyncd process(es) appeared or vanished during the burst; its CPU sum is incomplete.`);
+  } finally {
+    live.delete(hosts);
+    await hosts.stop();
+  }
+
+  let deploy: DeployResult | undefined;
+  if (!SKIP_DEPLOY) {
+    const d2 = await measureDeploy(2, "/tmp/lsc-bench-d2", "127.0.41");
+    const d4 = await measureDeploy(4, "/tmp/lsc-bench-d4", "127.0.42");
+    deploy = {
+      nodes2Seconds: round(d2.seconds, 2),
+      nodes4Seconds: round(d4.seconds, 2),
+      chain2: d2.chain,
+      chain4: d4.chain,
+      commands2: d2.commands,
+      commands4: d4.commands,
+      nodes3Seconds: round(main.deployment.wallMs / 1000, 2),
+      chain3: longestChain(main.deployment.ran),
+    };
+  }
+
+  const partial = { profiles, deploy };
+  const results: BenchResults = {
+    machine: machineLine(machineInfo),
+    machineInfo,
+    startedAt,
+    durationSeconds: (Date.now() - t0) / 1000,
+    harness,
+    profiles,
+    deploy,
+    targets: evaluateTargets(partial),
+    notes,
+  };
+  const written = writeResults(RESULTS_DIR, results);
+  console.log(`\n${renderMarkdown(results)}`);
+  console.log(targetLines(results.targets).join("\n"));
+  console.log(`\nwritten: ${written.join(", ")}`);
+}
+
+main()
+  .catch(async (e) => {
+    console.error(e instanceof Error ? e.stack ?? e.message : e);
+    await stopAll();
+    process.exitCode = 1;
+  })
+  .finally(() => stopAll());
