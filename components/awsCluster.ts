@@ -5,6 +5,7 @@ import * as random from "@pulumi/random";
 import { ClusterHost, AwsHostInfo } from "./awsHost";
 import { ClusterNetwork } from "./awsNetwork";
 import { amiChooser } from "./debianAmi";
+import { nodeName } from "./hostNames";
 import { OperatorKey } from "./operatorKey";
 import { AwsModeSpec } from "./spec";
 
@@ -20,9 +21,7 @@ export const CLUSTER_TAG = "lsyncd-cluster:cluster";
 export const ROLE_TAG = "lsyncd-cluster:role";
 
 /** "node01", "node02", ... ("node100" past 99: never re-padded, which would rename, and so replace, every node). */
-export function nodeName(index: number): string {
-  return `node${String(index + 1).padStart(2, "0")}`;
-}
+export { nodeName };
 
 export class AwsCluster extends pulumi.ComponentResource {
   /** 8 hex digits in every Name tag and name prefix (`lsc-<clusterId>-...`), so stacks can share an account. */

@@ -7,6 +7,7 @@
 // bad, so one throw lists every problem; they only read keys that parsed cleanly.
 import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
+import { nodeName } from "./hostNames";
 import { architectureOf, hasInstanceStore } from "./instanceTypes";
 import type {
   AwsDiskSpec,
@@ -558,10 +559,6 @@ const hostsShape = {
 };
 type ParsedHosts = z.output<ReturnType<typeof section<typeof hostsShape>>>;
 
-/** The same pattern as AWS mode's node names (awsCluster.ts nodeName), so outputs read alike. */
-function defaultNodeName(index: number): string {
-  return `node${String(index + 1).padStart(2, "0")}`;
-}
 
 interface HostSlot {
   /** Path below `hosts`, as zod reports it. */
@@ -579,7 +576,7 @@ function hostsRules(hosts: ParsedHosts, ctx: z.core.$RefinementCtx<ParsedHosts>)
   const clean = cleanPaths(ctx);
   const slots: HostSlot[] = [{ at: ["exchange"], host: hosts.exchange, defaultName: "exchange" }];
   if (Array.isArray(hosts.nodes)) {
-    hosts.nodes.forEach((host, index) => slots.push({ at: ["nodes", index], host, defaultName: defaultNodeName(index) }));
+    hosts.nodes.forEach((host, index) => slots.push({ at: ["nodes", index], host, defaultName: nodeName(index) }));
   }
 
   const nameOwner = new Map<string, HostSlot>();
@@ -646,7 +643,7 @@ const hostsSchema = section(
   .superRefine(hostsRules, ALWAYS)
   .transform((hosts) => ({
     exchange: toHost(hosts.exchange, "exchange"),
-    nodes: hosts.nodes.map((host, index) => toHost(host, defaultNodeName(index))),
+    nodes: hosts.nodes.map((host, index) => toHost(host, nodeName(index))),
   }));
 
 const PRIVATE_KEY_TEXT =
