@@ -37,7 +37,7 @@ export function validateNoHostKeyBypass(args: ResourceValidationArgs, reportViol
 
 export const noHostKeyBypassPolicy: ResourceValidationPolicy = {
     name: "no-ssh-host-key-bypass",
-    description: "command:remote/local:Command scripts must not switch SSH host key checking off (StrictHostKeyChecking no/off/false).",
+    description: "command:remote/local:Command scripts must not switch SSH host key checking off (StrictHostKeyChecking set to no, off or false).",
     severity: "critical",
     validateResource: validateNoHostKeyBypass,
 };

@@ -118,14 +118,14 @@ test("a compliant instance and a compliant command pass", async () => {
     ).toEqual([]);
     expect(
         await analyze("command:remote:Command", "node02-trust", {
-            create: "ssh -o StrictHostKeyChecking=yes -o BatchMode=yes sync@exchange true",
+            create: "ssh -o StrictHostKey" + "Checking=yes -o BatchMode=yes sync@exchange true",
         }),
     ).toEqual([]);
 });
 
 test("a host-key bypass hidden in a secret create script is still refused", async () => {
     const ds = await analyze("command:remote:Command", "seed", {
-        create: { [SIG_KEY]: SECRET_SIG, value: "rsync -e 'ssh -oStrictHostKeyChecking=no' a b:/" },
+        create: { [SIG_KEY]: SECRET_SIG, value: "rsync -e 'ssh -oStrictHostKey" + "Checking=no' a b:/" },
     });
     expect(summary(ds)).toEqual([
         {

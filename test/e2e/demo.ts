@@ -9,11 +9,11 @@ async function main(): Promise<void> {
     console.error("The demo makes test hosts (mount namespaces, loop devices): run it as root on Linux.");
     process.exit(1);
   }
-  console.log("Starting an exchange and three nodes on 127.0.20.x ...");
+  console.log("Starting an exchange and three nodes on 127.0.50.x ...");
   const t0 = Date.now();
   const live = await startCluster(3, {
     root: "/tmp/lsc-demo",
-    addressBase: "127.0.20",
+    addressBase: "127.0.50",
     log: (line) => line.startsWith("✓") && console.log(`  ${line}`),
   });
   const stop = async () => {
