@@ -19,6 +19,15 @@ export interface RemoteStepArgs {
   readonly connection: HostConnection;
   /** The create script (plain bash; run as root). */
   readonly create: pulumi.Input<string>;
+  /**
+   * What the step puts on the host, when that is less than the whole script (a disk's
+   * device and mount point, say). Its hash is the trigger: a change replaces the step
+   * (delete, then create). A change of the script alone is an update: create runs again,
+   * which is safe because every create is idempotent, and nothing is torn down (a disk is
+   * not unmounted under nginx because a newer program version words its script differently).
+   * Default: the whole create script.
+   */
+  readonly payload?: pulumi.Input<string>;
   /** The script that undoes create. */
   readonly delete: string;
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
@@ -50,7 +59,7 @@ export function remoteStep(name: string, args: RemoteStepArgs, parent: pulumi.Re
       },
       create,
       delete: asRoot(user, args.delete),
-      triggers: [create.apply(sha256)],
+      triggers: [args.payload === undefined ? create.apply(sha256) : pulumi.output(args.payload).apply(sha256)],
       addPreviousOutputInEnv: false,
     },
     {

@@ -168,7 +168,7 @@ export class SyncMesh extends pulumi.ComponentResource {
       create: pulumi.Input<string>,
       del: string,
       dependsOn: pulumi.Input<pulumi.Resource>[],
-      extra: { waitForBoot?: boolean; createTimeout?: string } = {},
+      extra: { waitForBoot?: boolean; createTimeout?: string; payload?: pulumi.Input<string> } = {},
     ) =>
       remoteStep(
         `${name}-${host.name}-${stepName}`,
@@ -178,22 +178,30 @@ export class SyncMesh extends pulumi.ComponentResource {
 
     const web = role === "node" && args.web.enabled;
     const steps: Partial<Record<StepName, command.remote.Command>> = {};
+    // Payloads: what each step puts on the host. Steps whose undo is disruptive (unmount,
+    // a new sync key, removing packages) are replaced only when that changes.
     steps.ready = step("ready", readyCreate(), readyDelete(), host.dependsOn ?? [], {
       waitForBoot: host.waitForBoot,
       createTimeout: host.waitForBoot ? "20m" : "5m",
+      payload: "state dirs",
     });
     const needs = packagesFor(web);
-    steps.packages = step("packages", packagesCreate(needs), packagesDelete(), [steps.ready], { createTimeout: "20m" });
+    steps.packages = step("packages", packagesCreate(needs), packagesDelete(), [steps.ready], {
+      createTimeout: "20m",
+      payload: JSON.stringify(needs),
+    });
     const disk = resolveDisk(host.disk);
     steps.disk = step(
       "disk",
       disk.apply((d) => diskCreate(args.syncDir, d)),
       diskDelete(args.syncDir, host.disk.kind !== "none"),
       [steps.packages],
-      { createTimeout: "10m" },
+      { createTimeout: "10m", payload: disk.apply((d) => JSON.stringify({ syncDir: args.syncDir, disk: d })) },
     );
     steps.sysctl = step("sysctl", sysctlCreate(args.inotify), sysctlDelete(), [steps.ready]);
-    steps.identity = step("identity", identityCreate(args.syncDir), identityDelete(), [steps.disk]);
+    steps.identity = step("identity", identityCreate(args.syncDir), identityDelete(), [steps.disk], {
+      payload: JSON.stringify({ user: "lsyncd-sync", syncDir: args.syncDir }),
+    });
     if (web) {
       steps.web = step(
         "web",

@@ -5,6 +5,7 @@ import { execFileSync } from "child_process";
 import { createHash } from "crypto";
 import { LSYNCD_CONF, SSH_CONFIG, SYNC_AUTHORIZED_KEYS } from "../../components/paths";
 import { CommonSpec } from "../../components/spec";
+import { packagesFor } from "../../components/scripts/packagesScript";
 import { MeshHostArgs, SyncMesh } from "../../components/syncMesh";
 import { installMocks, Recorder, resolve } from "../helpers/pulumiMocks";
 import { filesWritten, innerScript } from "../helpers/scriptFiles";
@@ -87,13 +88,25 @@ describe("SyncMesh over 3 nodes", () => {
     }
   });
 
-  it("gives every step a delete, delete-before-replace and triggers = hash of its create", () => {
+  it("gives every step a delete, delete-before-replace and triggers = hash of its payload", () => {
     const commands = rec.ofType(COMMAND);
+    const hash = (text: string) => createHash("sha256").update(text).digest("hex");
+    // Steps whose undo is disruptive trigger on what they put on the host, not on script wording.
+    const payloads: Record<string, (host: string) => string> = {
+      ready: () => "state dirs",
+      identity: () => JSON.stringify({ user: "lsyncd-sync", syncDir: "/srv/pics" }),
+      disk: () => JSON.stringify({ syncDir: "/srv/pics", disk: { kind: "device", path: "/dev/nvme1n1" } }),
+    };
     expect(commands).toHaveLength(4 * 7 + 3 /* web on nodes */ + 3 /* seeds */ - 0);
     for (const c of commands) {
       expect(c.inputs.delete).toMatch(/^bash -c /);
       expect(c.deleteBeforeReplace).toBe(true);
-      expect(c.inputs.triggers).toEqual([createHash("sha256").update(c.inputs.create).digest("hex")]);
+      const step = c.name.split("-").pop()!;
+      if (step === "packages") {
+        expect(c.inputs.triggers).toEqual([hash(JSON.stringify(packagesFor(c.name !== "m-exchange-packages")))]);
+      } else {
+        expect(c.inputs.triggers).toEqual([hash(payloads[step]?.(c.name) ?? c.inputs.create)]);
+      }
       expect(c.inputs.addPreviousOutputInEnv).toBe(false);
       expect(innerScript(c.inputs.create).startsWith("set -euo pipefail\n")).toBe(true);
       // Every script, create and delete, parses as bash.
