@@ -40,10 +40,10 @@ function jitter(i: number): number {
 
 export function renderLatencyChart(series: readonly ChartSeries[], title: string, subtitle = ""): string {
   const width = 900;
-  const rowH = 90;
+  const rowH = 110;
   const left = 170;
   const right = 40;
-  const top = subtitle ? 78 : 60;
+  const top = subtitle ? 70 : 50;
   const legendH = 40;
   const axisH = 60;
   const plotW = width - left - right;
@@ -53,8 +53,11 @@ export function renderLatencyChart(series: readonly ChartSeries[], title: string
   const all = series.flatMap((s) => s.samplesMs).filter((v) => v > 0 && Number.isFinite(v));
   const minV = all.length ? Math.min(...all) : 1;
   const maxV = all.length ? Math.max(...all) : 10;
-  const lo = 10 ** Math.floor(Math.log10(minV));
-  const hi = 10 ** Math.ceil(Math.log10(maxV * 1.0001));
+  // Axis ends on 1-2-5 values with some room around the outermost dots.
+  const steps = (e: number): number[] => [1, 2, 5].map((m) => m * 10 ** e);
+  const candidates = Array.from({ length: 12 }, (_, i) => steps(i - 3)).flat();
+  const lo = [...candidates].reverse().find((v) => v <= minV / 1.25) ?? candidates[0];
+  const hi = candidates.find((v) => v >= maxV * 1.25) ?? candidates[candidates.length - 1];
   const x = (v: number): number => left + ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * plotW;
 
   const parts: string[] = [];
@@ -92,10 +95,10 @@ export function renderLatencyChart(series: readonly ChartSeries[], title: string
     parts.push(`<text x="${left - 10}" y="${cy + 12}" text-anchor="end" font-size="10" fill="#555">${esc(s.note ?? `n = ${s.samplesMs.length}`)}</text>`);
     s.samplesMs.forEach((v, i) => {
       parts.push(
-        `<circle cx="${x(v).toFixed(1)}" cy="${(cy + jitter(i + r * 1000) * rowH * 0.28).toFixed(1)}" r="3.5" fill="${color}" fill-opacity="0.55" stroke="${color}" stroke-width="0.8"><title>${esc(`${s.name}: ${fmtMs(v)}`)}</title></circle>`,
+        `<circle cx="${x(v).toFixed(1)}" cy="${(cy + jitter(i + r * 1000) * rowH * 0.24).toFixed(1)}" r="3.5" fill="${color}" fill-opacity="0.55" stroke="${color}" stroke-width="0.8"><title>${esc(`${s.name}: ${fmtMs(v)}`)}</title></circle>`,
       );
     });
-    const h = rowH * 0.4;
+    const h = rowH * 0.34;
     parts.push(`<line x1="${x(s.p50Ms).toFixed(1)}" y1="${cy - h}" x2="${x(s.p50Ms).toFixed(1)}" y2="${cy + h}" stroke="#000" stroke-width="2.5"/>`);
     parts.push(`<line x1="${x(s.p95Ms).toFixed(1)}" y1="${cy - h}" x2="${x(s.p95Ms).toFixed(1)}" y2="${cy + h}" stroke="#000" stroke-width="1.5" stroke-dasharray="4 3"/>`);
     parts.push(`<text x="${x(s.p50Ms).toFixed(1)}" y="${cy - h - 3}" text-anchor="middle" font-size="10">p50 ${esc(fmtMs(s.p50Ms))}</text>`);

@@ -143,6 +143,14 @@ export interface BurstResult {
   /** per target: seconds until it had all files at full size */
   readonly perHostSeconds: Record<string, number>;
   readonly checksumRounds: number;
+  /** user+sys CPU of the processes the writer's exec ran (perl, and the floor's rsync + ssh client) */
+  readonly writerExecCpuSeconds: number;
+}
+
+/** bash `times`: line 1 the shell, line 2 its children, as "0m0.123s 0m0.045s". */
+function parseTimesChildren(text: string): number {
+  const line = text.trim().split("\n")[1] ?? "";
+  return [...line.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + Number(m[1]) * 60 + Number(m[2]), 0);
 }
 
 const SRC = "/tmp/lsc-bench-burst.src";
@@ -166,7 +174,9 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
     `use Time::HiRes qw(time); my ($src, $dir, $p, $n, $size) = @ARGV; open(my $in, "<", $src) or die "$src: $!"; binmode $in;` +
     ` for my $i (0 .. $n - 1) { read($in, my $buf, $size) == $size or die "short read"; my $f = sprintf("%s/%s-%04d.bin", $dir, $p, $i);` +
     ` open(my $out, ">", $f) or die "$f: $!"; binmode $out; print $out $buf; close($out) or die "$f: $!" } printf "%.3f\\n", time*1000;`;
-  const cmd = [`perl -e '${writer}' ${SRC} ${SYNC_DIR} ${o.prefix} ${o.files} ${o.bytes}`, ...(o.afterWrite ? [o.afterWrite, STAMP] : [])].join(" && ");
+  // `times` at the end: CPU of the writer (and the floor's rsync) run by this exec, whose
+  // processes are reaped outside the host and so escape the per-host accounting.
+  const cmd = `${[`perl -e '${writer}' ${SRC} ${SYNC_DIR} ${o.prefix} ${o.files} ${o.bytes}`, ...(o.afterWrite ? [o.afterWrite, STAMP] : [])].join(" && ")} && echo TIMES && times`;
   o.around?.before();
   const t0 = Date.now();
   const deadline = t0 + timeoutMs;
@@ -201,7 +211,8 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
     converged = (Date.now() - t0) / 1000;
   }
   o.around?.after();
-  const stamps = (writeOut ?? (await write)).trim().split("\n").map(Number);
+  const [stampText, timesText = ""] = (writeOut ?? (await write)).split("TIMES\n");
+  const stamps = stampText.trim().split("\n").map(Number);
   await run(o.hosts, o.source, `rm -f ${SRC}`);
   return {
     files: o.files,
@@ -211,6 +222,7 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
     afterWriteSeconds: stamps.length > 1 ? (stamps[1] - t0) / 1000 : undefined,
     perHostSeconds: perHost,
     checksumRounds: rounds,
+    writerExecCpuSeconds: parseTimesChildren(timesText),
   };
 }
 
@@ -227,6 +239,13 @@ const CLK_TCK = (() => {
 export interface CpuSnapshot {
   /** outer pid → [utime+stime, cutime+cstime] in seconds */
   readonly lsyncd: Map<number, readonly [number, number]>;
+  /**
+   * host name → CPU seconds of its whole process tree: every live process's own time plus
+   * what it reaped from its children (sshd sessions with rrsync/rsync receivers, lsyncd's
+   * rsync senders, ssh masters, nginx, ...). Processes of the benchmark's own execs are
+   * reaped outside the host and are not in it.
+   */
+  readonly hosts: Map<string, number>;
   /** whole machine: busy seconds summed over all CPUs (/proc/stat) */
   readonly machineBusy: number;
 }
@@ -251,14 +270,18 @@ function machineBusySeconds(): number {
 
 export function cpuSnapshot(hosts: TestCluster): CpuSnapshot {
   const lsyncd = new Map<number, readonly [number, number]>();
+  const perHost = new Map<string, number>();
   for (const h of hosts.hosts) {
+    let tree = 0;
     for (const p of hosts.processes(h)) {
-      if (p.comm !== "lsyncd") continue;
       const t = procTimes(p.pid);
-      if (t) lsyncd.set(p.pid, t);
+      if (!t) continue;
+      tree += t[0] + t[1];
+      if (p.comm === "lsyncd") lsyncd.set(p.pid, t);
     }
+    perHost.set(h.name, tree);
   }
-  return { lsyncd, machineBusy: machineBusySeconds() };
+  return { lsyncd, hosts: perHost, machineBusy: machineBusySeconds() };
 }
 
 export interface CpuUsage {
@@ -266,7 +289,11 @@ export interface CpuUsage {
   readonly lsyncdSeconds: number;
   /** cutime+cstime gained by them: the rsync/ssh children they waited for */
   readonly lsyncdChildrenSeconds: number;
-  /** busy CPU seconds of the whole machine (includes the benchmark's own polling) */
+  /** per host: CPU of its whole process tree (see CpuSnapshot.hosts) */
+  readonly hostSeconds: Record<string, number>;
+  /** sum of hostSeconds */
+  readonly hostsTotalSeconds: number;
+  /** busy CPU seconds of the whole machine (includes the benchmark's own polling and anything else running) */
   readonly machineSeconds: number;
   /** lsyncd processes that were not alive at both snapshots (restarts distort the sum) */
   readonly restarted: number;
@@ -283,5 +310,8 @@ export function cpuUsed(before: CpuSnapshot, after: CpuSnapshot): CpuUsage {
     children += c0 - (b?.[1] ?? 0);
   }
   for (const pid of before.lsyncd.keys()) if (!after.lsyncd.has(pid)) restarted++;
-  return { lsyncdSeconds: own, lsyncdChildrenSeconds: children, machineSeconds: after.machineBusy - before.machineBusy, restarted };
+  const hostSeconds: Record<string, number> = {};
+  for (const [name, t] of after.hosts) hostSeconds[name] = Math.max(0, t - (before.hosts.get(name) ?? 0));
+  const hostsTotalSeconds = Object.values(hostSeconds).reduce((a, b) => a + b, 0);
+  return { lsyncdSeconds: own, lsyncdChildrenSeconds: children, hostSeconds, hostsTotalSeconds, machineSeconds: after.machineBusy - before.machineBusy, restarted };
 }

@@ -187,15 +187,20 @@ async function prepareFloor(hosts: TestCluster): Promise<void> {
 
 /**
  * The change this benchmark suggests, tried on the bench hosts only: the deployed config,
- * minus the "complete files only" hold on the EXCHANGE. Nothing but rsync writes there,
- * and rsync renames finished files in from its (unwatched, excluded) temp dir, which
- * lsyncd reports as a plain Create with no close-write after it: the hold then always
- * waits its full SETTLE before relaying. Nodes keep the hold (applications write there).
+ * except that a NODE no longer pushes back a file that rsync just renamed in from its temp
+ * dir. On a node only the exchange can push (rrsync accepts nobody else), so such a file
+ * came from the exchange, the node's only target: pushing it back is always an rsync that
+ * transfers nothing (--update, same mtime). During a burst those echo runs cost a sshd
+ * session, a Python rrsync and a file-list exchange per batch on every node and on the
+ * exchange. The exchange keeps relaying (it must); nothing else changes.
  */
-export function withoutCompleteFilesHold(conf: string): string {
-  const start = conf.indexOf("\ndo\n  local SETTLE");
-  if (start < 0) throw new Error("deployed lsyncd config has no complete-files hold block to remove");
-  return `${conf.slice(0, start)}\n-- lsyncd-cluster bench (tuned): complete-files hold removed on this host\n`;
+const RELAY_PUSH = 'return push(self, "Create", time, path2)';
+export function withoutRelayEcho(conf: string): string {
+  const at = conf.indexOf(RELAY_PUSH);
+  if (at < 0 || conf.indexOf(RELAY_PUSH, at + 1) >= 0) {
+    throw new Error(`deployed lsyncd config does not contain exactly one \`${RELAY_PUSH}\` (the relay of a temp-dir rename); the tuned profile no longer applies`);
+  }
+  return `${conf.slice(0, at)}return -- lsyncd-cluster bench (tuned): relayed in from the exchange, do not echo it back${conf.slice(at + RELAY_PUSH.length)}`;
 }
 
 async function prepareTuned(hosts: TestCluster): Promise<void> {
@@ -203,7 +208,7 @@ async function prepareTuned(hosts: TestCluster): Promise<void> {
   await stopLsyncdEverywhere(hosts);
   for (const h of hosts.hosts) {
     const deployed = await run(hosts, h, `cat ${DEPLOYED_CONF}`);
-    await run(hosts, h, `cat > ${LSYNCD_CONF}`, h === hosts.exchange ? withoutCompleteFilesHold(deployed) : deployed);
+    await run(hosts, h, `cat > ${LSYNCD_CONF}`, h === hosts.exchange ? deployed : withoutRelayEcho(deployed));
   }
   await startLsyncdEverywhere(hosts);
 }
@@ -242,7 +247,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
   },
   tuned: {
     name: "tuned",
-    description: "suggested default: as deployed, but no complete-files hold on the exchange (it only ever receives finished files by rename)",
+    description: "suggested change, bench hosts only: as deployed, but nodes do not push back files relayed to them by the exchange (no echo)",
     prepare: prepareTuned,
     watchers: (h) => [h.nodes[1], h.nodes[2]],
     relay: (h) => h.exchange,

@@ -141,20 +141,20 @@ export function renderMarkdown(r: BenchResults): string {
   L.push("");
   L.push("## Results");
   L.push("");
-  L.push("| profile | propagation n | p50 ms | p95 ms | max ms | burst files | burst s | lsyncd CPU s (own) | lsyncd children CPU s | machine busy CPU s |");
-  L.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  L.push("| profile | propagation n | p50 ms | p95 ms | max ms | burst files | burst s | lsyncd CPU s | lsyncd children CPU s | all 4 hosts CPU s | machine busy CPU s |");
+  L.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const name of PROFILE_NAMES) {
     const p = r.profiles[name];
     if (!p) continue;
     const c = p.burst.cpu;
     L.push(
-      `| ${name} | ${p.propagation.samples} | ${ms(p.propagation.p50Ms)} | ${ms(p.propagation.p95Ms)} | ${ms(p.propagation.maxMs)} | ${p.burst.files} | ${sec(p.burst.seconds)} | ${sec(c.lsyncdSeconds)} | ${sec(c.lsyncdChildrenSeconds)} | ${sec(c.machineSeconds)} |`,
+      `| ${name} | ${p.propagation.samples} | ${ms(p.propagation.p50Ms)} | ${ms(p.propagation.p95Ms)} | ${ms(p.propagation.maxMs)} | ${p.burst.files} | ${sec(p.burst.seconds)} | ${sec(c.lsyncdSeconds)} | ${sec(c.lsyncdChildrenSeconds)} | ${sec(c.hostsTotalSeconds + p.burst.writerExecCpuSeconds)} | ${sec(c.machineSeconds)} |`,
     );
   }
   L.push("");
   L.push("- propagation: a 300 kB random file written on node01 (one exec: `base64 -d > file`) until nginx on node02 AND node03 serve it byte-identical (floor: node02 only, one hop); polled every ~10 ms; nearest-rank percentiles; one discarded warm-up write first.");
   L.push("- burst: 2,000 distinct 50 kB files written by one perl process on node01, until the exchange, node02 and node03 (floor: node02) have all of them with matching sha256; seconds from just before the writer started.");
-  L.push("- CPU: utime+stime of the `lsyncd` processes on all hosts during the burst; children = cutime+cstime they gained (the rsync/ssh they waited for; ssh masters are not their children); machine = all busy CPU of this machine, harness polling included.");
+  L.push("- CPU, during the burst only: `lsyncd` = utime+stime of the lsyncd processes on all hosts; children = cutime+cstime they gained (the rsync senders and ssh clients they waited for); all 4 hosts = every process tree inside the four hosts (sshd sessions with rrsync and rsync receivers, lsyncd and its children, ssh masters, nginx) plus the writer exec (perl, and for the floor its rsync); machine = all busy CPU of this machine: the hosts, the benchmark's polling, and anything else running on it.");
   L.push("");
   L.push("## Where the time goes (medians, ms from just before the write's exec)");
   L.push("");
@@ -170,13 +170,14 @@ export function renderMarkdown(r: BenchResults): string {
   L.push("");
   L.push("Burst split:");
   L.push("");
-  L.push("| profile | writer done s | floor rsync done s | per host all files s |");
-  L.push("|---|---:|---:|---|");
+  L.push("| profile | writer done s | floor rsync done s | per host all files s | CPU s per host (writer exec) |");
+  L.push("|---|---:|---:|---|---|");
   for (const name of PROFILE_NAMES) {
     const p = r.profiles[name];
     if (!p) continue;
     const per = Object.entries(p.burst.perHostSeconds).map(([h, v]) => `${h} ${v.toFixed(2)}`).join(", ");
-    L.push(`| ${name} | ${sec(p.burst.writeSeconds)} | ${sec(p.burst.afterWriteSeconds)} | ${per} |`);
+    const cpu = Object.entries(p.burst.cpu.hostSeconds).map(([h, v]) => `${h} ${v.toFixed(2)}`).join(", ");
+    L.push(`| ${name} | ${sec(p.burst.writeSeconds)} | ${sec(p.burst.afterWriteSeconds)} | ${per} | ${cpu} (${p.burst.writerExecCpuSeconds.toFixed(2)}) |`);
   }
   L.push("");
   L.push("## Harness overhead (not subtracted above)");
@@ -192,6 +193,23 @@ export function renderMarkdown(r: BenchResults): string {
     L.push(`| 2 | ${sec(r.deploy.nodes2Seconds, 1)} | ${r.deploy.commands2} | ${r.deploy.chain2} |`);
     if (r.deploy.nodes3Seconds !== undefined) L.push(`| 3 (bench fixture) | ${sec(r.deploy.nodes3Seconds, 1)} | – | ${r.deploy.chain3 ?? "–"} |`);
     L.push(`| 4 | ${sec(r.deploy.nodes4Seconds, 1)} | ${r.deploy.commands4} | ${r.deploy.chain4} |`);
+    L.push("");
+  }
+  const d = r.profiles.defaults;
+  const t = r.profiles.tuned;
+  if (d && t) {
+    const f = r.profiles.floor;
+    L.push("## Suggested change, tried on the bench hosts (`tuned`)");
+    L.push("");
+    L.push(`${t.description}.`);
+    L.push("");
+    L.push("| | defaults | tuned |");
+    L.push("|---|---:|---:|");
+    L.push(`| propagation p50 / p95 ms | ${ms(d.propagation.p50Ms)} / ${ms(d.propagation.p95Ms)} | ${ms(t.propagation.p50Ms)} / ${ms(t.propagation.p95Ms)} |`);
+    L.push(`| burst s | ${sec(d.burst.seconds)} | ${sec(t.burst.seconds)} |`);
+    if (f) L.push(`| burst ÷ floor burst | ${sec(d.burst.seconds / f.burst.seconds)}× | ${sec(t.burst.seconds / f.burst.seconds)}× |`);
+    L.push(`| burst CPU s, all 4 hosts | ${sec(d.burst.cpu.hostsTotalSeconds)} | ${sec(t.burst.cpu.hostsTotalSeconds)} |`);
+    L.push(`| burst lsyncd CPU s (own + children) | ${sec(d.burst.cpu.lsyncdSeconds + d.burst.cpu.lsyncdChildrenSeconds)} | ${sec(t.burst.cpu.lsyncdSeconds + t.burst.cpu.lsyncdChildrenSeconds)} |`);
     L.push("");
   }
   L.push("## Targets");
@@ -254,10 +272,12 @@ export function chartFor(r: BenchResults): string {
       samplesMs: p.samplesMs,
       p50Ms: p.p50Ms,
       p95Ms: p.p95Ms,
-      note: n === "floor" ? `n = ${p.samples}, node02 only (1 hop)` : `n = ${p.samples}, node02+node03 (2 hops)`,
+      note: n === "floor" ? `n = ${p.samples}, node02 only, 1 hop` : `n = ${p.samples}, node02+03, 2 hops`,
     };
   });
-  return renderLatencyChart(series, "lsyncd-cluster: 300 kB write on node01 until served intact", `${r.startedAt} · ${r.machine}`);
+  const m = r.machineInfo;
+  const subtitle = `${r.startedAt.slice(0, 16).replace("T", " ")} UTC · ${m.cpuModel}, ${m.nproc} CPUs · ${m.lsyncd}, ${m.rsync}, ${m.openssh.split(" ")[0]} · all hosts on one machine`;
+  return renderLatencyChart(series, "lsyncd-cluster: 300 kB write on node01 until served intact", subtitle);
 }
 
 /** Writes latest.{md,json}, dated copies and latency.svg into dir; returns the paths. */

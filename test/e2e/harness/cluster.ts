@@ -73,12 +73,23 @@ export async function fetchImage(host: TestHost, name: string): Promise<Buffer |
   }
 }
 
-/** Poll until `check` returns true; resolve with the elapsed ms, or throw after timeoutMs. */
+/**
+ * Poll until `check` returns true; resolve with the elapsed ms, or throw after timeoutMs.
+ * A check that throws counts as "not yet" (a file renamed between `find` and `sha256sum`
+ * while sync is in flight); the last such error is in the timeout message.
+ */
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, everyMs = 20): Promise<number> {
   const t0 = Date.now();
+  let lastError = "";
   for (;;) {
-    if (await check()) return Date.now() - t0;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    try {
+      if (await check()) return Date.now() - t0;
+    } catch (e) {
+      lastError = e instanceof Error ? e.message : String(e);
+    }
+    if (Date.now() - t0 > timeoutMs) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ""}`);
+    }
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
