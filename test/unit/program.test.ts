@@ -59,11 +59,17 @@ describe("existing-hosts mode", () => {
     expect(conn("lsyncd-mesh-exchange-ready").hostKey).toBe(HOST_KEY);
   });
 
-  it("keeps the ssh key secret everywhere it travels", async () => {
-    await installMocks();
-    const key = pulumi.secret(KEY);
-    buildProgram(existingConfig, key);
-    expect(await isSecret(key)).toBe(true);
+  it("keeps the ssh key secret in every connection and out of every script and output", async () => {
+    const rec = await installMocks();
+    const out = await settle(buildProgram(existingConfig, pulumi.secret(KEY)));
+    const body = KEY.split("\n")[1];
+    const commands = rec.ofType("command:remote:Command");
+    expect(commands.length).toBeGreaterThan(20);
+    for (const c of commands) {
+      expect(c.inputs.connection["4dabf18193072939515e22adb298388d"]).toBe("1b47061264138c4ac30d75fd1eb44270");
+      expect(JSON.stringify([c.inputs.create, c.inputs.delete, c.inputs.triggers])).not.toContain(body);
+    }
+    expect(JSON.stringify(out)).not.toContain(body);
   });
 });
 
