@@ -315,3 +315,35 @@ export function cpuUsed(before: CpuSnapshot, after: CpuSnapshot): CpuUsage {
   const hostsTotalSeconds = Object.values(hostSeconds).reduce((a, b) => a + b, 0);
   return { lsyncdSeconds: own, lsyncdChildrenSeconds: children, hostSeconds, hostsTotalSeconds, machineSeconds: after.machineBusy - before.machineBusy, restarted };
 }
+
+// ---------------------------------------------------------------- lsyncd log
+
+const LSYNCD_LOG = "/var/log/lsyncd/lsyncd.log";
+
+/** Size of every host's lsyncd log now: where to start counting. */
+export async function logOffsets(hosts: TestCluster): Promise<Map<string, number>> {
+  const sizes = await Promise.all(hosts.hosts.map(async (h) => Number((await run(hosts, h, `stat -c %s ${LSYNCD_LOG} 2>/dev/null || echo 0`)).trim())));
+  return new Map(hosts.hosts.map((h, i) => [h.name, sizes[i]]));
+}
+
+export interface LogCounts {
+  /** rsync runs lsyncd started ("Calling rsync" lines) */
+  readonly rsyncRuns: number;
+  /** lists and startups lsyncd had to retry, by rsync exit code ("Retrying ... 12") */
+  readonly retries: Record<string, number>;
+}
+
+/** What every host's lsyncd logged since `offsets`, summed over hosts. */
+export async function lsyncdLogCounts(hosts: TestCluster, offsets: Map<string, number>): Promise<LogCounts> {
+  let rsyncRuns = 0;
+  const retries: Record<string, number> = {};
+  for (const h of hosts.hosts) {
+    const text = await run(hosts, h, `tail -c +${(offsets.get(h.name) ?? 0) + 1} ${LSYNCD_LOG} 2>/dev/null | grep -E 'Calling rsync|Retrying' || true`);
+    for (const line of text.split("\n")) {
+      if (line.includes("Calling rsync")) rsyncRuns++;
+      const m = /Retrying.*?(\d+)\s*$/.exec(line);
+      if (m) retries[m[1]] = (retries[m[1]] ?? 0) + 1;
+    }
+  }
+  return { rsyncRuns, retries };
+}

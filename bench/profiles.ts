@@ -35,6 +35,7 @@ const SSH_CONFIG = "/etc/lsyncd-cluster/ssh_config";
 const KNOWN_HOSTS = "/etc/lsyncd-cluster/known_hosts";
 const SYNC_KEY = "/etc/lsyncd-cluster/sync_ed25519";
 const SYNC_AUTHORIZED_KEYS = "/var/lib/lsyncd-cluster/sync-home/.ssh/authorized_keys";
+const SSH_CONTROL_DIR = "/var/lib/lsyncd-cluster/cm";
 const LSYNCD_CONF = "/etc/lsyncd/lsyncd.conf.lua";
 const LSYNCD_LOG = "/var/log/lsyncd/lsyncd.log";
 const DEPLOYED_CONF = "/var/lib/lsyncd-cluster/bench-deployed-lsyncd.conf.lua";
@@ -203,12 +204,29 @@ export function withoutRelayEcho(conf: string): string {
   return `${conf.slice(0, at)}return -- lsyncd-cluster bench (tuned): relayed in from the exchange, do not echo it back${conf.slice(at + RELAY_PUSH.length)}`;
 }
 
+/**
+ * The second suggested change: rrsync's single-run lock (on unless `-no-lock`) lets only
+ * one push at a time into a host's sync dir; a concurrent one dies at once, rsync exits 12
+ * and lsyncd retries it (seen as "Retrying ... 12" in the log), or the seed step fails the
+ * deploy. Receivers write into their own temp files and rename, so concurrent pushes are
+ * safe; rrsync itself calls the lock a convenience, not a security control.
+ */
+export function withNoLock(authorizedKeys: string): string {
+  return authorizedKeys.replace(/(command="\/usr\/bin\/rrsync -wo) (?!-no-lock)/g, "$1 -no-lock ");
+}
+
 async function prepareTuned(hosts: TestCluster): Promise<void> {
   await keepDeployedConf(hosts);
   await stopLsyncdEverywhere(hosts);
   for (const h of hosts.hosts) {
     const deployed = await run(hosts, h, `cat ${DEPLOYED_CONF}`);
     await run(hosts, h, `cat > ${LSYNCD_CONF}`, h === hosts.exchange ? deployed : withoutRelayEcho(deployed));
+    const keys = await run(hosts, h, `cat ${SYNC_AUTHORIZED_KEYS}`);
+    const tuned = withNoLock(keys);
+    if (!tuned.includes("-no-lock")) throw new Error(`no rrsync line to add -no-lock to on ${h.name}: ${keys}`);
+    await run(hosts, h, `cat > ${SYNC_AUTHORIZED_KEYS}`, tuned);
+    // An ssh master keeps the forced command it authenticated with: close them all.
+    await run(hosts, h, `for s in ${SSH_CONTROL_DIR}/*; do [ -S "$s" ] && ssh -o ControlPath="$s" -O exit lsc-control >/dev/null 2>&1; rm -f "$s"; done; true`);
   }
   await startLsyncdEverywhere(hosts);
 }
@@ -247,7 +265,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
   },
   tuned: {
     name: "tuned",
-    description: "suggested change, bench hosts only: as deployed, but nodes do not push back files relayed to them by the exchange (no echo)",
+    description: "suggested changes, tried on the bench hosts only: as deployed, plus `rrsync -wo -no-lock` in every sync user's authorized_keys, and nodes do not push back files the exchange relayed to them (no echo)",
     prepare: prepareTuned,
     watchers: (h) => [h.nodes[1], h.nodes[2]],
     relay: (h) => h.exchange,

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "fs";
 import * as os from "os";
 import { join } from "path";
 import { renderLatencyChart } from "./chart";
-import { BurstResult, CpuUsage, PropagationSample } from "./measure";
+import { BurstResult, CpuUsage, LogCounts, PropagationSample } from "./measure";
 import { ProfileName, PROFILE_NAMES } from "./profiles";
 import { median, round, Summary } from "./stats";
 
@@ -36,6 +36,8 @@ export interface ProfileResult {
   readonly description: string;
   readonly propagation: PropagationResult;
   readonly burst: BurstResult & { cpu: CpuUsage };
+  /** what lsyncd logged on all hosts during the 30 samples and during the burst */
+  readonly lsyncdLog: { propagation: LogCounts; burst: LogCounts };
 }
 
 export interface DeployResult {
@@ -180,6 +182,20 @@ export function renderMarkdown(r: BenchResults): string {
     L.push(`| ${name} | ${sec(p.burst.writeSeconds)} | ${sec(p.burst.afterWriteSeconds)} | ${per} | ${cpu} (${p.burst.writerExecCpuSeconds.toFixed(2)}) |`);
   }
   L.push("");
+  L.push("lsyncd's own log, all hosts (rsync runs started; runs retried, by rsync exit code — 12 is rrsync's \"Another instance of rrsync is already accessing this directory\"):");
+  L.push("");
+  L.push("| profile | during the samples | during the burst |");
+  L.push("|---|---|---|");
+  const fmtLog = (c: LogCounts): string => {
+    const retries = Object.entries(c.retries).map(([code, n]) => `${n}× exit ${code}`).join(", ");
+    return `${c.rsyncRuns} rsync runs, ${retries || "no"} retries`;
+  };
+  for (const name of PROFILE_NAMES) {
+    const p = r.profiles[name];
+    if (!p || name === "floor") continue;
+    L.push(`| ${name} | ${fmtLog(p.lsyncdLog.propagation)} | ${fmtLog(p.lsyncdLog.burst)} |`);
+  }
+  L.push("");
   L.push("## Harness overhead (not subtracted above)");
   L.push("");
   L.push(`- no-op \`exec\` (nsenter + bash -c true): p50 ${r.harness.execNoopMs.p50Ms.toFixed(1)} ms, p95 ${r.harness.execNoopMs.p95Ms.toFixed(1)} ms, max ${r.harness.execNoopMs.maxMs.toFixed(1)} ms (n = ${r.harness.execNoopMs.samples}). Every write starts with one.`);
@@ -210,6 +226,9 @@ export function renderMarkdown(r: BenchResults): string {
     if (f) L.push(`| burst ÷ floor burst | ${sec(d.burst.seconds / f.burst.seconds)}× | ${sec(t.burst.seconds / f.burst.seconds)}× |`);
     L.push(`| burst CPU s, all 4 hosts | ${sec(d.burst.cpu.hostsTotalSeconds)} | ${sec(t.burst.cpu.hostsTotalSeconds)} |`);
     L.push(`| burst lsyncd CPU s (own + children) | ${sec(d.burst.cpu.lsyncdSeconds + d.burst.cpu.lsyncdChildrenSeconds)} | ${sec(t.burst.cpu.lsyncdSeconds + t.burst.cpu.lsyncdChildrenSeconds)} |`);
+    const retried = (c: LogCounts): number => Object.values(c.retries).reduce((a, b) => a + b, 0);
+    L.push(`| lsyncd rsync runs / retried, burst | ${d.lsyncdLog.burst.rsyncRuns} / ${retried(d.lsyncdLog.burst)} | ${t.lsyncdLog.burst.rsyncRuns} / ${retried(t.lsyncdLog.burst)} |`);
+    L.push(`| lsyncd rsync runs / retried, ${d.propagation.samples} samples | ${d.lsyncdLog.propagation.rsyncRuns} / ${retried(d.lsyncdLog.propagation)} | ${t.lsyncdLog.propagation.rsyncRuns} / ${retried(t.lsyncdLog.propagation)} |`);
     L.push("");
   }
   L.push("## Targets");

@@ -84,7 +84,10 @@ export interface Pusher {
 
 /**
  * authorized_keys of the sync user: each peer that pushes here may only run rrsync,
- * write-only, inside the sync dir: no shell, no forwarding, no pty.
+ * write-only, inside the sync dir: no shell, no forwarding, no pty. `-no-lock`: rrsync
+ * otherwise lets one rsync at a time into the directory and refuses the rest (exit 12),
+ * but the exchange receives from every node at once, and temp-dir + rename already makes
+ * concurrent writers safe.
  */
 export function renderAuthorizedKeys(syncDir: string, pushers: readonly Pusher[]): string {
   if (!/^\/[A-Za-z0-9._\/-]+$/.test(syncDir)) {
@@ -92,7 +95,7 @@ export function renderAuthorizedKeys(syncDir: string, pushers: readonly Pusher[]
   }
   const lines = pushers.map(
     (p) =>
-      `restrict,command="${RRSYNC} -wo ${syncDir}" ${normalizePublicKey(`sync key of ${p.name}`, p.syncPublicKey)} lsyncd-cluster:${token("host name", p.name)}`,
+      `restrict,command="${RRSYNC} -wo -no-lock ${syncDir}" ${normalizePublicKey(`sync key of ${p.name}`, p.syncPublicKey)} lsyncd-cluster:${token("host name", p.name)}`,
   );
   return `# Managed by lsyncd-cluster; local edits are overwritten.\n${lines.join("\n")}\n`;
 }

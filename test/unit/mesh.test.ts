@@ -124,7 +124,7 @@ describe("SyncMesh over 3 nodes", () => {
     expect(keysIn("exchange")).toEqual(["lsyncd-cluster:node01", "lsyncd-cluster:node02", "lsyncd-cluster:node03"]);
     expect(keysIn("node02")).toEqual(["lsyncd-cluster:exchange"]);
     const line = filesWritten(rec.named("m-node02-trust").inputs.create)[SYNC_AUTHORIZED_KEYS].content.split("\n")[1];
-    expect(line).toMatch(/^restrict,command="\/usr\/bin\/rrsync -wo \/srv\/pics" ssh-ed25519 [A-Za-z0-9+/]+ lsyncd-cluster:exchange$/);
+    expect(line).toMatch(/^restrict,command="\/usr\/bin\/rrsync -wo -no-lock \/srv\/pics" ssh-ed25519 [A-Za-z0-9+/]+ lsyncd-cluster:exchange$/);
   });
 
   it("dials peers at their sync address with pinned host keys", () => {

@@ -167,7 +167,7 @@ describe("ssh files", () => {
 
   it("restricts every pushing key to write-only rrsync in the sync dir", () => {
     expect(renderAuthorizedKeys("/srv/pics", [{ name: "node01", syncPublicKey: `${KEY_B} root@node01` }])).toBe(
-      `# Managed by lsyncd-cluster; local edits are overwritten.\nrestrict,command="/usr/bin/rrsync -wo /srv/pics" ${KEY_B} lsyncd-cluster:node01\n`,
+      `# Managed by lsyncd-cluster; local edits are overwritten.\nrestrict,command="/usr/bin/rrsync -wo -no-lock /srv/pics" ${KEY_B} lsyncd-cluster:node01\n`,
     );
   });
 
