@@ -246,8 +246,12 @@ export interface CpuSnapshot {
    * reaped outside the host and are not in it.
    */
   readonly hosts: Map<string, number>;
+  /** this benchmark process and everything it reaped (nsenter execs, ssh, their children) */
+  readonly harness: number;
   /** whole machine: busy seconds summed over all CPUs (/proc/stat) */
   readonly machineBusy: number;
+  /** Date.now() of the snapshot */
+  readonly at: number;
 }
 
 function procTimes(pid: number): readonly [number, number] | undefined {
@@ -281,7 +285,8 @@ export function cpuSnapshot(hosts: TestCluster): CpuSnapshot {
     }
     perHost.set(h.name, tree);
   }
-  return { lsyncd, hosts: perHost, machineBusy: machineBusySeconds() };
+  const self = procTimes(process.pid) ?? [0, 0];
+  return { lsyncd, hosts: perHost, harness: self[0] + self[1], machineBusy: machineBusySeconds(), at: Date.now() };
 }
 
 export interface CpuUsage {
@@ -295,6 +300,12 @@ export interface CpuUsage {
   readonly hostsTotalSeconds: number;
   /** busy CPU seconds of the whole machine (includes the benchmark's own polling and anything else running) */
   readonly machineSeconds: number;
+  /** the benchmark process and its execs (polling, writes, the floor's rsync) */
+  readonly harnessSeconds: number;
+  /** machine − hosts − harness: whatever else ran on this machine meanwhile */
+  readonly otherSeconds: number;
+  /** otherSeconds per wall second: how many CPUs something else took on average */
+  readonly otherCpus: number;
   /** lsyncd processes that were not alive at both snapshots (restarts distort the sum) */
   readonly restarted: number;
 }
@@ -313,7 +324,11 @@ export function cpuUsed(before: CpuSnapshot, after: CpuSnapshot): CpuUsage {
   const hostSeconds: Record<string, number> = {};
   for (const [name, t] of after.hosts) hostSeconds[name] = Math.max(0, t - (before.hosts.get(name) ?? 0));
   const hostsTotalSeconds = Object.values(hostSeconds).reduce((a, b) => a + b, 0);
-  return { lsyncdSeconds: own, lsyncdChildrenSeconds: children, hostSeconds, hostsTotalSeconds, machineSeconds: after.machineBusy - before.machineBusy, restarted };
+  const machineSeconds = after.machineBusy - before.machineBusy;
+  const harnessSeconds = after.harness - before.harness;
+  const otherSeconds = Math.max(0, machineSeconds - hostsTotalSeconds - harnessSeconds);
+  const wall = Math.max(0.001, (after.at - before.at) / 1000);
+  return { lsyncdSeconds: own, lsyncdChildrenSeconds: children, hostSeconds, hostsTotalSeconds, machineSeconds, harnessSeconds, otherSeconds, otherCpus: otherSeconds / wall, restarted };
 }
 
 // ---------------------------------------------------------------- lsyncd log
@@ -346,4 +361,34 @@ export async function lsyncdLogCounts(hosts: TestCluster, offsets: Map<string, n
     }
   }
   return { rsyncRuns, retries };
+}
+
+// ---------------------------------------------------------------- fixed cost of one rsync run
+
+export interface RsyncRunCost {
+  readonly runs: number;
+  /** wall ms per run */
+  readonly wallMs: number;
+  /** CPU seconds per run: sender exec + both hosts' process trees (ssh master, sshd, rrsync, receiver) */
+  readonly cpuSeconds: number;
+}
+
+/**
+ * What one lsyncd-style rsync run costs when it transfers nothing (the file is already
+ * there, same size and mtime): the fixed price of every batch and every echo. Sequential
+ * runs from `from` to `to` over the deployed ssh setup (ControlMaster, rrsync).
+ */
+export async function rsyncRunCost(hosts: TestCluster, from: TestHost, to: TestHost, file: string, runs: number): Promise<RsyncRunCost> {
+  const cmd =
+    `for i in $(seq ${runs}); do rsync -a --whole-file -e "ssh -F /etc/lsyncd-cluster/ssh_config" ${SYNC_DIR}/${file} lsc-${to.name}:/ || exit 1; done;` +
+    ` echo TIMES; times`;
+  await run(hosts, from, cmd.replace(/seq \d+/, "seq 1")); // open the ssh master first
+  const before = cpuSnapshot(hosts);
+  const t0 = Date.now();
+  const out = await run(hosts, from, cmd);
+  const wall = Date.now() - t0;
+  const after = cpuSnapshot(hosts);
+  const used = cpuUsed(before, after);
+  const execCpu = parseTimesChildren(out.split("TIMES\n")[1] ?? "");
+  return { runs, wallMs: wall / runs, cpuSeconds: (used.hostsTotalSeconds + execCpu) / runs };
 }

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "fs";
 import * as os from "os";
 import { join } from "path";
 import { renderLatencyChart } from "./chart";
-import { BurstResult, CpuUsage, LogCounts, PropagationSample } from "./measure";
+import { BurstResult, CpuUsage, LogCounts, PropagationSample, RsyncRunCost } from "./measure";
 import { ProfileName, PROFILE_NAMES } from "./profiles";
 import { median, round, Summary } from "./stats";
 
@@ -30,6 +30,8 @@ export interface PropagationResult extends Summary {
   /** medians of where the time went (see measure.ts) */
   readonly split: { writtenMs?: number; relayMs?: number; afterWriteMs?: number };
   readonly detail: PropagationSample[];
+  /** CPU during the samples (from the first counted write to the last sample) */
+  readonly cpu: CpuUsage;
 }
 
 export interface ProfileResult {
@@ -64,6 +66,8 @@ export interface BenchResults {
   readonly startedAt: string;
   readonly durationSeconds: number;
   readonly harness: { readonly execNoopMs: Summary; readonly httpMissMs: Summary };
+  /** fixed price of one rsync run that transfers nothing (measured with lsyncd stopped) */
+  readonly rsyncRunCost?: RsyncRunCost;
   readonly profiles: Partial<Record<ProfileName, ProfileResult>>;
   readonly deploy?: DeployResult;
   readonly targets: Target[];
@@ -158,6 +162,16 @@ export function renderMarkdown(r: BenchResults): string {
   L.push("- burst: 2,000 distinct 50 kB files written by one perl process on node01, until the exchange, node02 and node03 (floor: node02) have all of them with matching sha256; seconds from just before the writer started.");
   L.push("- CPU, during the burst only: `lsyncd` = utime+stime of the lsyncd processes on all hosts; children = cutime+cstime they gained (the rsync senders and ssh clients they waited for); all 4 hosts = every process tree inside the four hosts (sshd sessions with rrsync and rsync receivers, lsyncd and its children, ssh masters, nginx) plus the writer exec (perl, and for the floor its rsync); machine = all busy CPU of this machine: the hosts, the benchmark's polling, and anything else running on it.");
   L.push("");
+  L.push("Unattributed CPU while measuring, average CPUs: machine busy minus the 4 hosts' processes and the benchmark's own — other users of this machine (the test hosts compete with them) plus kernel threads working for the hosts (loop-device I/O, softirq):");
+  L.push("");
+  L.push("| profile | during the samples | during the burst |");
+  L.push("|---|---:|---:|");
+  for (const name of PROFILE_NAMES) {
+    const p = r.profiles[name];
+    if (!p) continue;
+    L.push(`| ${name} | ${p.propagation.cpu.otherCpus.toFixed(2)} | ${p.burst.cpu.otherCpus.toFixed(2)} |`);
+  }
+  L.push("");
   L.push("## Where the time goes (medians, ms from just before the write's exec)");
   L.push("");
   L.push("| profile | write closed | exchange has it (hop 1) | floor rsync returned | served everywhere | hop 2 (served − exchange) |");
@@ -170,6 +184,11 @@ export function renderMarkdown(r: BenchResults): string {
     L.push(`| ${name} | ${ms(s.writtenMs)} | ${ms(s.relayMs)} | ${ms(s.afterWriteMs)} | ${ms(p.propagation.p50Ms)} | ${ms(hop2)} |`);
   }
   L.push("");
+  if (r.rsyncRunCost) {
+    const c = r.rsyncRunCost;
+    L.push(`Fixed price of one rsync run that transfers nothing, node01 → exchange over the deployed ssh setup (ControlMaster, rrsync), lsyncd stopped: ${c.wallMs.toFixed(0)} ms wall, ${c.cpuSeconds.toFixed(3)} CPU s (mean of ${c.runs}). Every lsyncd batch and every echo pays it.`);
+    L.push("");
+  }
   L.push("Burst split:");
   L.push("");
   L.push("| profile | writer done s | floor rsync done s | per host all files s | CPU s per host (writer exec) |");
@@ -225,6 +244,8 @@ export function renderMarkdown(r: BenchResults): string {
     L.push(`| burst s | ${sec(d.burst.seconds)} | ${sec(t.burst.seconds)} |`);
     if (f) L.push(`| burst ÷ floor burst | ${sec(d.burst.seconds / f.burst.seconds)}× | ${sec(t.burst.seconds / f.burst.seconds)}× |`);
     L.push(`| burst CPU s, all 4 hosts | ${sec(d.burst.cpu.hostsTotalSeconds)} | ${sec(t.burst.cpu.hostsTotalSeconds)} |`);
+    L.push(`| unattributed CPU during the burst (CPUs) | ${sec(d.burst.cpu.otherCpus)} | ${sec(t.burst.cpu.otherCpus)} |`);
+    L.push(`| unattributed CPU during the samples (CPUs) | ${sec(d.propagation.cpu.otherCpus)} | ${sec(t.propagation.cpu.otherCpus)} |`);
     L.push(`| burst lsyncd CPU s (own + children) | ${sec(d.burst.cpu.lsyncdSeconds + d.burst.cpu.lsyncdChildrenSeconds)} | ${sec(t.burst.cpu.lsyncdSeconds + t.burst.cpu.lsyncdChildrenSeconds)} |`);
     const retried = (c: LogCounts): number => Object.values(c.retries).reduce((a, b) => a + b, 0);
     L.push(`| lsyncd rsync runs / retried, burst | ${d.lsyncdLog.burst.rsyncRuns} / ${retried(d.lsyncdLog.burst)} | ${t.lsyncdLog.burst.rsyncRuns} / ${retried(t.lsyncdLog.burst)} |`);
@@ -276,6 +297,7 @@ export function toJson(r: BenchResults): unknown {
     startedAt: r.startedAt,
     durationSeconds: round(r.durationSeconds, 1),
     harness: r.harness,
+    rsyncRunCost: r.rsyncRunCost,
     profiles,
     deploy: r.deploy,
     targets: r.targets,

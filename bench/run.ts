@@ -15,7 +15,7 @@ import { join } from "path";
 import { LiveCluster, startCluster, SYNC_DIR } from "../test/e2e/harness/cluster";
 import { longestChain } from "../test/e2e/harness/deploy";
 import { TestCluster } from "../test/e2e/fixture/testHosts";
-import { burst, logOffsets, lsyncdLogCounts, cpuSnapshot, cpuUsed, CpuSnapshot, execOverhead, httpMissOverhead, propagationSample, PropagationSample, sleep } from "./measure";
+import { burst, logOffsets, lsyncdLogCounts, rsyncRunCost, RsyncRunCost, cpuSnapshot, cpuUsed, CpuSnapshot, execOverhead, httpMissOverhead, propagationSample, PropagationSample, sleep } from "./measure";
 import { PROFILE_NAMES, PROFILES, ProfileName, removeBurstFiles, stopLsyncdEverywhere } from "./profiles";
 import { BenchResults, DeployResult, describeMachine, evaluateTargets, machineLine, ProfileResult, renderMarkdown, targetLines, writeResults } from "./report";
 import { median, round, summarize } from "./stats";
@@ -80,6 +80,7 @@ async function measureProfile(hosts: TestCluster, name: ProfileName): Promise<Pr
     });
   const warm = await sample(`lat-${name}-warmup.bin`);
   const sampleLog = await logOffsets(hosts);
+  const sampleCpu0 = cpuSnapshot(hosts);
   log(`${name}: warm-up ${warm.totalMs} ms (discarded)`);
   await sleep(p.gapMs);
   const detail: PropagationSample[] = [];
@@ -90,6 +91,7 @@ async function measureProfile(hosts: TestCluster, name: ProfileName): Promise<Pr
     await sleep(p.gapMs);
   }
   const samplesMs = detail.map((d) => d.totalMs);
+  const propagationCpu = cpuUsed(sampleCpu0, cpuSnapshot(hosts));
   const propagationLog = await lsyncdLogCounts(hosts, sampleLog);
   const burstLog = await logOffsets(hosts);
 
@@ -122,6 +124,7 @@ async function measureProfile(hosts: TestCluster, name: ProfileName): Promise<Pr
         afterWriteMs: median(detail.map((d) => d.afterWriteMs)),
       },
       detail,
+      cpu: propagationCpu,
     },
     burst: { ...b, cpu },
     lsyncdLog: { propagation: propagationLog, burst: burstLogCounts },
@@ -179,6 +182,7 @@ async function main(): Promise<void> {
   const startedAt = new Date(t0).toISOString();
   log(`machine: ${machineLine(machineInfo)}; load ${machineInfo.loadAvgAtStart.join(" ")}`);
   const profiles: Partial<Record<ProfileName, ProfileResult>> = {};
+  let rsyncCost: RsyncRunCost | undefined;
 
   log("starting the bench fixture (exchange + 3 nodes on 127.0.40.x) and deploying the defaults");
   const main = await startClusterNoted(3, { root: "/tmp/lsc-bench", addressBase: "127.0.40" });
@@ -199,6 +203,11 @@ async function main(): Promise<void> {
       }
       try {
         profiles[name] = await measureProfile(hosts, name);
+        if (name === "floor" && profiles.defaults) {
+          // lsyncd is stopped now: the fixed price of one rsync run that transfers nothing.
+          rsyncCost = await rsyncRunCost(hosts, hosts.nodes[0], hosts.exchange, "lat-defaults-000.bin", 20);
+          log(`one no-op rsync run node01 → exchange: ${rsyncCost.wallMs.toFixed(0)} ms wall, ${rsyncCost.cpuSeconds.toFixed(3)} CPU s`);
+        }
       } catch (e) {
         // The three compared profiles must work; `tuned` (a suggestion tried on the bench
         // hosts) is reported as skipped when the deployed config no longer fits it.
@@ -237,6 +246,7 @@ async function main(): Promise<void> {
     startedAt,
     durationSeconds: (Date.now() - t0) / 1000,
     harness,
+    rsyncRunCost: rsyncCost,
     profiles,
     deploy,
     targets: evaluateTargets(partial),

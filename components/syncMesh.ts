@@ -146,7 +146,13 @@ export class SyncMesh extends pulumi.ComponentResource {
         `${name}-${l.name}-lsyncd`,
         {
           connection: host.connection,
-          create: lsyncdCreate({ syncDir: args.syncDir, lsyncd: args.lsyncd, targets, extraFiles: healthFiles(args) }),
+          create: lsyncdCreate({
+            syncDir: args.syncDir,
+            lsyncd: args.lsyncd,
+            targets,
+            relayArrivals: l.role === "exchange",
+            extraFiles: healthFiles(args),
+          }),
           delete: lsyncdDelete(healthPaths()),
           dependsOn: [l.steps.trust!, l.steps.sysctl!, ...targetTrust, ...seed],
           deletedWith: host.deletedWith,

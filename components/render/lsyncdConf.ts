@@ -7,6 +7,13 @@ import { LsyncdSpec, SYNC_TEMP_DIR_NAME } from "../spec";
 export interface LsyncdConfSpec {
   readonly syncDir: string;
   readonly lsyncd: LsyncdSpec;
+  /**
+   * Whether files that arrive from a peer are pushed on: yes on the exchange (that is the
+   * relay), no on a node, whose only peer is the exchange they came from. A node pushing
+   * them back is a pure echo, and a late echo re-creates on the exchange a file another
+   * node deleted meanwhile (seen in the e2e suite: a delete that never converged).
+   */
+  readonly relayArrivals: boolean;
   /** Names of the hosts this one pushes to (the exchange for a node; every node for the exchange). */
   readonly targets: readonly string[];
 }
@@ -18,7 +25,7 @@ export const TEMP_DIR_PATTERN = `/${SYNC_TEMP_DIR_NAME}/`;
  * Patterns lsyncd never watches or syncs: ext4's lost+found, which each host has of its
  * own, owned by root. The temp dir is not among them on purpose: lsyncd must watch it so
  * that rsync's rename of a finished file into place arrives as a move (pushed at once),
- * not as a file appearing from nowhere (held until it settles). COMPLETE_FILES_ONLY drops
+ * not as a file appearing from nowhere (held until it settles). completeFilesOnly() drops
  * every other event inside it, and rsync is told to exclude it.
  */
 export function alwaysExcluded(): string[] {
@@ -43,9 +50,11 @@ function int(name: string, value: number): string {
  * other event pass straight through. On an lsyncd without that internal the config fails
  * to load, so the lsyncd step fails loudly.
  */
-const COMPLETE_FILES_ONLY = `
+function completeFilesOnly(relayArrivals: boolean): string {
+  return `
 do
   local SETTLE = 1
+  local RELAY_ARRIVALS = ${relayArrivals ? "true" : "false"}
   local Syncs
   for i = 1, 64 do
     local name, value = debug.getupvalue(sync, i)
@@ -81,8 +90,8 @@ do
     end
     s.delay = function(self, etype, time, path, path2)
       if inTemp(path) then
-        -- rsync renamed a complete file into place: push it as that file, now.
-        if etype == "Move" and path2 ~= nil and not inTemp(path2) then
+        -- rsync renamed a complete file from a peer into place: relay it as that file, now.
+        if RELAY_ARRIVALS and etype == "Move" and path2 ~= nil and not inTemp(path2) then
           pending[path2] = nil
           return push(self, "Create", time, path2)
         end
@@ -101,6 +110,7 @@ do
   end
 end
 `;
+}
 
 export function renderLsyncdConf(spec: LsyncdConfSpec): string {
   const excludes = [...alwaysExcluded(), ...spec.lsyncd.excludes];
@@ -162,5 +172,5 @@ export function renderLsyncdConf(spec: LsyncdConfSpec): string {
     "end",
     "alarm(now() + 1, lscHeartbeat)",
   ];
-  return `${head.join("\n")}\n${syncs.join("\n")}\n${heartbeat.join("\n")}\n${COMPLETE_FILES_ONLY}`;
+  return `${head.join("\n")}\n${syncs.join("\n")}\n${heartbeat.join("\n")}\n${completeFilesOnly(spec.relayArrivals)}`;
 }

@@ -89,6 +89,25 @@ describe("changes propagate", () => {
     await waitFor("delete everywhere", async () => (await Promise.all(all.map((x) => checksums(h(), x)))).every((s) => !s.has("new-name.png")), 10_000);
   });
 
+  it("a delete right after a file reached everyone stays deleted (no echo brings it back)", async () => {
+    const all = [exchange(), ...h().nodes];
+    const names = Array.from({ length: 10 }, (_, i) => `echo-${i}.jpg`);
+    for (const [i, name] of names.entries()) {
+      await writeImage(h(), node(i % 3), name, randomBytes(20_000));
+      await waitFor(`${name} on every node`, async () => (await Promise.all(h().nodes.map((n) => fetchImage(n, name)))).every(Boolean), 10_000);
+      await run(h(), node((i + 1) % 3), `rm ${SYNC_DIR}/${name}`);
+    }
+    await waitFor(
+      "every echo-* file gone everywhere",
+      async () => (await Promise.all(all.map((x) => checksums(h(), x)))).every((s) => names.every((n) => !s.has(n))),
+      15_000,
+      250,
+    );
+    // And they stay gone.
+    await new Promise((r) => setTimeout(r, 3000));
+    for (const x of all) for (const n of names) expect((await checksums(h(), x)).has(n)).toBe(false);
+  });
+
   it("never serves a half-written image, even from a slow writer", async () => {
     const chunk = 10_000;
     const full = randomBytes(30 * chunk);

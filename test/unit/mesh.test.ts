@@ -65,6 +65,12 @@ describe("SyncMesh over 3 nodes", () => {
     }
   });
 
+  it("relays arriving files on the exchange only (no echo back from a node)", () => {
+    const conf = (hostName: string) => filesWritten(rec.named(`m-${hostName}-lsyncd`).inputs.create)[LSYNCD_CONF].content;
+    expect(conf("exchange")).toContain("local RELAY_ARRIVALS = true\n");
+    for (const n of nodeNames(3)) expect(conf(n)).toContain("local RELAY_ARRIVALS = false\n");
+  });
+
   it("starts an lsyncd only after the trust step of every target it pushes to", () => {
     const trustUrn = (h: string) => rec.named(`m-${h}-trust`).urn;
     const exchangeDeps = rec.named("m-exchange-lsyncd").dependencies;

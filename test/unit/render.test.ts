@@ -20,7 +20,7 @@ const KEY_B = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAISyncKeyOfNode01AAAAAAAAAAAAA
 
 describe("lsyncd.conf.lua", () => {
   it("renders the default node config exactly", () => {
-    expect(renderLsyncdConf({ syncDir: "/srv/pics", lsyncd: defaults, targets: ["exchange"] })).toBe(
+    expect(renderLsyncdConf({ syncDir: "/srv/pics", lsyncd: defaults, targets: ["exchange"], relayArrivals: false })).toBe(
       `-- Managed by lsyncd-cluster; local edits are overwritten.
 settings {
   logfile = "/var/log/lsyncd/lsyncd.log",
@@ -62,6 +62,7 @@ alarm(now() + 1, lscHeartbeat)
 
 do
   local SETTLE = 1
+  local RELAY_ARRIVALS = false
   local Syncs
   for i = 1, 64 do
     local name, value = debug.getupvalue(sync, i)
@@ -97,8 +98,8 @@ do
     end
     s.delay = function(self, etype, time, path, path2)
       if inTemp(path) then
-        -- rsync renamed a complete file into place: push it as that file, now.
-        if etype == "Move" and path2 ~= nil and not inTemp(path2) then
+        -- rsync renamed a complete file from a peer into place: relay it as that file, now.
+        if RELAY_ARRIVALS and etype == "Move" and path2 ~= nil and not inTemp(path2) then
           pending[path2] = nil
           return push(self, "Create", time, path2)
         end
@@ -120,9 +121,13 @@ end
     );
   });
 
-  it("has one sync{} per target on the exchange", () => {
-    const conf = renderLsyncdConf({ syncDir: "/srv/pics", lsyncd: defaults, targets: ["node01", "node02", "node03"] });
+  it("has one sync{} per target on the exchange, and only the exchange relays arrivals", () => {
+    const conf = renderLsyncdConf({ syncDir: "/srv/pics", lsyncd: defaults, targets: ["node01", "node02", "node03"], relayArrivals: true });
     expect(conf.match(/^sync \{/gm)).toHaveLength(3);
+    expect(conf).toContain("local RELAY_ARRIVALS = true\n");
+    expect(renderLsyncdConf({ syncDir: "/srv/pics", lsyncd: defaults, targets: ["exchange"], relayArrivals: false })).toContain(
+      "local RELAY_ARRIVALS = false\n",
+    );
   });
 
   it("is valid Lua whatever the excludes hold", () => {
@@ -130,6 +135,7 @@ end
       syncDir: "/srv/pics",
       lsyncd: { ...defaults, excludes: ['*.tmp"', "a\\b", "new\nline", "]]--"] },
       targets: ["exchange"],
+      relayArrivals: false,
     });
     const { lauxlib, to_luastring } = fengari;
     const L = lauxlib.luaL_newstate();
@@ -138,7 +144,7 @@ end
   });
 
   it("never deletes at startup and never trusts an unknown host", () => {
-    const conf = renderLsyncdConf({ syncDir: "/srv/pics", lsyncd: { ...defaults, delay: 3 }, targets: ["a"] });
+    const conf = renderLsyncdConf({ syncDir: "/srv/pics", lsyncd: { ...defaults, delay: 3 }, targets: ["a"], relayArrivals: false });
     expect(conf).toContain('delete = "running"');
     expect(conf).not.toMatch(/StrictHostKeyChecking/);
     expect(conf).toContain("delay = 3,");
