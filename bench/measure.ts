@@ -246,6 +246,8 @@ export interface CpuSnapshot {
    * reaped outside the host and are not in it.
    */
   readonly hosts: Map<string, number>;
+  /** CPU seconds by kind of work, summed over all hosts (see cpuKind) */
+  readonly kinds: Map<CpuKind, number>;
   /** this benchmark process and everything it reaped (nsenter execs, ssh, their children) */
   readonly harness: number;
   /** whole machine: busy seconds summed over all CPUs (/proc/stat) */
@@ -272,21 +274,37 @@ function machineBusySeconds(): number {
   return (user + nice + system + irq + softirq + (steal ?? 0)) / CLK_TCK;
 }
 
+export const CPU_KINDS = ["lsyncd itself (Lua, inotify)", "rsync senders (lsyncd's children)", "receivers (sshd sessions: rrsync + rsync)", "ssh masters (sender-side crypto)", "other (nginx, init, ...)"] as const;
+export type CpuKind = (typeof CPU_KINDS)[number];
+
+/** Which kind of work a process's own time ([0]) and its reaped children's time ([1]) are. */
+function cpuKinds(comm: string): readonly [CpuKind, CpuKind] {
+  if (comm === "lsyncd") return [CPU_KINDS[0], CPU_KINDS[1]];
+  if (comm === "sshd" || comm === "rrsync" || comm === "python3") return [CPU_KINDS[2], CPU_KINDS[2]];
+  if (comm === "ssh") return [CPU_KINDS[3], CPU_KINDS[3]];
+  if (comm === "rsync") return [CPU_KINDS[1], CPU_KINDS[1]]; // live at the snapshot: counted as sender work
+  return [CPU_KINDS[4], CPU_KINDS[4]];
+}
+
 export function cpuSnapshot(hosts: TestCluster): CpuSnapshot {
   const lsyncd = new Map<number, readonly [number, number]>();
   const perHost = new Map<string, number>();
+  const kinds = new Map<CpuKind, number>(CPU_KINDS.map((k) => [k, 0]));
   for (const h of hosts.hosts) {
     let tree = 0;
     for (const p of hosts.processes(h)) {
       const t = procTimes(p.pid);
       if (!t) continue;
       tree += t[0] + t[1];
+      const [own, children] = cpuKinds(p.comm);
+      kinds.set(own, kinds.get(own)! + t[0]);
+      kinds.set(children, kinds.get(children)! + t[1]);
       if (p.comm === "lsyncd") lsyncd.set(p.pid, t);
     }
     perHost.set(h.name, tree);
   }
   const self = procTimes(process.pid) ?? [0, 0];
-  return { lsyncd, hosts: perHost, harness: self[0] + self[1], machineBusy: machineBusySeconds(), at: Date.now() };
+  return { lsyncd, hosts: perHost, kinds, harness: self[0] + self[1], machineBusy: machineBusySeconds(), at: Date.now() };
 }
 
 export interface CpuUsage {
@@ -298,6 +316,8 @@ export interface CpuUsage {
   readonly hostSeconds: Record<string, number>;
   /** sum of hostSeconds */
   readonly hostsTotalSeconds: number;
+  /** hostsTotalSeconds split by kind of work */
+  readonly kindSeconds: Record<string, number>;
   /** busy CPU seconds of the whole machine (includes the benchmark's own polling and anything else running) */
   readonly machineSeconds: number;
   /** the benchmark process and its execs (polling, writes, the floor's rsync) */
@@ -328,7 +348,9 @@ export function cpuUsed(before: CpuSnapshot, after: CpuSnapshot): CpuUsage {
   const harnessSeconds = after.harness - before.harness;
   const otherSeconds = Math.max(0, machineSeconds - hostsTotalSeconds - harnessSeconds);
   const wall = Math.max(0.001, (after.at - before.at) / 1000);
-  return { lsyncdSeconds: own, lsyncdChildrenSeconds: children, hostSeconds, hostsTotalSeconds, machineSeconds, harnessSeconds, otherSeconds, otherCpus: otherSeconds / wall, restarted };
+  const kindSeconds: Record<string, number> = {};
+  for (const k of CPU_KINDS) kindSeconds[k] = Math.max(0, (after.kinds.get(k) ?? 0) - (before.kinds.get(k) ?? 0));
+  return { lsyncdSeconds: own, lsyncdChildrenSeconds: children, hostSeconds, hostsTotalSeconds, kindSeconds, machineSeconds, harnessSeconds, otherSeconds, otherCpus: otherSeconds / wall, restarted };
 }
 
 // ---------------------------------------------------------------- lsyncd log

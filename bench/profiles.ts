@@ -35,7 +35,6 @@ const SSH_CONFIG = "/etc/lsyncd-cluster/ssh_config";
 const KNOWN_HOSTS = "/etc/lsyncd-cluster/known_hosts";
 const SYNC_KEY = "/etc/lsyncd-cluster/sync_ed25519";
 const SYNC_AUTHORIZED_KEYS = "/var/lib/lsyncd-cluster/sync-home/.ssh/authorized_keys";
-const SSH_CONTROL_DIR = "/var/lib/lsyncd-cluster/cm";
 const LSYNCD_CONF = "/etc/lsyncd/lsyncd.conf.lua";
 const LSYNCD_LOG = "/var/log/lsyncd/lsyncd.log";
 const DEPLOYED_CONF = "/var/lib/lsyncd-cluster/bench-deployed-lsyncd.conf.lua";
@@ -187,47 +186,56 @@ async function prepareFloor(hosts: TestCluster): Promise<void> {
 // ---------------------------------------------------------------- tuned
 
 /**
- * The change this benchmark suggests, tried on the bench hosts only: the deployed config,
- * except that a NODE no longer pushes back a file that rsync just renamed in from its temp
- * dir. On a node only the exchange can push (rrsync accepts nobody else), so such a file
- * came from the exchange, the node's only target: pushing it back is always an rsync that
- * transfers nothing (--update, same mtime). During a burst those echo runs cost a sshd
- * session, a Python rrsync and a file-list exchange per batch on every node and on the
- * exchange. The exchange keeps relaying (it must); nothing else changes.
+ * The change this benchmark suggests next, tried on the bench hosts only: an origin-aware
+ * relay. The exchange relays every arrival to EVERY node, the one it came from included;
+ * that push transfers nothing (same size and mtime) but costs a whole rsync run on both
+ * ends (see the fixed price per run). Here each node pushes through its own temp dir on
+ * the exchange (`/.lsyncd-tmp/<node>/`), so the rename that completes an arrival names its
+ * origin, and the exchange's sync towards that node drops it. Everything else as deployed.
  */
-const RELAY_PUSH = 'return push(self, "Create", time, path2)';
-export function withoutRelayEcho(conf: string): string {
-  const at = conf.indexOf(RELAY_PUSH);
-  if (at < 0 || conf.indexOf(RELAY_PUSH, at + 1) >= 0) {
-    throw new Error(`deployed lsyncd config does not contain exactly one \`${RELAY_PUSH}\` (the relay of a temp-dir rename); the tuned profile no longer applies`);
+const SYNC_LOOP = "    local s = Syncs.get(n)\n";
+const RELAY_MOVE = 'if RELAY_ARRIVALS and etype == "Move" and path2 ~= nil and not inTemp(path2) then';
+const NODE_TEMP = 'temp_dir = "/.lsyncd-tmp/",';
+
+function exactlyOnce(conf: string, text: string, what: string): void {
+  const at = conf.indexOf(text);
+  if (at < 0 || conf.indexOf(text, at + 1) >= 0) {
+    throw new Error(`deployed lsyncd config does not contain ${what} exactly once (\`${text.trim()}\`); the tuned profile no longer applies`);
   }
-  return `${conf.slice(0, at)}return -- lsyncd-cluster bench (tuned): relayed in from the exchange, do not echo it back${conf.slice(at + RELAY_PUSH.length)}`;
 }
 
-/**
- * The second suggested change: rrsync's single-run lock (on unless `-no-lock`) lets only
- * one push at a time into a host's sync dir; a concurrent one dies at once, rsync exits 12
- * and lsyncd retries it (seen as "Retrying ... 12" in the log), or the seed step fails the
- * deploy. Receivers write into their own temp files and rename, so concurrent pushes are
- * safe; rrsync itself calls the lock a convenience, not a security control.
- */
-export function withNoLock(authorizedKeys: string): string {
-  return authorizedKeys.replace(/(command="\/usr\/bin\/rrsync -wo) (?!-no-lock)/g, "$1 -no-lock ");
+/** Exchange side: the sync towards node X does not relay what arrived through X's temp dir. */
+export function withOriginAwareRelay(conf: string): string {
+  exactlyOnce(conf, SYNC_LOOP, "the per-sync loop");
+  exactlyOnce(conf, RELAY_MOVE, "the relay of a temp-dir rename");
+  const origin = `    local origin = "/.lsyncd-tmp/" .. (tostring(s.config.target):match("^lsc%-([^:]+):") or "?") .. "/" -- bench (tuned)\n`;
+  return conf
+    .replace(SYNC_LOOP, `${SYNC_LOOP}${origin}`)
+    .replace(RELAY_MOVE, RELAY_MOVE.replace(" then", " and path:sub(1, #origin) ~= origin then -- bench (tuned): not back to its origin"));
+}
+
+/** Node side: push through a temp dir of its own on the exchange. */
+export function withOwnTempDir(conf: string, node: string): string {
+  exactlyOnce(conf, NODE_TEMP, "the temp_dir setting");
+  return conf.replace(NODE_TEMP, `temp_dir = "/.lsyncd-tmp/${node}/", -- bench (tuned)`);
 }
 
 async function prepareTuned(hosts: TestCluster): Promise<void> {
   await keepDeployedConf(hosts);
   await stopLsyncdEverywhere(hosts);
+  const confs = new Map<string, string>();
   for (const h of hosts.hosts) {
     const deployed = await run(hosts, h, `cat ${DEPLOYED_CONF}`);
-    await run(hosts, h, `cat > ${LSYNCD_CONF}`, h === hosts.exchange ? deployed : withoutRelayEcho(deployed));
-    const keys = await run(hosts, h, `cat ${SYNC_AUTHORIZED_KEYS}`);
-    const tuned = withNoLock(keys);
-    if (!tuned.includes("-no-lock")) throw new Error(`no rrsync line to add -no-lock to on ${h.name}: ${keys}`);
-    await run(hosts, h, `cat > ${SYNC_AUTHORIZED_KEYS}`, tuned);
-    // An ssh master keeps the forced command it authenticated with: close them all.
-    await run(hosts, h, `for s in ${SSH_CONTROL_DIR}/*; do [ -S "$s" ] && ssh -o ControlPath="$s" -O exit lsc-control >/dev/null 2>&1; rm -f "$s"; done; true`);
+    confs.set(h.name, h === hosts.exchange ? withOriginAwareRelay(deployed) : withOwnTempDir(deployed, h.name));
   }
+  // rrsync insists that --temp-dir exists: one per node on the exchange, like the shared one.
+  const tmp = `${SYNC_DIR}/.lsyncd-tmp`;
+  await run(
+    hosts,
+    hosts.exchange,
+    hosts.nodes.map((n) => `mkdir -p ${tmp}/${n.name} && chown --reference=${tmp} ${tmp}/${n.name} && chmod --reference=${tmp} ${tmp}/${n.name}`).join(" && "),
+  );
+  for (const h of hosts.hosts) await run(hosts, h, `cat > ${LSYNCD_CONF}`, confs.get(h.name));
   await startLsyncdEverywhere(hosts);
 }
 
@@ -265,7 +273,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
   },
   tuned: {
     name: "tuned",
-    description: "suggested changes, tried on the bench hosts only: as deployed, plus `rrsync -wo -no-lock` in every sync user's authorized_keys, and nodes do not push back files the exchange relayed to them (no echo)",
+    description: "suggested change, tried on the bench hosts only: as deployed, plus an origin-aware relay — each node pushes through its own temp dir on the exchange, and the exchange does not relay an arrival back to the node it came from",
     prepare: prepareTuned,
     watchers: (h) => [h.nodes[1], h.nodes[2]],
     relay: (h) => h.exchange,

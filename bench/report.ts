@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "fs";
 import * as os from "os";
 import { join } from "path";
 import { renderLatencyChart } from "./chart";
-import { BurstResult, CpuUsage, LogCounts, PropagationSample, RsyncRunCost } from "./measure";
+import { BurstResult, CPU_KINDS, CpuUsage, LogCounts, PropagationSample, RsyncRunCost } from "./measure";
 import { ProfileName, PROFILE_NAMES } from "./profiles";
 import { median, round, Summary } from "./stats";
 
@@ -201,6 +201,17 @@ export function renderMarkdown(r: BenchResults): string {
     L.push(`| ${name} | ${sec(p.burst.writeSeconds)} | ${sec(p.burst.afterWriteSeconds)} | ${per} | ${cpu} (${p.burst.writerExecCpuSeconds.toFixed(2)}) |`);
   }
   L.push("");
+  L.push("Burst CPU by kind of work, all 4 hosts, seconds (the floor's sender rsync ran in the writer exec, not in a host tree):");
+  L.push("");
+  L.push(`| profile | ${CPU_KINDS.join(" | ")} | writer exec | total |`);
+  L.push(`|---|${CPU_KINDS.map(() => "---:").join("|")}|---:|---:|`);
+  for (const name of PROFILE_NAMES) {
+    const p = r.profiles[name];
+    if (!p) continue;
+    const k = p.burst.cpu.kindSeconds;
+    L.push(`| ${name} | ${CPU_KINDS.map((c) => sec(k[c])).join(" | ")} | ${sec(p.burst.writerExecCpuSeconds)} | ${sec(p.burst.cpu.hostsTotalSeconds + p.burst.writerExecCpuSeconds)} |`);
+  }
+  L.push("");
   L.push("lsyncd's own log, all hosts (rsync runs started; runs retried, by rsync exit code — 12 is rrsync's \"Another instance of rrsync is already accessing this directory\"):");
   L.push("");
   L.push("| profile | during the samples | during the burst |");
@@ -257,6 +268,17 @@ export function renderMarkdown(r: BenchResults): string {
   L.push("```");
   L.push(...targetLines(r.targets));
   L.push("```");
+  const fl = r.profiles.floor;
+  if (d && fl) {
+    const cpu = d.burst.cpu.hostsTotalSeconds + d.burst.writerExecCpuSeconds;
+    const bound = cpu / r.machineInfo.nproc;
+    L.push("");
+    L.push(
+      `CPU bound of the burst on this machine: the defaults' burst took ${sec(cpu)} CPU s inside the hosts and the floor's ${sec(fl.burst.cpu.hostsTotalSeconds + fl.burst.writerExecCpuSeconds)}; ` +
+        `on ${r.machineInfo.nproc} CPUs the defaults cannot finish in less than ${sec(bound)} s even perfectly parallel, i.e. ${sec(bound / fl.burst.seconds)}× the floor's ${sec(fl.burst.seconds)} s. ` +
+        "The floor moves the 2,000 files once over one hop; the mesh moves them three times (node01 → exchange → node02, node03), plus an rsync run per batch and per target.",
+    );
+  }
   if (r.notes.length) {
     L.push("");
     L.push("## Notes");
