@@ -216,6 +216,13 @@ async function main(): Promise<void> {
         log(`tuned: skipped: ${(e as Error).message}`);
       }
     }
+    for (const [n, p] of Object.entries(profiles)) {
+      for (const [phase, cpu] of [["samples", p!.propagation.cpu], ["burst", p!.burst.cpu]] as const) {
+        if (cpu.otherCpus > 0.25) {
+          notes.push(`CONTENDED: ${n} ${phase} ran while ${cpu.otherCpus.toFixed(2)} of ${os.cpus().length} CPUs did other work (unattributed CPU); its times are inflated, compare with care.`);
+        }
+      }
+    }
     const restarts = Object.entries(profiles).filter(([, p]) => p && p.burst.cpu.restarted > 0);
     for (const [n, p] of restarts) notes.push(`${n}: ${p!.burst.cpu.restarted} lsyncd process(es) appeared or vanished during the burst; its CPU sum is incomplete.`);
   } finally {
