@@ -408,8 +408,8 @@ process.on("unhandledRejection", (e) => errors.add(e));
     registered: rec.resources.map((r) => r.type),
   };
   // Like the language host: any unhandled error fails the run (exit 1).
-  process.stdout.write(JSON.stringify(report), () => process.exit(errors.size > 0 ? 1 : 0));
-})().catch((e) => { console.error(e); process.exit(2); });
+  process.stdout.write(JSON.stringify(report), () => { process.exitCode = errors.size > 0 ? 1 : 0; });
+})().catch((e) => { console.error(e); process.exitCode = 2; });
 `;
 
 /** Builds a cluster in a fresh node process, with the region answering `zones`. */
