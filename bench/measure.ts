@@ -2,7 +2,7 @@
 // of files until every host has them, what the harness itself costs, and CPU accounting.
 // Every timestamp is the real-time clock (Date.now() here, Time::HiRes::time inside the
 // hosts): the test hosts share this machine's clock, so both are comparable.
-import { readFileSync } from "fs";
+import { readdirSync, readFileSync, statSync } from "fs";
 import { execFileSync } from "child_process";
 import { fetchImage, run, SYNC_DIR } from "../test/e2e/harness/cluster";
 import { TestCluster, TestHost } from "../test/e2e/fixture/testHosts";
@@ -64,6 +64,8 @@ export interface PropagationOptions {
   readonly data: Buffer;
   /** shell run inside the source host right after the write closed the file */
   readonly afterWrite?: string;
+  /** then, once the source's exec returned, shell run inside this host (relay-floor's second hop) */
+  readonly thenOn?: { readonly host: TestHost; readonly cmd: string };
   readonly pollMs?: number;
   readonly timeoutMs?: number;
 }
@@ -99,7 +101,10 @@ export async function propagationSample(o: PropagationOptions): Promise<Propagat
   // One exec, like an application: open, write, close (base64 -d writes in chunks).
   const cmd = [`base64 -d > ${path}`, STAMP, ...(o.afterWrite ? [o.afterWrite, STAMP] : [])].join(" && ");
   const write = run(o.hosts, o.source, cmd, o.data.toString("base64"));
+  const second = o.thenOn ? write.then(() => run(o.hosts, o.thenOn!.host, o.thenOn!.cmd)) : undefined;
+  second?.catch(() => undefined); // awaited below
   const served = await Promise.all(o.watchers.map((w) => pollServed(w, o.name, o.data, t0, deadline, pollMs)));
+  await second;
   const stamps = (await write).trim().split("\n").map(Number);
   const relayStamp = relay ? await relay : undefined;
   return {
@@ -125,6 +130,8 @@ export interface BurstOptions {
   readonly bytes: number;
   /** shell run inside the source host right after the last file was closed */
   readonly afterWrite?: string;
+  /** then, once the source's exec returned, shell run inside this host (relay-floor's second hop) */
+  readonly thenOn?: { readonly host: TestHost; readonly cmd: string };
   readonly pollMs?: number;
   readonly timeoutMs?: number;
   /** called right before t0 and right after convergence (CPU accounting) */
@@ -155,9 +162,28 @@ function parseTimesChildren(text: string): number {
 
 const SRC = "/tmp/lsc-bench-burst.src";
 
-async function countComplete(o: BurstOptions, host: TestHost): Promise<number> {
-  const out = await run(o.hosts, host, `find ${SYNC_DIR} -maxdepth 1 -name '${o.prefix}-*.bin' -size ${o.bytes}c | wc -l`);
-  return Number(out.trim());
+/**
+ * Files of the burst at full size on `host`, read in-process through the host's root
+ * (/proc/<its init>/root sees its mount namespace): polling must not steal the CPU the
+ * hosts compete for (an exec per host per poll cost ~1 CPU-s per burst, measured). A
+ * file only gets its final name once complete (rsync renames it into place), so names
+ * are counted first and sizes checked only once all are there; the checksums after
+ * convergence prove the contents anyway.
+ */
+function countComplete(o: BurstOptions, host: TestHost): number {
+  const dir = `/proc/${host.initPid}/root${SYNC_DIR}`;
+  const prefix = `${o.prefix}-`;
+  const names = readdirSync(dir).filter((name) => name.startsWith(prefix) && name.endsWith(".bin"));
+  if (names.length < o.files) return names.length;
+  let n = 0;
+  for (const name of names) {
+    try {
+      if (statSync(`${dir}/${name}`).size === o.bytes) n++;
+    } catch {
+      // renamed or deleted between readdir and stat
+    }
+  }
+  return n;
 }
 
 async function sums(o: BurstOptions, host: TestHost): Promise<string> {
@@ -165,7 +191,7 @@ async function sums(o: BurstOptions, host: TestHost): Promise<string> {
 }
 
 export async function burst(o: BurstOptions): Promise<BurstResult> {
-  const pollMs = o.pollMs ?? 250;
+  const pollMs = o.pollMs ?? 50;
   const timeoutMs = o.timeoutMs ?? 300_000;
   // The random source is made before t0, outside the sync dir: the timed writer only copies
   // distinct 50 kB slices of it into new files (open, write, close each).
@@ -182,12 +208,14 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
   const deadline = t0 + timeoutMs;
   const write = run(o.hosts, o.source, cmd);
   write.catch(() => undefined); // awaited below; keep an early failure from being unhandled
+  const second = o.thenOn ? write.then(() => run(o.hosts, o.thenOn!.host, o.thenOn!.cmd)) : undefined;
+  second?.catch(() => undefined);
   const perHost: Record<string, number> = {};
   let writeOut: string | undefined;
   void write.then((s) => (writeOut = s));
   for (;;) {
     const pending = o.targets.filter((h) => perHost[h.name] === undefined);
-    const counts = await Promise.all(pending.map((h) => countComplete(o, h)));
+    const counts = pending.map((h) => countComplete(o, h));
     const now = Date.now();
     pending.forEach((h, i) => {
       if (counts[i] === o.files) perHost[h.name] = (now - t0) / 1000;
@@ -198,6 +226,7 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
   }
   // Every file is there at full size; now prove the contents, and keep waiting if any differ.
   await write;
+  await second;
   const want = await sums(o, o.source);
   if (want.trim().split("\n").length !== o.files) throw new Error(`burst ${o.prefix}: the writer made ${want.trim().split("\n").length} files, not ${o.files}`);
   let rounds = 0;
@@ -241,7 +270,7 @@ export interface CpuSnapshot {
   readonly lsyncd: Map<number, readonly [number, number]>;
   /**
    * host name → CPU seconds of its whole process tree: every live process's own time plus
-   * what it reaped from its children (sshd sessions with rrsync/rsync receivers, lsyncd's
+   * what it reaped from its children (sshd sessions with their rsync receivers, lsyncd's
    * rsync senders, ssh masters, nginx, ...). Processes of the benchmark's own execs are
    * reaped outside the host and are not in it.
    */
@@ -274,13 +303,13 @@ function machineBusySeconds(): number {
   return (user + nice + system + irq + softirq + (steal ?? 0)) / CLK_TCK;
 }
 
-export const CPU_KINDS = ["lsyncd itself (Lua, inotify)", "rsync senders (lsyncd's children)", "receivers (sshd sessions: rrsync + rsync)", "ssh masters (sender-side crypto)", "other (nginx, init, ...)"] as const;
+export const CPU_KINDS = ["lsyncd itself (Lua, inotify)", "rsync senders (lsyncd's children)", "receivers (sshd sessions: rsync daemon)", "ssh masters (sender-side crypto)", "other (nginx, init, ...)"] as const;
 export type CpuKind = (typeof CPU_KINDS)[number];
 
 /** Which kind of work a process's own time ([0]) and its reaped children's time ([1]) are. */
 function cpuKinds(comm: string): readonly [CpuKind, CpuKind] {
   if (comm === "lsyncd") return [CPU_KINDS[0], CPU_KINDS[1]];
-  if (comm === "sshd" || comm === "rrsync" || comm === "python3") return [CPU_KINDS[2], CPU_KINDS[2]];
+  if (comm === "sshd") return [CPU_KINDS[2], CPU_KINDS[2]];
   if (comm === "ssh") return [CPU_KINDS[3], CPU_KINDS[3]];
   if (comm === "rsync") return [CPU_KINDS[1], CPU_KINDS[1]]; // live at the snapshot: counted as sender work
   return [CPU_KINDS[4], CPU_KINDS[4]];
@@ -391,18 +420,18 @@ export interface RsyncRunCost {
   readonly runs: number;
   /** wall ms per run */
   readonly wallMs: number;
-  /** CPU seconds per run: sender exec + both hosts' process trees (ssh master, sshd, rrsync, receiver) */
+  /** CPU seconds per run: sender exec + both hosts' process trees (ssh master, sshd, receiving rsync) */
   readonly cpuSeconds: number;
 }
 
 /**
  * What one lsyncd-style rsync run costs when it transfers nothing (the file is already
  * there, same size and mtime): the fixed price of every batch and every echo. Sequential
- * runs from `from` to `to` over the deployed ssh setup (ControlMaster, rrsync).
+ * runs from `from` to `to` over the deployed ssh setup (ControlMaster, forced rsync daemon).
  */
 export async function rsyncRunCost(hosts: TestCluster, from: TestHost, to: TestHost, file: string, runs: number): Promise<RsyncRunCost> {
   const cmd =
-    `for i in $(seq ${runs}); do rsync -a --whole-file -e "ssh -F /etc/lsyncd-cluster/ssh_config" ${SYNC_DIR}/${file} lsc-${to.name}:/ || exit 1; done;` +
+    `for i in $(seq ${runs}); do rsync -a --whole-file -e "ssh -F /etc/lsyncd-cluster/ssh_config" ${SYNC_DIR}/${file} lsc-${to.name}::sync/ || exit 1; done;` +
     ` echo TIMES; times`;
   await run(hosts, from, cmd.replace(/seq \d+/, "seq 1")); // open the ssh master first
   const before = cpuSnapshot(hosts);

@@ -8,9 +8,9 @@ import { run, SYNC_DIR } from "../test/e2e/harness/cluster";
 import { TestCluster, TestHost } from "../test/e2e/fixture/testHosts";
 import { sleep } from "./measure";
 
-export type ProfileName = "defaults" | "article" | "floor" | "tuned";
-/** The order they run in on one fixture. `tuned` is the suggested change, measured last. */
-export const PROFILE_NAMES: readonly ProfileName[] = ["defaults", "article", "floor", "tuned"];
+export type ProfileName = "defaults" | "article" | "floor" | "relay-floor";
+/** The order they run in on one fixture. */
+export const PROFILE_NAMES: readonly ProfileName[] = ["defaults", "article", "floor", "relay-floor"];
 
 export interface Profile {
   readonly name: ProfileName;
@@ -27,6 +27,8 @@ export interface Profile {
   afterWrite?(file: string): string;
   /** shell run in node01 right after the burst writer, given a glob of its files */
   afterBurst?(glob: string): string;
+  /** then, once node01's exec returned, shell run in another host, given the same path or glob */
+  thenOn?(hosts: TestCluster, pathOrGlob: string): { host: TestHost; cmd: string };
   /** pause after each sample, so the next starts on idle daemons (echo pushes settled) */
   readonly gapMs: number;
 }
@@ -37,7 +39,6 @@ const SYNC_KEY = "/etc/lsyncd-cluster/sync_ed25519";
 const SYNC_AUTHORIZED_KEYS = "/var/lib/lsyncd-cluster/sync-home/.ssh/authorized_keys";
 const LSYNCD_CONF = "/etc/lsyncd/lsyncd.conf.lua";
 const LSYNCD_LOG = "/var/log/lsyncd/lsyncd.log";
-const DEPLOYED_CONF = "/var/lib/lsyncd-cluster/bench-deployed-lsyncd.conf.lua";
 
 const alias = (h: TestHost): string => `lsc-${h.name}`;
 /** Who a host pushes to in hub-and-spoke: the exchange pushes to every node, a node to the exchange. */
@@ -126,16 +127,10 @@ export function renderArticleConf(syncDir: string, targets: ReadonlyArray<{ addr
   ].join("\n");
 }
 
-/** Keep the deployed config (once) so `tuned` can start from it after `article` replaced it. */
-async function keepDeployedConf(hosts: TestCluster): Promise<void> {
-  await Promise.all(hosts.hosts.map((h) => run(hosts, h, `cp -n ${LSYNCD_CONF} ${DEPLOYED_CONF}`)));
-}
-
 async function prepareArticle(hosts: TestCluster): Promise<void> {
-  await keepDeployedConf(hosts);
   const keys = new Map<string, string>();
   for (const h of hosts.hosts) keys.set(h.name, (await run(hosts, h, `cat ${SYNC_KEY}.pub`)).trim());
-  // rsyncssh runs mv/rm over ssh, which rrsync forbids: authorize each pusher for root on its targets.
+  // rsyncssh runs mv/rm over ssh, which the forced rsync daemon forbids: authorize each pusher for root on its targets.
   for (const h of hosts.hosts) {
     for (const t of targetsOf(hosts, h)) {
       await run(hosts, t, `install -d -m 0700 /root/.ssh && cat >> /root/.ssh/authorized_keys`, `${keys.get(h.name)} lsc-bench-article:${h.name}\n`);
@@ -163,11 +158,13 @@ async function prepareArticle(hosts: TestCluster): Promise<void> {
 // ---------------------------------------------------------------- floor
 
 const FLOOR_RSYNC = `rsync -a --whole-file -e "ssh -F ${SSH_CONFIG}"`;
+/** node02's rsync module, reached through node01's ssh setup (forced daemon, as lsyncd uses). */
+const FLOOR_TARGET = "lsc-node02::sync/";
 
 async function prepareFloor(hosts: TestCluster): Promise<void> {
   const [node01, node02] = hosts.nodes;
   // node01 knows only the exchange: teach it node02 (address, pinned key), and let node02
-  // accept node01's sync key with the same restricted rrsync line the exchange uses.
+  // accept node01's sync key with the same forced-daemon line the exchange uses.
   await run(
     hosts,
     node01,
@@ -179,64 +176,31 @@ async function prepareFloor(hosts: TestCluster): Promise<void> {
   if (!line.startsWith("restrict,command=")) throw new Error(`unexpected authorized_keys line for ${node01.name} on the exchange: ${line}`);
   await run(hosts, node02, `cat >> ${SYNC_AUTHORIZED_KEYS}`, `${line}\n`);
   // Open the ssh master now (as lsyncd's startup sync does for the defaults).
-  await run(hosts, node01, `: > /tmp/lsc-floor-probe && ${FLOOR_RSYNC} /tmp/lsc-floor-probe ${alias(node02)}:/ && rm -f /tmp/lsc-floor-probe`);
+  await run(hosts, node01, `: > /tmp/lsc-floor-probe && ${FLOOR_RSYNC} /tmp/lsc-floor-probe ${FLOOR_TARGET} && rm -f /tmp/lsc-floor-probe`);
   await run(hosts, node02, `rm -f ${SYNC_DIR}/lsc-floor-probe`);
 }
 
-// ---------------------------------------------------------------- tuned
+// ---------------------------------------------------------------- relay-floor
 
 /**
- * The change this benchmark suggests next, tried on the bench hosts only: an origin-aware
- * relay. The exchange relays every arrival to EVERY node, the one it came from included;
- * that push transfers nothing (same size and mtime) but costs a whole rsync run on both
- * ends (see the fixed price per run). Here each node pushes through its own temp dir on
- * the exchange (`/.lsyncd-tmp/<node>/`), so the rename that completes an arrival names its
- * origin, and the exchange's sync towards that node drops it. Everything else as deployed.
+ * No lsyncd: the same three copies the mesh makes, by direct rsync over the deployed ssh
+ * setup — node01 → exchange right after the write, then the exchange → node02 and node03
+ * at once the moment that returns. What a perfect relay could do on these shared CPUs.
  */
-const SYNC_LOOP = "    local s = Syncs.get(n)\n";
-const RELAY_MOVE = 'if RELAY_ARRIVALS and etype == "Move" and path2 ~= nil and not inTemp(path2) then';
-const NODE_TEMP = 'temp_dir = "/.lsyncd-tmp/",';
+const RELAY_RSYNC = `rsync -lptu --whole-file -e "ssh -F ${SSH_CONFIG}"`;
 
-function exactlyOnce(conf: string, text: string, what: string): void {
-  const at = conf.indexOf(text);
-  if (at < 0 || conf.indexOf(text, at + 1) >= 0) {
-    throw new Error(`deployed lsyncd config does not contain ${what} exactly once (\`${text.trim()}\`); the tuned profile no longer applies`);
-  }
+async function prepareRelayFloor(hosts: TestCluster): Promise<void> {
+  // Open every ssh master now (as lsyncd's startup sync does for the defaults).
+  await run(hosts, hosts.nodes[0], `: > /tmp/lsc-probe && ${RELAY_RSYNC} /tmp/lsc-probe lsc-exchange::sync/ && rm -f /tmp/lsc-probe`);
+  await run(hosts, hosts.exchange, `: > /tmp/lsc-probe && ${RELAY_RSYNC} /tmp/lsc-probe lsc-node02::sync/ && ${RELAY_RSYNC} /tmp/lsc-probe lsc-node03::sync/ && rm -f /tmp/lsc-probe`);
+  await Promise.all(hosts.hosts.map((h) => run(hosts, h, `rm -f ${SYNC_DIR}/lsc-probe`)));
 }
 
-/** Exchange side: the sync towards node X does not relay what arrived through X's temp dir. */
-export function withOriginAwareRelay(conf: string): string {
-  exactlyOnce(conf, SYNC_LOOP, "the per-sync loop");
-  exactlyOnce(conf, RELAY_MOVE, "the relay of a temp-dir rename");
-  const origin = `    local origin = "/.lsyncd-tmp/" .. (tostring(s.config.target):match("^lsc%-([^:]+):") or "?") .. "/" -- bench (tuned)\n`;
-  return conf
-    .replace(SYNC_LOOP, `${SYNC_LOOP}${origin}`)
-    .replace(RELAY_MOVE, RELAY_MOVE.replace(" then", " and path:sub(1, #origin) ~= origin then -- bench (tuned): not back to its origin"));
-}
-
-/** Node side: push through a temp dir of its own on the exchange. */
-export function withOwnTempDir(conf: string, node: string): string {
-  exactlyOnce(conf, NODE_TEMP, "the temp_dir setting");
-  return conf.replace(NODE_TEMP, `temp_dir = "/.lsyncd-tmp/${node}/", -- bench (tuned)`);
-}
-
-async function prepareTuned(hosts: TestCluster): Promise<void> {
-  await keepDeployedConf(hosts);
-  await stopLsyncdEverywhere(hosts);
-  const confs = new Map<string, string>();
-  for (const h of hosts.hosts) {
-    const deployed = await run(hosts, h, `cat ${DEPLOYED_CONF}`);
-    confs.set(h.name, h === hosts.exchange ? withOriginAwareRelay(deployed) : withOwnTempDir(deployed, h.name));
-  }
-  // rrsync insists that --temp-dir exists: one per node on the exchange, like the shared one.
-  const tmp = `${SYNC_DIR}/.lsyncd-tmp`;
-  await run(
-    hosts,
-    hosts.exchange,
-    hosts.nodes.map((n) => `mkdir -p ${tmp}/${n.name} && chown --reference=${tmp} ${tmp}/${n.name} && chmod --reference=${tmp} ${tmp}/${n.name}`).join(" && "),
-  );
-  for (const h of hosts.hosts) await run(hosts, h, `cat > ${LSYNCD_CONF}`, confs.get(h.name));
-  await startLsyncdEverywhere(hosts);
+function relaySecondHop(hosts: TestCluster, pathOrGlob: string): { host: TestHost; cmd: string } {
+  return {
+    host: hosts.exchange,
+    cmd: `${RELAY_RSYNC} ${pathOrGlob} lsc-node02::sync/ & a=$!; ${RELAY_RSYNC} ${pathOrGlob} lsc-node03::sync/ & b=$!; wait $a && wait $b`,
+  };
 }
 
 // ---------------------------------------------------------------- the profiles
@@ -244,7 +208,7 @@ async function prepareTuned(hosts: TestCluster): Promise<void> {
 export const PROFILES: Record<ProfileName, Profile> = {
   defaults: {
     name: "defaults",
-    description: "the program's defaults as deployed (default.rsync via rrsync, delay 0, maxProcesses 1, ssh ControlMaster)",
+    description: "the program's defaults as deployed (default.rsync into each peer's forced rsync daemon over ssh, delay 0, maxProcesses 1, ssh ControlMaster, the event intake)",
     prepare: assertLsyncdRunning,
     watchers: (h) => [h.nodes[1], h.nodes[2]],
     relay: (h) => h.exchange,
@@ -262,22 +226,26 @@ export const PROFILES: Record<ProfileName, Profile> = {
   },
   floor: {
     name: "floor",
-    description: "no lsyncd: one direct rsync node01 → node02 over the same ssh (ControlMaster, rrsync) right after the write",
+    description: "no lsyncd: one direct rsync node01 → node02 over the same ssh (ControlMaster, forced rsync daemon) right after the write",
     prepare: prepareFloor,
     watchers: (h) => [h.nodes[1]],
     relay: () => undefined,
     burstTargets: (h) => [h.nodes[1]],
-    afterWrite: (file) => `${FLOOR_RSYNC} ${file} lsc-node02:/`,
-    afterBurst: (glob) => `${FLOOR_RSYNC} ${glob} lsc-node02:/`,
+    afterWrite: (file) => `${FLOOR_RSYNC} ${file} ${FLOOR_TARGET}`,
+    afterBurst: (glob) => `${FLOOR_RSYNC} ${glob} ${FLOOR_TARGET}`,
     gapMs: 200,
   },
-  tuned: {
-    name: "tuned",
-    description: "suggested change, tried on the bench hosts only: as deployed, plus an origin-aware relay — each node pushes through its own temp dir on the exchange, and the exchange does not relay an arrival back to the node it came from",
-    prepare: prepareTuned,
+  "relay-floor": {
+    name: "relay-floor",
+    description:
+      "no lsyncd: the mesh's three copies by direct rsync over the same ssh setup: node01 → exchange right after the write, then exchange → node02 and node03 at once when that returns",
+    prepare: prepareRelayFloor,
     watchers: (h) => [h.nodes[1], h.nodes[2]],
     relay: (h) => h.exchange,
     burstTargets: (h) => [h.exchange, ...h.nodes.slice(1)],
-    gapMs: 1500,
+    afterWrite: (file) => `${RELAY_RSYNC} ${file} lsc-exchange::sync/`,
+    afterBurst: (glob) => `${RELAY_RSYNC} ${glob} lsc-exchange::sync/`,
+    thenOn: relaySecondHop,
+    gapMs: 200,
   },
 };

@@ -37,7 +37,8 @@ export interface PropagationResult extends Summary {
 export interface ProfileResult {
   readonly description: string;
   readonly propagation: PropagationResult;
-  readonly burst: BurstResult & { cpu: CpuUsage };
+  /** the median of the profile's bursts (allSeconds: every burst, in run order) */
+  readonly burst: BurstResult & { cpu: CpuUsage; allSeconds: number[] };
   /** what lsyncd logged on all hosts during the 30 samples and during the burst */
   readonly lsyncdLog: { propagation: LogCounts; burst: LogCounts };
 }
@@ -147,20 +148,20 @@ export function renderMarkdown(r: BenchResults): string {
   L.push("");
   L.push("## Results");
   L.push("");
-  L.push("| profile | propagation n | p50 ms | p95 ms | max ms | burst files | burst s | lsyncd CPU s | lsyncd children CPU s | all 4 hosts CPU s | machine busy CPU s |");
-  L.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  L.push("| profile | propagation n | p50 ms | p95 ms | max ms | burst files | burst s (median) | each burst s | lsyncd CPU s | lsyncd children CPU s | all 4 hosts CPU s | machine busy CPU s |");
+  L.push("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|");
   for (const name of PROFILE_NAMES) {
     const p = r.profiles[name];
     if (!p) continue;
     const c = p.burst.cpu;
     L.push(
-      `| ${name} | ${p.propagation.samples} | ${ms(p.propagation.p50Ms)} | ${ms(p.propagation.p95Ms)} | ${ms(p.propagation.maxMs)} | ${p.burst.files} | ${sec(p.burst.seconds)} | ${sec(c.lsyncdSeconds)} | ${sec(c.lsyncdChildrenSeconds)} | ${sec(c.hostsTotalSeconds + p.burst.writerExecCpuSeconds)} | ${sec(c.machineSeconds)} |`,
+      `| ${name} | ${p.propagation.samples} | ${ms(p.propagation.p50Ms)} | ${ms(p.propagation.p95Ms)} | ${ms(p.propagation.maxMs)} | ${p.burst.files} | ${sec(p.burst.seconds)} | ${p.burst.allSeconds.map((v) => sec(v)).join(" / ")} | ${sec(c.lsyncdSeconds)} | ${sec(c.lsyncdChildrenSeconds)} | ${sec(c.hostsTotalSeconds + p.burst.writerExecCpuSeconds)} | ${sec(c.machineSeconds)} |`,
     );
   }
   L.push("");
   L.push("- propagation: a 300 kB random file written on node01 (one exec: `base64 -d > file`) until nginx on node02 AND node03 serve it byte-identical (floor: node02 only, one hop); polled every ~10 ms; nearest-rank percentiles; one discarded warm-up write first.");
-  L.push("- burst: 2,000 distinct 50 kB files written by one perl process on node01, until the exchange, node02 and node03 (floor: node02) have all of them with matching sha256; seconds from just before the writer started.");
-  L.push("- CPU, during the burst only: `lsyncd` = utime+stime of the lsyncd processes on all hosts; children = cutime+cstime they gained (the rsync senders and ssh clients they waited for); all 4 hosts = every process tree inside the four hosts (sshd sessions with rrsync and rsync receivers, lsyncd and its children, ssh masters, nginx) plus the writer exec (perl, and for the floor its rsync); machine = all busy CPU of this machine: the hosts, the benchmark's polling, and anything else running on it.");
+  L.push("- burst: 2,000 distinct 50 kB files written by one perl process on node01, until the exchange, node02 and node03 (floor: node02) have all of them with matching sha256; seconds from just before the writer started; each profile runs several bursts (new files each time) and the median one is reported, with its CPU and split below.");
+  L.push("- CPU, during the burst only: `lsyncd` = utime+stime of the lsyncd processes on all hosts; children = cutime+cstime they gained (the rsync senders and ssh clients they waited for); all 4 hosts = every process tree inside the four hosts (sshd sessions with their rsync receivers, lsyncd and its children, ssh masters, nginx) plus the writer exec (perl, and for the floor its rsync); machine = all busy CPU of this machine: the hosts, the benchmark's polling, and anything else running on it.");
   L.push("");
   L.push("Unattributed CPU while measuring, average CPUs: machine busy minus the 4 hosts' processes and the benchmark's own — other users of this machine (the test hosts compete with them) plus kernel threads working for the hosts (loop-device I/O, softirq):");
   L.push("");
@@ -186,7 +187,7 @@ export function renderMarkdown(r: BenchResults): string {
   L.push("");
   if (r.rsyncRunCost) {
     const c = r.rsyncRunCost;
-    L.push(`Fixed price of one rsync run that transfers nothing, node01 → exchange over the deployed ssh setup (ControlMaster, rrsync), lsyncd stopped: ${c.wallMs.toFixed(0)} ms wall, ${c.cpuSeconds.toFixed(3)} CPU s (mean of ${c.runs}). Every lsyncd batch and every echo pays it.`);
+    L.push(`Fixed price of one rsync run that transfers nothing, node01 → exchange over the deployed ssh setup (ControlMaster, forced rsync daemon), lsyncd stopped: ${c.wallMs.toFixed(0)} ms wall, ${c.cpuSeconds.toFixed(3)} CPU s (mean of ${c.runs}). Every lsyncd batch and every echo pays it.`);
     L.push("");
   }
   L.push("Burst split:");
@@ -212,7 +213,7 @@ export function renderMarkdown(r: BenchResults): string {
     L.push(`| ${name} | ${CPU_KINDS.map((c) => sec(k[c])).join(" | ")} | ${sec(p.burst.writerExecCpuSeconds)} | ${sec(p.burst.cpu.hostsTotalSeconds + p.burst.writerExecCpuSeconds)} |`);
   }
   L.push("");
-  L.push("lsyncd's own log, all hosts (rsync runs started; runs retried, by rsync exit code — 12 is rrsync's \"Another instance of rrsync is already accessing this directory\"):");
+  L.push("lsyncd's own log, all hosts (rsync runs started; runs retried, by rsync exit code):");
   L.push("");
   L.push("| profile | during the samples | during the burst |");
   L.push("|---|---|---|");
@@ -242,27 +243,6 @@ export function renderMarkdown(r: BenchResults): string {
     L.push("");
   }
   const d = r.profiles.defaults;
-  const t = r.profiles.tuned;
-  if (d && t) {
-    const f = r.profiles.floor;
-    L.push("## Suggested change, tried on the bench hosts (`tuned`)");
-    L.push("");
-    L.push(`${t.description}.`);
-    L.push("");
-    L.push("| | defaults | tuned |");
-    L.push("|---|---:|---:|");
-    L.push(`| propagation p50 / p95 ms | ${ms(d.propagation.p50Ms)} / ${ms(d.propagation.p95Ms)} | ${ms(t.propagation.p50Ms)} / ${ms(t.propagation.p95Ms)} |`);
-    L.push(`| burst s | ${sec(d.burst.seconds)} | ${sec(t.burst.seconds)} |`);
-    if (f) L.push(`| burst ÷ floor burst | ${sec(d.burst.seconds / f.burst.seconds)}× | ${sec(t.burst.seconds / f.burst.seconds)}× |`);
-    L.push(`| burst CPU s, all 4 hosts | ${sec(d.burst.cpu.hostsTotalSeconds)} | ${sec(t.burst.cpu.hostsTotalSeconds)} |`);
-    L.push(`| unattributed CPU during the burst (CPUs) | ${sec(d.burst.cpu.otherCpus)} | ${sec(t.burst.cpu.otherCpus)} |`);
-    L.push(`| unattributed CPU during the samples (CPUs) | ${sec(d.propagation.cpu.otherCpus)} | ${sec(t.propagation.cpu.otherCpus)} |`);
-    L.push(`| burst lsyncd CPU s (own + children) | ${sec(d.burst.cpu.lsyncdSeconds + d.burst.cpu.lsyncdChildrenSeconds)} | ${sec(t.burst.cpu.lsyncdSeconds + t.burst.cpu.lsyncdChildrenSeconds)} |`);
-    const retried = (c: LogCounts): number => Object.values(c.retries).reduce((a, b) => a + b, 0);
-    L.push(`| lsyncd rsync runs / retried, burst | ${d.lsyncdLog.burst.rsyncRuns} / ${retried(d.lsyncdLog.burst)} | ${t.lsyncdLog.burst.rsyncRuns} / ${retried(t.lsyncdLog.burst)} |`);
-    L.push(`| lsyncd rsync runs / retried, ${d.propagation.samples} samples | ${d.lsyncdLog.propagation.rsyncRuns} / ${retried(d.lsyncdLog.propagation)} | ${t.lsyncdLog.propagation.rsyncRuns} / ${retried(t.lsyncdLog.propagation)} |`);
-    L.push("");
-  }
   L.push("## Targets");
   L.push("");
   L.push("```");
@@ -278,6 +258,16 @@ export function renderMarkdown(r: BenchResults): string {
         `on ${r.machineInfo.nproc} CPUs the defaults cannot finish in less than ${sec(bound)} s even perfectly parallel, i.e. ${sec(bound / fl.burst.seconds)}× the floor's ${sec(fl.burst.seconds)} s. ` +
         "The floor moves the 2,000 files once over one hop; the mesh moves them three times (node01 → exchange → node02, node03), plus an rsync run per batch and per target.",
     );
+    const rf = r.profiles["relay-floor"];
+    if (rf) {
+      const rfCpu = rf.burst.cpu.hostsTotalSeconds + rf.burst.writerExecCpuSeconds;
+      L.push("");
+      L.push(
+        `The same three copies made by hand (relay-floor: direct rsyncs, no lsyncd, second hop started the moment the first returned) took ${sec(rf.burst.seconds)} s and ${sec(rfCpu)} CPU s: ` +
+          `${sec(rf.burst.seconds / fl.burst.seconds)}× the one-hop floor on these shared CPUs before any lsyncd work. ` +
+          `The defaults took ${sec(d.burst.seconds / rf.burst.seconds)}× the relay-floor's time (${sec(cpu / rfCpu)}× its CPU).`,
+      );
+    }
   }
   if (r.notes.length) {
     L.push("");

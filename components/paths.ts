@@ -33,8 +33,16 @@ export const NGINX_DEFAULT_LINK = "/etc/nginx/sites-enabled/default";
 export const HEALTH_CHECK = "/usr/local/bin/lsyncd-cluster-health";
 export const LOGROTATE_FILE = "/etc/logrotate.d/lsyncd-cluster";
 
-export const RRSYNC = "/usr/bin/rrsync";
+export const RSYNC_BINARY = "/usr/bin/rsync";
 export const SSH_BINARY = "/usr/bin/ssh";
+/**
+ * How a peer's push is received: sshd forces every sync key to run rsync in daemon mode
+ * with this config, which serves one write-only module, the sync dir. Outside the
+ * root-only ETC_DIR because the unprivileged sync user's rsync reads it.
+ */
+export const RSYNCD_CONF = "/etc/lsyncd-cluster-rsyncd.conf";
+/** The module name pushers address (`<alias>::sync/`). */
+export const RSYNC_MODULE = "sync";
 
 /** ssh alias of a peer: what known_hosts and ssh_config key on, independent of its address. */
 export function peerAlias(hostName: string): string {

@@ -110,7 +110,7 @@ export class SyncMesh extends pulumi.ComponentResource {
         .apply(([pushers, targets]) => trustCreate({ syncDir: args.syncDir, pushers, targets }));
       l.steps.trust = remoteStep(
         `${name}-${l.name}-trust`,
-        { connection: host.connection, create, delete: trustDelete(), dependsOn: [l.steps.identity!], deletedWith: host.deletedWith },
+        { connection: host.connection, create, delete: trustDelete(args.syncDir), dependsOn: [l.steps.identity!], deletedWith: host.deletedWith },
         this,
       );
     }
@@ -123,7 +123,7 @@ export class SyncMesh extends pulumi.ComponentResource {
       const nodeSteps = local.find((l) => l.name === node.name)!;
       // Re-seed exactly when the node's identity changes, i.e. the node was rebuilt.
       const create = identityOf.get(node.name)!.apply(
-        (id) => `${seedCreate(args.syncDir, node.name, args.lsyncd.excludes)}# for node identity ${id.hostKey} ${id.syncPublicKey}\n`,
+        (id) => `${seedCreate(args.syncDir, args.exchange.name, node.name, args.lsyncd.excludes)}# for node identity ${id.hostKey} ${id.syncPublicKey}\n`,
       );
       this.seeds[node.name] = remoteStep(
         `${name}-seed-${node.name}`,
@@ -147,6 +147,7 @@ export class SyncMesh extends pulumi.ComponentResource {
         {
           connection: host.connection,
           create: lsyncdCreate({
+            host: l.name,
             syncDir: args.syncDir,
             lsyncd: args.lsyncd,
             targets,

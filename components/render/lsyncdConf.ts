@@ -1,10 +1,14 @@
 // lsyncd.conf.lua for one host: one sync{} per target it pushes to. Every value is a
 // Lua literal made by lua()/luaList(); numbers are validated integers.
-import { LSYNCD_HEARTBEAT, LSYNCD_LOG, LSYNCD_STATUS, SSH_BINARY, SSH_CONFIG, peerAlias } from "../paths";
+import { LSYNCD_HEARTBEAT, LSYNCD_LOG, LSYNCD_STATUS, RSYNC_MODULE, SSH_BINARY, SSH_CONFIG, peerAlias } from "../paths";
 import { lua, luaList } from "../quote";
 import { LsyncdSpec, SYNC_TEMP_DIR_NAME } from "../spec";
+import { renderAction } from "./lsyncdAction";
+import { renderIntake } from "./lsyncdIntake";
 
 export interface LsyncdConfSpec {
+  /** This host's name: it pushes into its own temp dir on every target. */
+  readonly host: string;
   readonly syncDir: string;
   readonly lsyncd: LsyncdSpec;
   /**
@@ -22,10 +26,27 @@ export interface LsyncdConfSpec {
 export const TEMP_DIR_PATTERN = `/${SYNC_TEMP_DIR_NAME}/`;
 
 /**
+ * Where `pusher` writes half-done files on any host it pushes to, as rsync's --temp-dir
+ * (relative to the receiving module, i.e. the sync dir). One dir per pusher, so the rename
+ * that completes a file says where it came from.
+ */
+export function pusherTempDir(pusher: string): string {
+  return `${SYNC_TEMP_DIR_NAME}/${pusher}/`;
+}
+
+/** The same dir as lsyncd names paths inside the sync dir (leading "/"). */
+function pusherTempPath(pusher: string): string {
+  return `/${pusherTempDir(pusher)}`;
+}
+
+/** Seconds a new file without close-write must keep its size before it is pushed. */
+export const SETTLE_SECONDS = 1;
+
+/**
  * Patterns lsyncd never watches or syncs: ext4's lost+found, which each host has of its
  * own, owned by root. The temp dir is not among them on purpose: lsyncd must watch it so
  * that rsync's rename of a finished file into place arrives as a move (pushed at once),
- * not as a file appearing from nowhere (held until it settles). completeFilesOnly() drops
+ * not as a file appearing from nowhere (held until it settles). The intake drops
  * every other event inside it, and rsync is told to exclude it.
  */
 export function alwaysExcluded(): string[] {
@@ -39,77 +60,9 @@ function int(name: string, value: number): string {
   return String(value);
 }
 
-/**
- * lsyncd always acts on IN_CREATE: with a low delay a file still being written is pushed
- * half-done, and its peers serve it truncated until the full version follows (measured).
- * This wraps each sync's event intake (lsyncd 2.2.x keeps it in the `Syncs` upvalue of
- * `sync`): a new file is held until its close-write arrives (then pushed at once), or,
- * when none comes (a hard link, symlink or move-in), until its size has stopped changing
- * for SETTLE seconds. Events inside rsync's temp dir are dropped, except the rename of a
- * finished file out of it, which is pushed at once as that file. Directories and every
- * other event pass straight through. On an lsyncd without that internal the config fails
- * to load, so the lsyncd step fails loudly.
- */
-function completeFilesOnly(relayArrivals: boolean): string {
-  return `
-do
-  local SETTLE = 1
-  local RELAY_ARRIVALS = ${relayArrivals ? "true" : "false"}
-  local Syncs
-  for i = 1, 64 do
-    local name, value = debug.getupvalue(sync, i)
-    if name == nil then break end
-    if name == "Syncs" then Syncs = value end
-  end
-  if type(Syncs) ~= "table" or type(Syncs.get) ~= "function" then
-    error("lsyncd-cluster: this lsyncd has no Syncs table; it needs lsyncd 2.2.x")
-  end
-  local function sizeOf(file)
-    local f = io.open(file, "rb")
-    if not f then return nil end
-    local size = f:seek("end")
-    f:close()
-    return size
-  end
-  for n = 1, Syncs.size() do
-    local s = Syncs.get(n)
-    local push = s.delay
-    local pending = {}
-    local function settle(path, size)
-      if not pending[path] then return end
-      local current = sizeOf(s.source .. path:sub(2))
-      if current ~= nil and current ~= size then
-        alarm(now() + SETTLE, function() settle(path, current) end)
-        return
-      end
-      pending[path] = nil
-      push(s, "Create", now(), path)
-    end
-    local function inTemp(p)
-      return p ~= nil and p:sub(1, ${TEMP_DIR_PATTERN.length}) == ${lua(TEMP_DIR_PATTERN)}
-    end
-    s.delay = function(self, etype, time, path, path2)
-      if inTemp(path) then
-        -- rsync renamed a complete file from a peer into place: relay it as that file, now.
-        if RELAY_ARRIVALS and etype == "Move" and path2 ~= nil and not inTemp(path2) then
-          pending[path2] = nil
-          return push(self, "Create", time, path2)
-        end
-        return
-      end
-      if etype == "Create" and path:sub(-1) ~= "/" then
-        pending[path] = true
-        local size = sizeOf(s.source .. path:sub(2))
-        alarm(now() + SETTLE, function() settle(path, size) end)
-        return
-      end
-      if path ~= nil then pending[path] = nil end
-      if path2 ~= nil then pending[path2] = nil end
-      return push(self, etype, time, path, path2)
-    end
-  end
-end
-`;
+/** The sync{} target for a peer: its rsync module over ssh ("::" + rsh). */
+export function targetOf(peer: string): string {
+  return `${peerAlias(peer)}::${RSYNC_MODULE}/`;
 }
 
 export function renderLsyncdConf(spec: LsyncdConfSpec): string {
@@ -130,9 +83,12 @@ export function renderLsyncdConf(spec: LsyncdConfSpec): string {
       "",
       "sync {",
       "  default.rsync,",
+      // Plain file batches as a file list; everything else as default.rsync does it.
+      "  action = lscAction,",
       `  source = ${lua(source)},`,
-      // rrsync on the target maps "/" to its sync dir; the alias resolves via ssh_config.
-      `  target = ${lua(`${peerAlias(target)}:/`)},`,
+      // The alias resolves via ssh_config; "::" makes rsync talk to the peer's forced
+      // rsync daemon (see rsyncdConf.ts) through that ssh.
+      `  target = ${lua(targetOf(target))},`,
       `  delay = ${int("delay", spec.lsyncd.delay)},`,
       `  maxProcesses = ${int("maxProcesses", spec.lsyncd.maxProcesses)},`,
       // Never delete at startup: an empty or stale host must not erase everyone's files.
@@ -141,10 +97,11 @@ export function renderLsyncdConf(spec: LsyncdConfSpec): string {
       "  rsync = {",
       `    _extra = ${luaList([`--exclude=${TEMP_DIR_PATTERN}`])},`,
       `    rsh = ${lua(`${SSH_BINARY} -F ${SSH_CONFIG}`)},`,
-      // Relative to the receiver's restricted root: same filesystem, so the final rename
-      // is atomic and nginx never serves a half-written image.
-      `    temp_dir = ${lua(`/${SYNC_TEMP_DIR_NAME}/`)},`,
-      // rrsync refuses -s; the receiver is unprivileged, so ownership cannot be kept.
+      // Relative to the receiving module: same filesystem, so the final rename is atomic
+      // and nginx never serves a half-written image.
+      `    temp_dir = ${lua(pusherTempDir(spec.host))},`,
+      // Arguments travel inside the rsync protocol anyway (daemon mode); the receiver is
+      // unprivileged, so ownership cannot be kept.
       "    protect_args = false,",
       "    owner = false,",
       "    group = false,",
@@ -172,5 +129,11 @@ export function renderLsyncdConf(spec: LsyncdConfSpec): string {
     "end",
     "alarm(now() + 1, lscHeartbeat)",
   ];
-  return `${head.join("\n")}\n${syncs.join("\n")}\n${heartbeat.join("\n")}\n${completeFilesOnly(spec.relayArrivals)}`;
+  const intake = renderIntake({
+    relayArrivals: spec.relayArrivals,
+    tempDir: TEMP_DIR_PATTERN,
+    originDirOf: spec.targets.map((t) => ({ target: targetOf(t), dir: pusherTempPath(t) })),
+    settleSeconds: SETTLE_SECONDS,
+  });
+  return `${head.join("\n")}\n${renderAction()}${syncs.join("\n")}\n${heartbeat.join("\n")}\n${intake}`;
 }

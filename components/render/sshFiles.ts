@@ -3,7 +3,8 @@
 // quoting of their own, so every value is checked to be one plain token instead.
 import {
   KNOWN_HOSTS,
-  RRSYNC,
+  RSYNC_BINARY,
+  RSYNCD_CONF,
   SSH_CONTROL_DIR,
   SYNC_KEY,
   peerAlias,
@@ -83,19 +84,14 @@ export interface Pusher {
 }
 
 /**
- * authorized_keys of the sync user: each peer that pushes here may only run rrsync,
- * write-only, inside the sync dir: no shell, no forwarding, no pty. `-no-lock`: rrsync
- * otherwise lets one rsync at a time into the directory and refuses the rest (exit 12),
- * but the exchange receives from every node at once, and temp-dir + rename already makes
- * concurrent writers safe.
+ * authorized_keys of the sync user: each peer that pushes here may only talk to rsync in
+ * daemon mode with our config (one write-only module, the sync dir; see rsyncdConf.ts),
+ * whatever command it asks for: no shell, no forwarding, no pty.
  */
-export function renderAuthorizedKeys(syncDir: string, pushers: readonly Pusher[]): string {
-  if (!/^\/[A-Za-z0-9._\/-]+$/.test(syncDir)) {
-    throw new Error(`sync dir cannot be written into authorized_keys: ${JSON.stringify(syncDir)}`);
-  }
+export function renderAuthorizedKeys(pushers: readonly Pusher[]): string {
   const lines = pushers.map(
     (p) =>
-      `restrict,command="${RRSYNC} -wo -no-lock ${syncDir}" ${normalizePublicKey(`sync key of ${p.name}`, p.syncPublicKey)} lsyncd-cluster:${token("host name", p.name)}`,
+      `restrict,command="${RSYNC_BINARY} --server --daemon --config=${RSYNCD_CONF} ." ${normalizePublicKey(`sync key of ${p.name}`, p.syncPublicKey)} lsyncd-cluster:${token("host name", p.name)}`,
   );
   return `# Managed by lsyncd-cluster; local edits are overwritten.\n${lines.join("\n")}\n`;
 }

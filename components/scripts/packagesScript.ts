@@ -13,7 +13,7 @@ export interface PackageNeed {
 export function packagesFor(web: boolean): PackageNeed[] {
   const base: PackageNeed[] = [
     { name: "lsyncd", binary: "/usr/bin/lsyncd" },
-    { name: "rsync", binary: "/usr/bin/rrsync" },
+    { name: "rsync", binary: "/usr/bin/rsync" },
     { name: "openssh-client", binary: "/usr/bin/ssh" },
     { name: "e2fsprogs", binary: "/sbin/mkfs.ext4" },
   ];

@@ -1,13 +1,12 @@
 // seed: one push of the exchange's whole sync dir to a node that is new or was rebuilt,
 // before that node's lsyncd starts. lsyncd never deletes at startup (delete = "running"),
 // so without this an empty node would only get files written after it joined.
-import { SSH_BINARY, SSH_CONFIG, peerAlias } from "../paths";
+import { SSH_BINARY, SSH_CONFIG } from "../paths";
 import { sh } from "../quote";
-import { SYNC_TEMP_DIR_NAME } from "../spec";
-import { alwaysExcluded, TEMP_DIR_PATTERN } from "../render/lsyncdConf";
+import { alwaysExcluded, pusherTempDir, targetOf, TEMP_DIR_PATTERN } from "../render/lsyncdConf";
 import { script } from "./bash";
 
-export function seedCreate(syncDir: string, node: string, excludes: readonly string[]): string {
+export function seedCreate(syncDir: string, exchange: string, node: string, excludes: readonly string[]): string {
   const args = [
     "--recursive",
     "--links",
@@ -15,11 +14,12 @@ export function seedCreate(syncDir: string, node: string, excludes: readonly str
     "--times",
     "--update",
     "--whole-file",
-    `--temp-dir=/${SYNC_TEMP_DIR_NAME}/`,
+    // The exchange's own temp dir on the node, as its lsyncd uses (the node's trust made it).
+    `--temp-dir=${pusherTempDir(exchange)}`,
     ...[TEMP_DIR_PATTERN, ...alwaysExcluded(), ...excludes].map((e) => `--exclude=${e}`),
     `--rsh=${SSH_BINARY} -F ${SSH_CONFIG}`,
     `${syncDir}/`,
-    `${peerAlias(node)}:/`,
+    targetOf(node),
   ];
   return script([
     // 24 = files vanished while being read: the next lsyncd event covers them.

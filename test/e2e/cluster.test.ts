@@ -2,7 +2,7 @@
 // hosts (an exchange and three nodes), and lsyncd really syncs between them.
 // Needs root on Linux: `npm run test:e2e`.
 import { randomBytes } from "crypto";
-import { mkdtempSync, writeFileSync } from "fs";
+import { mkdtempSync, symlinkSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { spawnSync } from "child_process";
@@ -132,6 +132,38 @@ describe("changes propagate", () => {
     expect(complete).toBe(true);
   });
 
+  it("takes a burst in through the direct path and relays each file once to each other node", async () => {
+    const LOG = "/var/log/lsyncd/lsyncd.log";
+    const from = Number((await run(h(), exchange(), `stat -c %s ${LOG}`)).trim());
+    await run(
+      h(),
+      node(0),
+      `perl -e 'for my $i (0 .. 299) { open(my $f, ">", sprintf("${SYNC_DIR}/burst-%03d.bin", $i)) or die; print $f "x" x 20000, $i; close($f) or die }'`,
+    );
+    const want = (await checksums(h(), node(0))).get("burst-299.bin");
+    await waitFor(
+      "300 burst files everywhere",
+      async () => {
+        for (const host of [exchange(), node(1), node(2)]) {
+          const sums = await checksums(h(), host);
+          if (sums.get("burst-299.bin") !== want || [...sums.keys()].filter((k) => k.startsWith("burst-")).length !== 300) return false;
+        }
+        return true;
+      },
+      30_000,
+      250,
+    );
+    const log = await run(h(), exchange(), `tail -c +${from + 1} ${LOG}`);
+    // Announced at the first event of each sync, long before this burst.
+    const whole = await run(h(), exchange(), `cat ${LOG}`);
+    for (const n of ["node01", "node02", "node03"]) expect(whole).toContain(`lsyncd-cluster: direct queueing on for lsc-${n}::sync/`);
+    // Each file is named once in the rsync filter list of each sync that sends it: node02's
+    // and node03's. Never node01's, where it came from.
+    const mentions = (name: string) => log.split("\n").filter((l) => l === `/${name}`).length;
+    for (const i of [0, 150, 299]) expect(mentions(`burst-${String(i).padStart(3, "0")}.bin`)).toBe(2);
+    expect(log).not.toMatch(/Retrying|Error/);
+  });
+
   it("syncs new directories and files inside them", async () => {
     const data = randomBytes(5000);
     await run(h(), node(2), `mkdir -p ${SYNC_DIR}/2026/11`);
@@ -231,17 +263,46 @@ describe("a stolen sync key", () => {
     }
   });
 
+  const rsyncAsSync = (...args: string[]) =>
+    spawnSync(
+      "rsync",
+      ["-e", `ssh -i ${keyFile} -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${knownHosts}`, ...args],
+      { encoding: "utf8", timeout: 30_000 },
+    );
+  const module = () => `lsyncd-sync@${exchange().address}::sync`;
+
   it("cannot write outside the sync dir, but rsync into it works", async () => {
     const dir = mkdtempSync(join(tmpdir(), "lsc-stolen-src-"));
     writeFileSync(join(dir, "stolen.txt"), "x");
-    const rsh = `ssh -i ${keyFile} -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${knownHosts}`;
-    const outside = spawnSync("rsync", ["-e", rsh, join(dir, "stolen.txt"), `lsyncd-sync@${exchange().address}:../../etc/`], { encoding: "utf8" });
-    expect(outside.status).not.toBe(0);
-    expect((await h().exec(exchange(), "test -e /etc/stolen.txt")).code).not.toBe(0);
-    const inside = spawnSync("rsync", ["-e", rsh, join(dir, "stolen.txt"), `lsyncd-sync@${exchange().address}:/`], { encoding: "utf8" });
+    for (const outside of [`${module()}/../../etc/`, `${module()}/../../../etc/stolen.txt`, `lsyncd-sync@${exchange().address}:/etc/`]) {
+      rsyncAsSync(join(dir, "stolen.txt"), outside);
+      expect((await h().exec(exchange(), "test -e /etc/stolen.txt")).code).not.toBe(0);
+    }
+    expect(rsyncAsSync(join(dir, "stolen.txt"), `lsyncd-sync@${exchange().address}::other/`).stderr).toContain("Unknown module");
+    const inside = rsyncAsSync(join(dir, "stolen.txt"), `${module()}/`);
     expect(inside.stderr).toBe("");
     expect(inside.status).toBe(0);
     expect(await run(h(), exchange(), `cat ${SYNC_DIR}/stolen.txt`)).toBe("x");
+  });
+
+  it("cannot read anything back", () => {
+    const out = mkdtempSync(join(tmpdir(), "lsc-stolen-read-"));
+    const r = rsyncAsSync(`${module()}/stolen.txt`, `${out}/`);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("write only");
+  });
+
+  it("cannot plant a symlink that reaches outside the sync dir: nginx serves nothing through it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lsc-stolen-link-"));
+    symlinkSync("/etc/passwd", join(dir, "passwd.jpg"));
+    symlinkSync("../../../../etc/passwd", join(dir, "up.jpg"));
+    const r = rsyncAsSync("-l", join(dir, "passwd.jpg"), join(dir, "up.jpg"), `${module()}/`);
+    expect(r.status).toBe(0);
+    // The daemon stores the values confined to the module: no leading "/", no escaping "..".
+    expect(await run(h(), exchange(), `readlink ${SYNC_DIR}/passwd.jpg ${SYNC_DIR}/up.jpg`)).toBe("etc/passwd\netc/passwd\n");
+    // Relayed like any file; the nodes' nginx finds nothing behind it.
+    await waitFor("the links reached node02", async () => (await h().exec(node(1), `test -L ${SYNC_DIR}/up.jpg`)).code === 0, 15_000, 100);
+    for (const name of ["passwd.jpg", "up.jpg"]) expect(await fetchImage(node(1), name)).toBeUndefined();
   });
 });
 
@@ -254,6 +315,7 @@ describe("running every create a second time", () => {
     "/etc/lsyncd-cluster/ssh_config",
     "/etc/lsyncd-cluster/known_hosts",
     "/etc/lsyncd-cluster/sync_ed25519",
+    "/etc/lsyncd-cluster-rsyncd.conf",
     "/var/lib/lsyncd-cluster/sync-home/.ssh/authorized_keys",
     "/usr/local/bin/lsyncd-cluster-health",
     "/etc/passwd",
@@ -301,6 +363,7 @@ describe("destroy", () => {
         "/etc/sysctl.d/90-lsyncd-inotify.conf",
         "/etc/lsyncd-cluster/sync_ed25519",
         "/etc/lsyncd-cluster/known_hosts",
+        "/etc/lsyncd-cluster-rsyncd.conf",
         "/var/lib/lsyncd-cluster/sync-home/.ssh/authorized_keys",
         "/etc/nginx/sites-enabled/lsyncd-cluster",
       ]) {
@@ -309,8 +372,9 @@ describe("destroy", () => {
       expect(await run(h(), host, "grep -c lsyncd-cluster /etc/fstab || true")).toBe("0\n");
       expect(await run(h(), host, "id lsyncd-sync >/dev/null 2>&1 && echo present || echo gone")).toBe("gone\n");
     }
-    // The images are still on the disk.
+    // The images are still on the disk; the pushers' temp dirs are gone.
     await run(h(), node(1), `mkdir -p /mnt/check && mount ${node(1).disk} /mnt/check`);
+    expect(await run(h(), node(1), "find /mnt/check/.lsyncd-tmp -mindepth 1 | wc -l")).toBe("0\n");
     const sums = await run(h(), node(1), "cd /mnt/check && sha256sum first.jpg");
     expect(sums.slice(0, 64)).toBe(dataBefore.get("first.jpg"));
     await run(h(), node(1), "umount /mnt/check");

@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { execFileSync } from "child_process";
 import { createHash } from "crypto";
-import { LSYNCD_CONF, SSH_CONFIG, SYNC_AUTHORIZED_KEYS } from "../../components/paths";
+import { LSYNCD_CONF, RSYNCD_CONF, SSH_CONFIG, SYNC_AUTHORIZED_KEYS } from "../../components/paths";
 import { CommonSpec } from "../../components/spec";
 import { packagesFor } from "../../components/scripts/packagesScript";
 import { MeshHostArgs, SyncMesh } from "../../components/syncMesh";
@@ -59,9 +59,9 @@ describe("SyncMesh over 3 nodes", () => {
   });
 
   it("has the exchange push to every node and each node push to the exchange only", () => {
-    expect(lsyncdTargets(rec, "exchange")).toEqual(["lsc-node01:/", "lsc-node02:/", "lsc-node03:/"]);
+    expect(lsyncdTargets(rec, "exchange")).toEqual(["lsc-node01::sync/", "lsc-node02::sync/", "lsc-node03::sync/"]);
     for (const n of nodeNames(3)) {
-      expect(lsyncdTargets(rec, n)).toEqual(["lsc-exchange:/"]);
+      expect(lsyncdTargets(rec, n)).toEqual(["lsc-exchange::sync/"]);
     }
   });
 
@@ -130,7 +130,25 @@ describe("SyncMesh over 3 nodes", () => {
     expect(keysIn("exchange")).toEqual(["lsyncd-cluster:node01", "lsyncd-cluster:node02", "lsyncd-cluster:node03"]);
     expect(keysIn("node02")).toEqual(["lsyncd-cluster:exchange"]);
     const line = filesWritten(rec.named("m-node02-trust").inputs.create)[SYNC_AUTHORIZED_KEYS].content.split("\n")[1];
-    expect(line).toMatch(/^restrict,command="\/usr\/bin\/rrsync -wo -no-lock \/srv\/pics" ssh-ed25519 [A-Za-z0-9+/]+ lsyncd-cluster:exchange$/);
+    expect(line).toMatch(
+      /^restrict,command="\/usr\/bin\/rsync --server --daemon --config=\/etc\/lsyncd-cluster-rsyncd\.conf \." ssh-ed25519 [A-Za-z0-9+/]+ lsyncd-cluster:exchange$/,
+    );
+    // the config that line forces: the sync dir as the only module
+    expect(filesWritten(rec.named("m-node02-trust").inputs.create)[RSYNCD_CONF].content).toContain("[sync]\n    path = /srv/pics\n");
+  });
+
+  it("gives each pusher its own temp dir on the host it pushes to, and pushes through it", () => {
+    const exchangeTrust = innerScript(rec.named("m-exchange-trust").inputs.create);
+    expect(exchangeTrust).toContain(
+      "install -d -m 2775 -o 'lsyncd-sync' -g 'lsyncd-sync' '/srv/pics/.lsyncd-tmp/node01' '/srv/pics/.lsyncd-tmp/node02' '/srv/pics/.lsyncd-tmp/node03'",
+    );
+    expect(innerScript(rec.named("m-node02-trust").inputs.create)).toContain("install -d -m 2775 -o 'lsyncd-sync' -g 'lsyncd-sync' '/srv/pics/.lsyncd-tmp/exchange'");
+    const conf = (h: string) => filesWritten(rec.named(`m-${h}-lsyncd`).inputs.create)[LSYNCD_CONF].content;
+    expect(conf("node02")).toContain('temp_dir = ".lsyncd-tmp/node02/",');
+    expect(conf("exchange")).toContain('temp_dir = ".lsyncd-tmp/exchange/",');
+    const seed = innerScript(rec.named("m-seed-node02").inputs.create);
+    expect(seed).toContain("'--temp-dir=.lsyncd-tmp/exchange/'");
+    expect(seed).toContain("'lsc-node02::sync/'");
   });
 
   it("dials peers at their sync address with pinned host keys", () => {

@@ -5,9 +5,11 @@ import { mkdtempSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { renderHealthCheck, renderLogrotate } from "../../components/healthFiles";
+import { renderAction } from "../../components/render/lsyncdAction";
 import { renderLsyncdConf } from "../../components/render/lsyncdConf";
 import { renderLsyncdUnit } from "../../components/render/lsyncdUnit";
 import { renderNginxSite } from "../../components/render/nginxSite";
+import { renderRsyncdConf } from "../../components/render/rsyncdConf";
 import { normalizePublicKey, renderAuthorizedKeys, renderKnownHosts, renderSshConfig } from "../../components/render/sshFiles";
 import { renderSysctlConf } from "../../components/render/sysctlConf";
 import { LsyncdSpec } from "../../components/spec";
@@ -19,8 +21,12 @@ const KEY_A = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyOfExchangeAAAAAAAAAAA
 const KEY_B = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAISyncKeyOfNode01AAAAAAAAAAAAAAAAAAAAAAAAAA";
 
 describe("lsyncd.conf.lua", () => {
-  it("renders the default node config exactly", () => {
-    expect(renderLsyncdConf({ syncDir: "/srv/pics", lsyncd: defaults, targets: ["exchange"], relayArrivals: false })).toBe(
+  const INTAKE = "\n-- lsyncd-cluster event intake";
+  const nodeConf = () => renderLsyncdConf({ host: "node01", syncDir: "/srv/pics", lsyncd: defaults, targets: ["exchange"], relayArrivals: false });
+
+  it("renders the default node config exactly, followed by the event intake", () => {
+    const conf = nodeConf();
+    expect(conf.slice(0, conf.indexOf(INTAKE))).toBe(
       `-- Managed by lsyncd-cluster; local edits are overwritten.
 settings {
   logfile = "/var/log/lsyncd/lsyncd.log",
@@ -28,11 +34,12 @@ settings {
   statusInterval = 10,
   insist = true,
 }
-
+${renderAction()}
 sync {
   default.rsync,
+  action = lscAction,
   source = "/srv/pics/",
-  target = "lsc-exchange:/",
+  target = "lsc-exchange::sync/",
   delay = 0,
   maxProcesses = 1,
   delete = "running",
@@ -40,7 +47,7 @@ sync {
   rsync = {
     _extra = { "--exclude=/.lsyncd-tmp/" },
     rsh = "/usr/bin/ssh -F /etc/lsyncd-cluster/ssh_config",
-    temp_dir = "/.lsyncd-tmp/",
+    temp_dir = ".lsyncd-tmp/node01/",
     protect_args = false,
     owner = false,
     group = false,
@@ -59,79 +66,30 @@ local function lscHeartbeat()
   alarm(now() + 10, lscHeartbeat)
 end
 alarm(now() + 1, lscHeartbeat)
-
-do
-  local SETTLE = 1
-  local RELAY_ARRIVALS = false
-  local Syncs
-  for i = 1, 64 do
-    local name, value = debug.getupvalue(sync, i)
-    if name == nil then break end
-    if name == "Syncs" then Syncs = value end
-  end
-  if type(Syncs) ~= "table" or type(Syncs.get) ~= "function" then
-    error("lsyncd-cluster: this lsyncd has no Syncs table; it needs lsyncd 2.2.x")
-  end
-  local function sizeOf(file)
-    local f = io.open(file, "rb")
-    if not f then return nil end
-    local size = f:seek("end")
-    f:close()
-    return size
-  end
-  for n = 1, Syncs.size() do
-    local s = Syncs.get(n)
-    local push = s.delay
-    local pending = {}
-    local function settle(path, size)
-      if not pending[path] then return end
-      local current = sizeOf(s.source .. path:sub(2))
-      if current ~= nil and current ~= size then
-        alarm(now() + SETTLE, function() settle(path, current) end)
-        return
-      end
-      pending[path] = nil
-      push(s, "Create", now(), path)
-    end
-    local function inTemp(p)
-      return p ~= nil and p:sub(1, 13) == "/.lsyncd-tmp/"
-    end
-    s.delay = function(self, etype, time, path, path2)
-      if inTemp(path) then
-        -- rsync renamed a complete file from a peer into place: relay it as that file, now.
-        if RELAY_ARRIVALS and etype == "Move" and path2 ~= nil and not inTemp(path2) then
-          pending[path2] = nil
-          return push(self, "Create", time, path2)
-        end
-        return
-      end
-      if etype == "Create" and path:sub(-1) ~= "/" then
-        pending[path] = true
-        local size = sizeOf(s.source .. path:sub(2))
-        alarm(now() + SETTLE, function() settle(path, size) end)
-        return
-      end
-      if path ~= nil then pending[path] = nil end
-      if path2 ~= nil then pending[path2] = nil end
-      return push(self, etype, time, path, path2)
-    end
-  end
-end
 `,
     );
+    expect(conf).toContain(`${INTAKE}: complete files only`);
+    expect(conf).toContain('  local TEMP = "/.lsyncd-tmp/"\n');
+    expect(conf).toContain('    ["lsc-exchange::sync/"] = "/.lsyncd-tmp/exchange/",\n');
   });
 
   it("has one sync{} per target on the exchange, and only the exchange relays arrivals", () => {
-    const conf = renderLsyncdConf({ syncDir: "/srv/pics", lsyncd: defaults, targets: ["node01", "node02", "node03"], relayArrivals: true });
+    const conf = renderLsyncdConf({ host: "exchange", syncDir: "/srv/pics", lsyncd: defaults, targets: ["node01", "node02", "node03"], relayArrivals: true });
     expect(conf.match(/^sync \{/gm)).toHaveLength(3);
+    expect(conf.match(/^  action = lscAction,$/gm)).toHaveLength(3);
     expect(conf).toContain("local RELAY_ARRIVALS = true\n");
-    expect(renderLsyncdConf({ syncDir: "/srv/pics", lsyncd: defaults, targets: ["exchange"], relayArrivals: false })).toContain(
-      "local RELAY_ARRIVALS = false\n",
-    );
+    for (const n of ["node01", "node02", "node03"]) {
+      expect(conf).toContain(`  target = "lsc-${n}::sync/",\n`);
+      // what arrives from a node through its own temp dir is not relayed back to it
+      expect(conf).toContain(`    ["lsc-${n}::sync/"] = "/.lsyncd-tmp/${n}/",\n`);
+    }
+    expect(conf.match(/temp_dir = "\.lsyncd-tmp\/exchange\/",/g)).toHaveLength(3);
+    expect(nodeConf()).toContain("local RELAY_ARRIVALS = false\n");
   });
 
   it("is valid Lua whatever the excludes hold", () => {
     const conf = renderLsyncdConf({
+      host: "node01",
       syncDir: "/srv/pics",
       lsyncd: { ...defaults, excludes: ['*.tmp"', "a\\b", "new\nline", "]]--"] },
       targets: ["exchange"],
@@ -144,7 +102,7 @@ end
   });
 
   it("never deletes at startup and never trusts an unknown host", () => {
-    const conf = renderLsyncdConf({ syncDir: "/srv/pics", lsyncd: { ...defaults, delay: 3 }, targets: ["a"], relayArrivals: false });
+    const conf = renderLsyncdConf({ host: "a", syncDir: "/srv/pics", lsyncd: { ...defaults, delay: 3 }, targets: ["b"], relayArrivals: false });
     expect(conf).toContain('delete = "running"');
     expect(conf).not.toMatch(/StrictHostKeyChecking/);
     expect(conf).toContain("delay = 3,");
@@ -171,10 +129,34 @@ describe("ssh files", () => {
     expect(() => renderSshConfig([{ ...targets[0], address: "a b" }])).toThrow("cannot be written");
   });
 
-  it("restricts every pushing key to write-only rrsync in the sync dir", () => {
-    expect(renderAuthorizedKeys("/srv/pics", [{ name: "node01", syncPublicKey: `${KEY_B} root@node01` }])).toBe(
-      `# Managed by lsyncd-cluster; local edits are overwritten.\nrestrict,command="/usr/bin/rrsync -wo -no-lock /srv/pics" ${KEY_B} lsyncd-cluster:node01\n`,
+  it("forces every pushing key into the rsync daemon with our config", () => {
+    expect(renderAuthorizedKeys([{ name: "node01", syncPublicKey: `${KEY_B} root@node01` }])).toBe(
+      "# Managed by lsyncd-cluster; local edits are overwritten.\n" +
+        `restrict,command="/usr/bin/rsync --server --daemon --config=/etc/lsyncd-cluster-rsyncd.conf ." ${KEY_B} lsyncd-cluster:node01\n`,
     );
+  });
+
+  it("serves one write-only module, the sync dir, with symlinks confined to it", () => {
+    expect(renderRsyncdConf("/srv/pics")).toBe(
+      [
+        "# Managed by lsyncd-cluster; local edits are overwritten.",
+        "# Read by the rsync that sshd starts for a peer's sync key (see authorized_keys).",
+        "[sync]",
+        "    path = /srv/pics",
+        "    use chroot = no",
+        "    read only = no",
+        "    write only = yes",
+        "    list = no",
+        "    munge symlinks = no",
+        "    reverse lookup = no",
+        "    log file = /dev/null",
+        "    transfer logging = no",
+        "",
+      ].join("\n"),
+    );
+    for (const bad of ["/srv/pics\n[root]\n    path = /", "/srv/my pics", "srv/pics"]) {
+      expect(() => renderRsyncdConf(bad)).toThrow("cannot be written into an rsyncd config");
+    }
   });
 
   it("refuses a key a compromised host could use to smuggle options or a second line", () => {
@@ -235,7 +217,10 @@ describe("lsyncd-cluster-health", () => {
     writeFileSync(join(dir, "lsyncd.log"), opts.log);
     writeFileSync(join(dir, "lsyncd.status"), "Sync1 source=/srv/pics/\nThere are 2 delays\n");
     writeFileSync(join(dir, "lsyncd.heartbeat"), "1\n");
-    execFileSync("touch", ["-d", `@${Math.floor(Date.now() / 1000) - opts.heartbeatAgeS}`, join(dir, "lsyncd.heartbeat")]);
+    // A fixed clock: a second boundary between touch and the check must not change the age.
+    const now = Math.floor(Date.now() / 1000);
+    writeFileSync(join(dir, "date"), `#!/bin/sh\necho ${now}\n`, { mode: 0o755 });
+    execFileSync("touch", ["-d", `@${now - opts.heartbeatAgeS}`, join(dir, "lsyncd.heartbeat")]);
     try {
       const out = execFileSync("bash", [join(dir, "health")], { env: { PATH: `${dir}:/usr/bin:/bin` } }).toString();
       return { code: 0, out };

@@ -32,10 +32,10 @@ export function configFor(hosts: TestCluster, extra: Record<string, unknown> = {
 
 export async function startCluster(
   nodes: number,
-  opts: { extraConfig?: Record<string, unknown>; log?: (line: string) => void; root?: string; addressBase?: string } = {},
+  opts: { extraConfig?: Record<string, unknown>; log?: (line: string) => void; root?: string; addressBase?: string; diskMiB?: number } = {},
 ): Promise<LiveCluster> {
   ensureFixturePackages();
-  const hosts = await startTestHosts({ nodes, root: opts.root, addressBase: opts.addressBase });
+  const hosts = await startTestHosts({ nodes, root: opts.root, addressBase: opts.addressBase, diskMiB: opts.diskMiB });
   try {
     const config = configFor(hosts, opts.extraConfig);
     const deployment = await deploy(config, hosts.operatorPrivateKey, { log: opts.log });

@@ -1,0 +1,223 @@
+// The Lua block appended to every lsyncd.conf.lua: it wraps how each sync{} takes in
+// events (lsyncd 2.2.x keeps the syncs in the `Syncs` upvalue of `sync`). Four jobs:
+//
+// 1. Complete files only. lsyncd acts on IN_CREATE, so with a low delay a file still being
+//    written is pushed half-done and its peers serve it truncated (measured). A new file is
+//    held until its close-write arrives (then pushed at once) or, when none comes (a hard
+//    link, symlink or move-in), until its size has stopped changing for SETTLE seconds.
+// 2. Arrivals. Events inside rsync's temp dir are dropped; rsync's rename of a finished file
+//    out of it is, on the exchange, relayed at once as that file (on a node, dropped: a node
+//    pushing back what it received is a pure echo, and a late echo re-creates on the
+//    exchange a file another node deleted meanwhile — seen in the e2e suite).
+// 3. Origin-aware relay. Every pusher writes into its own temp dir on its target
+//    (`<temp>/<pusher>/`), so the rename names where a file came from, and the exchange's
+//    sync towards that node does not send the file straight back (a whole rsync run on
+//    both ends that transfers nothing).
+// 4. O(1) intake. lsyncd 2.2.3 compares every new event with every queued one (its
+//    Combiner loop, through metatable lookups) and keeps user alarms in a sorted array: a
+//    burst of n new files costs O(n²) Lua (measured: ~1 CPU-s per sync for 2,000 files). A
+//    plain file event (create, modify, attrib) whose path is not queued yet cannot combine
+//    with anything while the queue holds only such events, so it is queued directly;
+//    anything else (directories, moves, deletes, a second event for a queued path) goes
+//    through lsyncd's own code, and the direct path stays off until everything queued up
+//    to then has left the queue (also at startup, when lsyncd's Init may be queued). Settle checks share one alarm. Should a future lsyncd lack these
+//    internals, the direct path is never taken (a log line says so) and only speed is lost.
+import { lua } from "../quote";
+
+export interface IntakeSpec {
+  /** Whether arrivals are pushed on (the exchange) or not (a node). */
+  readonly relayArrivals: boolean;
+  /** Receiver-relative temp dir prefix, e.g. "/.lsyncd-tmp/". */
+  readonly tempDir: string;
+  /**
+   * For each sync{} target string of this host, the temp dir that target pushes into here:
+   * arrivals through it are not relayed back to it.
+   */
+  readonly originDirOf: ReadonlyArray<{ readonly target: string; readonly dir: string }>;
+  /** Seconds a file without close-write must keep its size before it is pushed. */
+  readonly settleSeconds: number;
+}
+
+export function renderIntake(spec: IntakeSpec): string {
+  if (!Number.isInteger(spec.settleSeconds) || spec.settleSeconds < 1) {
+    throw new Error(`settleSeconds must be a positive integer, got ${spec.settleSeconds}`);
+  }
+  const origins = spec.originDirOf.map((o) => `    [${lua(o.target)}] = ${lua(o.dir)},`);
+  return `
+-- lsyncd-cluster event intake: complete files only, no echo, origin-aware relay, O(1)
+-- queueing of new files (components/render/lsyncdIntake.ts says why).
+do
+  local SETTLE = ${spec.settleSeconds}
+  local RELAY_ARRIVALS = ${spec.relayArrivals ? "true" : "false"}
+  local TEMP = ${lua(spec.tempDir)}
+  local ORIGIN_OF = {
+${origins.join("\n")}
+  }
+
+  local function upvalue(fn, wanted)
+    for i = 1, 255 do
+      local name, value = debug.getupvalue(fn, i)
+      if name == nil then return nil end
+      if name == wanted then return value end
+    end
+  end
+  local Syncs = upvalue(sync, "Syncs")
+  if type(Syncs) ~= "table" or type(Syncs.get) ~= "function" then
+    error("lsyncd-cluster: this lsyncd has no Syncs table; it needs lsyncd 2.2.x")
+  end
+  local function sizeOf(file)
+    local f = io.open(file, "rb")
+    if not f then return nil end
+    local size = f:seek("end")
+    f:close()
+    return size
+  end
+  local function starts(p, prefix)
+    return p ~= nil and p:sub(1, #prefix) == prefix
+  end
+  local function isFile(p)
+    return p:byte(-1) ~= 47
+  end
+  local DIRECT = { Create = true, Modify = true, Attrib = true }
+
+  for n = 1, Syncs.size() do
+    local s = Syncs.get(n)
+    local stock = s.delay
+    local origin = ORIGIN_OF[s.config.target]
+
+    -- 4. Direct queueing, when lsyncd's internals are the ones it was written against.
+    local Delay = upvalue(stock, "Delay")
+    local q = s.delays
+    local direct = type(Delay) == "table" and type(Delay.new) == "function"
+      and type(q) == "table" and type(q.push) == "function" and type(q.first) == "function"
+      and type(q.last) == "function" and type(q.size) == "function"
+      and type(s.excludes) == "table" and type(s.excludes.test) == "function"
+      and s.filters == nil
+    -- Said at the first event: while the config loads, lsyncd's log file is not open yet.
+    local announced = false
+    local function announce()
+      announced = true
+      if direct then
+        log("Normal", "lsyncd-cluster: direct queueing on for ", s.config.target)
+      else
+        log("Normal", "lsyncd-cluster: direct queueing off for ", s.config.target, " (unknown lsyncd internals)")
+      end
+    end
+    local queued = {}     -- path -> the delay queued directly for it
+    local mixed = true    -- the queue may hold delays queued by lsyncd's own code ...
+    local mixedUpTo = nil -- ... at positions up to this one (nil: until it empties)
+
+    local function plain(etype, path, path2)
+      return path2 == nil and DIRECT[etype] == true and isFile(path)
+    end
+
+    -- lsyncd's own delay(): it may combine, block or split. A plain file event it simply
+    -- queued is remembered like a direct one; after anything else, every delay queued so
+    -- far (positions only grow while the queue is not empty) is fenced off.
+    local function slow(etype, time, path, path2)
+      local size = q:size()
+      local before = size > 0 and q:last() or nil
+      stock(s, etype, time, path, path2)
+      if not direct or q:size() == 0 then return end
+      local last = q:last()
+      -- At startup the fence is unknown (lsyncd's Init may be queued): it covers all so far.
+      if mixed and mixedUpTo == nil then mixedUpTo = last.dpos end
+      if plain(etype, path, path2) and q:size() == size + 1 and last ~= before
+        and last.path == path and last.path2 == nil then
+        queued[path] = last
+      else
+        mixed, mixedUpTo = true, last.dpos
+      end
+    end
+
+    local function enqueue(etype, time, path)
+      if not direct or not plain(etype, path, nil) then
+        return slow(etype, time, path, nil)
+      end
+      if q:size() == 0 then
+        queued, mixed, mixedUpTo = {}, false, nil
+      elseif mixed then
+        if mixedUpTo ~= nil and q:first().dpos > mixedUpTo then
+          mixed, mixedUpTo = false, nil
+        else
+          return slow(etype, time, path, nil)
+        end
+      end
+      local old = queued[path]
+      if old ~= nil and q[old.dpos] == old then
+        return slow(etype, time, path, nil)
+      end
+      if s.excludes:test(path) then return end
+      local alarm
+      if time and s.config.delay then alarm = time + s.config.delay else alarm = now() end
+      local d = Delay.new(etype, s, alarm, path, nil)
+      d.dpos = q:push(d)
+      queued[path] = d
+    end
+
+    -- 1. New files wait for close-write or a settled size; one alarm serves them all.
+    local held = {}                   -- path -> its newest entry in the FIFO
+    local fifo, head, tail = {}, 1, 0 -- entries { path, due, size } in due order
+    local armed = false
+    local function sweep()
+      armed = false
+      local t = now()
+      while head <= tail do
+        local e = fifo[head]
+        if held[e.path] == e then
+          if t < e.due then
+            armed = true
+            alarm(e.due, sweep)
+            return
+          end
+          local size = sizeOf(s.source .. e.path:sub(2))
+          if size ~= nil and size ~= e.size then
+            tail = tail + 1
+            fifo[tail] = { path = e.path, due = t + SETTLE, size = size }
+            held[e.path] = fifo[tail]
+          else
+            held[e.path] = nil
+            enqueue("Create", t, e.path)
+          end
+        end
+        fifo[head] = nil
+        head = head + 1
+      end
+      fifo, head, tail = {}, 1, 0
+    end
+    local function hold(path)
+      local e = { path = path, due = now() + SETTLE, size = sizeOf(s.source .. path:sub(2)) }
+      tail = tail + 1
+      fifo[tail] = e
+      held[path] = e
+      if not armed then
+        armed = true
+        alarm(e.due, sweep)
+      end
+    end
+
+    s.delay = function(self, etype, time, path, path2)
+      if not announced then announce() end
+      if starts(path, TEMP) then
+        -- 2./3. rsync renamed a complete file from a peer into place.
+        if RELAY_ARRIVALS and etype == "Move" and path2 ~= nil and not starts(path2, TEMP)
+          and not (origin ~= nil and starts(path, origin)) then
+          held[path2] = nil
+          return enqueue("Create", time, path2)
+        end
+        return
+      end
+      if etype == "Create" and isFile(path) then
+        return hold(path)
+      end
+      if path ~= nil then held[path] = nil end
+      if path2 ~= nil then
+        held[path2] = nil
+        return slow(etype, time, path, path2)
+      end
+      return enqueue(etype, time, path)
+    end
+  end
+end
+`;
+}

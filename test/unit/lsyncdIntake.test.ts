@@ -1,0 +1,385 @@
+// The event intake of lsyncd.conf.lua, run in a real Lua 5.3 (fengari) against a model of
+// the lsyncd 2.2.3 internals it hooks (Syncs, a sync's delay() and delays queue, Delay.new,
+// alarm/now). What lsyncd itself then does with the queue is proved on real hosts by the
+// e2e suite; here each rule of the intake is driven event by event.
+import { renderLsyncdConf } from "../../components/render/lsyncdConf";
+import { LsyncdSpec } from "../../components/spec";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const fengari = require("fengari");
+const { lua, lauxlib, lualib, to_luastring, to_jsstring } = fengari;
+
+const defaults: LsyncdSpec = { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10 };
+
+/**
+ * lsyncd 2.2.3 as far as the intake sees it. `stock` stands for lsyncd's own delay(): it
+ * queues every event it gets (marked stock = true) — its combining is not modelled, only
+ * whether the intake handed an event to it or queued it directly.
+ */
+const MODEL = `
+T = 0
+function now() return T end
+ALARMS = {}
+function alarm(t, f) ALARMS[#ALARMS + 1] = { t = t, f = f } end
+function advance(dt)
+  T = T + dt
+  local again = true
+  while again do
+    again = false
+    for i, a in ipairs(ALARMS) do
+      if a.t <= T then table.remove(ALARMS, i); a.f(a.t); again = true; break end
+    end
+  end
+end
+LOG = {}
+function log(cat, ...)
+  local parts = {}
+  for _, v in ipairs({ ... }) do parts[#parts + 1] = tostring(v) end
+  LOG[#LOG + 1] = table.concat(parts)
+end
+function settings(t) end
+STOCK_ACTIONS = 0
+default = { rsync = { action = function(inlet) STOCK_ACTIONS = STOCK_ACTIONS + 1 end } }
+SPAWNED = {}
+function spawn(agent, binary, ...)
+  local args = {}
+  for _, a in ipairs({ ... }) do
+    if type(a) == "table" then for _, x in ipairs(a) do args[#args + 1] = x end else args[#args + 1] = a end
+  end
+  SPAWNED[#SPAWNED + 1] = { agent = agent, binary = binary, args = args }
+end
+-- An inlet over a list of { etype, path, isdir }: getEvents applies the action's test.
+function INLET(target, events, computed)
+  local s = SYNC(target)
+  return {
+    getConfig = function()
+      return { source = s.config.source, target = s.config.target, rsync = { binary = "/usr/bin/rsync", _computed = computed } }
+    end,
+    getEvents = function(test)
+      local picked = {}
+      for _, e in ipairs(events) do
+        if test(e) then picked[#picked + 1] = e end
+      end
+      return { getPaths = function()
+        local out = {}
+        for _, e in ipairs(picked) do out[#out + 1] = e.path end
+        return out
+      end, picked = picked }
+    end,
+  }
+end
+function ACT(target, events, computed)
+  SYNC(target).config.action(INLET(target, events, computed))
+end
+function LAST_SPAWN()
+  local sp = SPAWNED[#SPAWNED]
+  if sp == nil then return "none" end
+  local parts = { sp.binary }
+  for _, a in ipairs(sp.args) do parts[#parts + 1] = (a:gsub("%z", "|")) end
+  return table.concat(parts, " ") .. " #events=" .. #sp.agent.picked
+end
+SIZES = {}
+io = { open = function(path, mode)
+  if mode == "w" then return { write = function() end, close = function() end } end
+  local size = SIZES[path]
+  if size == nil then return nil end
+  return { seek = function() return size end, close = function() end }
+end }
+
+local Queue = {}
+Queue.__index = function(q, k) return Queue[k] end
+function Queue.new() return setmetatable({ _first = 1, _last = 0, _size = 0 }, Queue) end
+function Queue.push(q, v) q._last = q._last + 1; q[q._last] = v; q._size = q._size + 1; return q._last end
+function Queue.size(q) return q._size end
+function Queue.first(q) return q[q._first] end
+function Queue.last(q) return q[q._last] end
+function Queue.remove(q, pos)
+  q[pos] = nil; q._size = q._size - 1
+  if pos == q._first then while q[q._first] == nil and q._first <= q._last do q._first = q._first + 1 end end
+  if q._last < q._first then q._first, q._last = 1, 0 end
+end
+
+local Delay = { new = function(etype, sync, alarm, path, path2)
+  return { etype = etype, sync = sync, alarm = alarm, path = path, path2 = path2, status = "wait" }
+end }
+local Syncs = { list = {} }
+function Syncs.get(n) return Syncs.list[n] end
+function Syncs.size() return #Syncs.list end
+STOCK_ABSORBS = false
+local function stock(self, etype, time, path, path2)
+  if STOCK_ABSORBS and self.delays:size() > 0 and self.delays:last().path == path then return end
+  local d = Delay.new(etype, self, time, path, path2)
+  d.stock = true
+  d.dpos = self.delays:push(d)
+end
+EXCLUDED = {}
+function sync(cfg)
+  local s = { config = cfg, source = cfg.source, delays = Queue.new(), delay = stock,
+    excludes = { test = function(self, p) return EXCLUDED[p] == true end } }
+  Syncs.list[#Syncs.list + 1] = s
+  return s
+end
+if WITHOUT_DELAY_INTERNALS then
+  stock = function(self, etype, time, path, path2)
+    local d = { etype = etype, path = path, path2 = path2, stock = true }
+    d.dpos = self.delays:push(d)
+  end
+end
+function SYNC(target)
+  for _, s in ipairs(Syncs.list) do if s.config.target == target then return s end end
+  error("no sync for " .. target)
+end
+function EVENT(target, etype, path, path2)
+  local s = SYNC(target)
+  s:delay(etype, T, path, path2)
+end
+-- "queued" lists what the sync's queue holds: d=direct, s=stock
+function QUEUED(target)
+  local q, out = SYNC(target).delays, {}
+  for pos = q._first, q._last do
+    local d = q[pos]
+    if d then out[#out + 1] = (d.stock and "s:" or "d:") .. d.etype .. ":" .. d.path .. (d.path2 and ("->" .. d.path2) or "") end
+  end
+  return table.concat(out, " ")
+end
+function DRAIN(target)
+  local q = SYNC(target).delays
+  for pos = q._first, q._last do if q[pos] then q:remove(pos) end end
+end
+`;
+
+class Lsyncd {
+  private readonly L = lauxlib.luaL_newstate();
+
+  constructor(conf: string, opts: { withoutDelayInternals?: boolean } = {}) {
+    lualib.luaL_openlibs(this.L);
+    if (opts.withoutDelayInternals) this.exec("WITHOUT_DELAY_INTERNALS = true");
+    this.exec(MODEL);
+    // lsyncd loads the user config with the same globals; `sync` closes over Syncs.
+    this.exec(conf);
+  }
+
+  exec(code: string): void {
+    if (lauxlib.luaL_dostring(this.L, to_luastring(code)) !== lua.LUA_OK) {
+      throw new Error(to_jsstring(lua.lua_tostring(this.L, -1)));
+    }
+  }
+
+  eval(expr: string): string {
+    this.exec(`__R = tostring(${expr})`);
+    lua.lua_getglobal(this.L, to_luastring("__R"));
+    const v = to_jsstring(lua.lua_tostring(this.L, -1));
+    lua.lua_pop(this.L, 1);
+    return v;
+  }
+
+  event(target: string, etype: string, path: string, path2?: string): void {
+    this.exec(`EVENT(${JSON.stringify(target)}, ${JSON.stringify(etype)}, ${JSON.stringify(path)}${path2 ? `, ${JSON.stringify(path2)}` : ""})`);
+  }
+
+  queued(target: string): string {
+    return this.eval(`QUEUED(${JSON.stringify(target)})`);
+  }
+
+  size(path: string, bytes: number | null): void {
+    this.exec(`SIZES[${JSON.stringify(`/srv/pics${path}`)}] = ${bytes === null ? "nil" : bytes}`);
+  }
+
+  advance(seconds: number): void {
+    this.exec(`advance(${seconds})`);
+  }
+
+  drain(target: string): void {
+    this.exec(`DRAIN(${JSON.stringify(target)})`);
+  }
+
+  log(): string {
+    return this.eval('table.concat(LOG, "\\n")');
+  }
+}
+
+const EX = "lsc-exchange::sync/";
+const nodeConf = () => renderLsyncdConf({ host: "node01", syncDir: "/srv/pics", lsyncd: defaults, targets: ["exchange"], relayArrivals: false });
+const exchangeConf = () =>
+  renderLsyncdConf({ host: "exchange", syncDir: "/srv/pics", lsyncd: defaults, targets: ["node01", "node02"], relayArrivals: true });
+
+describe("lsyncd event intake (Lua, against a model of lsyncd 2.2.3)", () => {
+  it("holds a new file until its close-write, then queues it directly", () => {
+    const l = new Lsyncd(nodeConf());
+    l.size("/a.jpg", 0);
+    l.event(EX, "Create", "/a.jpg");
+    expect(l.queued(EX)).toBe("");
+    l.event(EX, "Modify", "/a.jpg");
+    expect(l.queued(EX)).toBe("d:Modify:/a.jpg");
+    l.advance(5); // the settle check finds it no longer held
+    expect(l.queued(EX)).toBe("d:Modify:/a.jpg");
+    expect(l.log()).toContain("direct queueing on for lsc-exchange::sync/");
+  });
+
+  it("queues a file without close-write once its size held still for the settle time", () => {
+    const l = new Lsyncd(nodeConf());
+    l.size("/link.jpg", 10);
+    l.event(EX, "Create", "/link.jpg");
+    l.advance(0.5);
+    l.size("/link.jpg", 20); // still growing
+    l.advance(0.6);
+    expect(l.queued(EX)).toBe("");
+    l.advance(1);
+    expect(l.queued(EX)).toBe("d:Create:/link.jpg");
+  });
+
+  it("gives each held file its own settle time, with one alarm for all of them", () => {
+    const l = new Lsyncd(nodeConf());
+    l.size("/a", 1);
+    l.size("/b", 1);
+    l.event(EX, "Create", "/a");
+    l.advance(0.7);
+    l.event(EX, "Create", "/b");
+    expect(l.eval("#ALARMS")).toBe("2"); // the heartbeat's and the intake's
+    l.advance(0.4);
+    expect(l.queued(EX)).toBe("d:Create:/a");
+    l.advance(0.7);
+    expect(l.queued(EX)).toBe("d:Create:/a d:Create:/b");
+  });
+
+  it("drops everything inside the temp dir on a node, the finished rename included", () => {
+    const l = new Lsyncd(nodeConf());
+    l.event(EX, "Create", "/.lsyncd-tmp/exchange/.a.jpg.XyZ");
+    l.event(EX, "Modify", "/.lsyncd-tmp/exchange/.a.jpg.XyZ");
+    l.event(EX, "Move", "/.lsyncd-tmp/exchange/.a.jpg.XyZ", "/a.jpg");
+    l.advance(3);
+    expect(l.queued(EX)).toBe("");
+  });
+
+  it("relays an arrival on the exchange at once, to every node but the one it came from", () => {
+    const l = new Lsyncd(exchangeConf());
+    const [n1, n2] = ["lsc-node01::sync/", "lsc-node02::sync/"];
+    for (const t of [n1, n2]) l.event(t, "Move", "/.lsyncd-tmp/node01/.a.jpg.XyZ", "/a.jpg");
+    expect(l.queued(n1)).toBe("");
+    expect(l.queued(n2)).toBe("d:Create:/a.jpg");
+    for (const t of [n1, n2]) l.event(t, "Move", "/.lsyncd-tmp/node02/.b.jpg.AbC", "/b.jpg");
+    expect(l.queued(n1)).toBe("d:Create:/b.jpg");
+    expect(l.queued(n2)).toBe("d:Create:/a.jpg");
+  });
+
+  it("hands anything but a plain new file event to lsyncd's own code", () => {
+    const l = new Lsyncd(nodeConf());
+    l.event(EX, "Create", "/dir/");
+    l.event(EX, "Delete", "/old.jpg");
+    l.event(EX, "Move", "/x.jpg", "/y.jpg");
+    expect(l.queued(EX)).toBe("s:Create:/dir/ s:Delete:/old.jpg s:Move:/x.jpg->/y.jpg");
+  });
+
+  it("stays off the direct path while anything lsyncd queued itself is still queued", () => {
+    const l = new Lsyncd(nodeConf());
+    l.event(EX, "Delete", "/old.jpg");
+    l.event(EX, "Modify", "/a.jpg"); // could combine with what lsyncd queued: lsyncd decides
+    expect(l.queued(EX)).toBe("s:Delete:/old.jpg s:Modify:/a.jpg");
+    l.drain(EX);
+    l.event(EX, "Modify", "/b.jpg");
+    l.event(EX, "Modify", "/c.jpg");
+    expect(l.queued(EX)).toBe("d:Modify:/b.jpg d:Modify:/c.jpg");
+  });
+
+  it("lets lsyncd combine a second event for a path that is already queued", () => {
+    const l = new Lsyncd(nodeConf());
+    l.event(EX, "Modify", "/a.jpg");
+    l.event(EX, "Modify", "/b.jpg");
+    l.event(EX, "Attrib", "/a.jpg");
+    l.event(EX, "Modify", "/a.jpg"); // lsyncd's queued Attrib is remembered: lsyncd again
+    l.event(EX, "Modify", "/c.jpg");
+    expect(l.queued(EX)).toBe("d:Modify:/a.jpg d:Modify:/b.jpg s:Attrib:/a.jpg s:Modify:/a.jpg d:Modify:/c.jpg");
+  });
+
+  it("fences off what lsyncd did not simply queue, until it has left the queue", () => {
+    const l = new Lsyncd(nodeConf());
+    l.exec(`STOCK_ABSORBS = true`);
+    l.event(EX, "Modify", "/a.jpg");
+    l.event(EX, "Modify", "/a.jpg"); // lsyncd absorbed it: which delay holds /a.jpg now is unknown
+    l.event(EX, "Modify", "/b.jpg");
+    expect(l.queued(EX)).toBe("d:Modify:/a.jpg s:Modify:/b.jpg");
+    l.exec(`STOCK_ABSORBS = false`);
+    l.drain(EX);
+    l.event(EX, "Modify", "/c.jpg");
+    expect(l.queued(EX)).toBe("d:Modify:/c.jpg");
+  });
+
+  it("goes back to the direct path once what lsyncd queued has left the queue", () => {
+    const l = new Lsyncd(nodeConf());
+    l.event(EX, "Delete", "/gone.jpg");
+    l.event(EX, "Modify", "/a.jpg");
+    l.exec(`SYNC(${JSON.stringify(EX)}).delays:remove(1)`); // lsyncd finished the Delete
+    l.event(EX, "Modify", "/b.jpg");
+    expect(l.queued(EX)).toBe("s:Modify:/a.jpg d:Modify:/b.jpg");
+  });
+
+  it("starts off the direct path: lsyncd's startup Init may be queued", () => {
+    const l = new Lsyncd(nodeConf());
+    l.exec(`local s = SYNC(${JSON.stringify(EX)}); s.delays:push({ etype = "Init", path = "", dpos = 1, stock = true })`);
+    l.event(EX, "Modify", "/a.jpg");
+    l.event(EX, "Modify", "/b.jpg");
+    expect(l.queued(EX)).toBe("s:Init: s:Modify:/a.jpg s:Modify:/b.jpg");
+  });
+
+  it("drops an excluded path on the direct path, as lsyncd would", () => {
+    const l = new Lsyncd(nodeConf());
+    l.exec('EXCLUDED["/skip.jpg"] = true');
+    l.event(EX, "Modify", "/skip.jpg");
+    l.event(EX, "Modify", "/keep.jpg");
+    expect(l.queued(EX)).toBe("d:Modify:/keep.jpg");
+  });
+
+  it("queues a burst of 5,000 new files without lsyncd's quadratic combining", () => {
+    const l = new Lsyncd(exchangeConf());
+    l.exec(`for i = 1, 5000 do EVENT("lsc-node02::sync/", "Move", "/.lsyncd-tmp/node01/.f" .. i, "/f" .. i) end`);
+    expect(l.eval(`SYNC("lsc-node02::sync/").delays:size()`)).toBe("5000");
+    expect(l.queued("lsc-node02::sync/")).not.toContain("s:");
+  });
+
+  it("falls back to lsyncd's own code, and says so, when the internals it expects are missing", () => {
+    const l = new Lsyncd(nodeConf(), { withoutDelayInternals: true });
+    l.event(EX, "Modify", "/a.jpg");
+    expect(l.queued(EX)).toBe("s:Modify:/a.jpg");
+    expect(l.log()).toContain("direct queueing off for lsc-exchange::sync/ (unknown lsyncd internals)");
+  });
+
+  it("refuses to load on an lsyncd without the Syncs table", () => {
+    const bare = new Lsyncd("-- nothing");
+    expect(() => bare.exec(`sync = function(cfg) end\n${nodeConf()}`)).toThrow("needs lsyncd 2.2.x");
+  });
+});
+
+describe("lsyncd action (Lua, against a model of lsyncd 2.2.3)", () => {
+  const COMPUTED = '{ "-lptuW", "--temp-dir=.lsyncd-tmp/node01/", "--exclude=/.lsyncd-tmp/" }';
+  const act = (l: Lsyncd, events: string, computed = COMPUTED) => l.exec(`ACT(${JSON.stringify(EX)}, ${events}, ${computed})`);
+
+  it("sends plain new and changed files as a NUL-separated file list, each path once", () => {
+    const l = new Lsyncd(nodeConf());
+    act(l, '{ { etype = "Create", path = "/a.jpg" }, { etype = "Modify", path = "/b/c.jpg" }, { etype = "Attrib", path = "/a.jpg" } }');
+    expect(l.eval("LAST_SPAWN()")).toBe(
+      "/usr/bin/rsync < /a.jpg|/b/c.jpg -lptuW --temp-dir=.lsyncd-tmp/node01/ --exclude=/.lsyncd-tmp/ --from0 --files-from=- --ignore-missing-args /srv/pics/ lsc-exchange::sync/ #events=3",
+    );
+    expect(l.eval("STOCK_ACTIONS")).toBe("0");
+    expect(l.log()).toContain("Calling rsync with file-list of new/modified files\n/a.jpg\n/b/c.jpg");
+  });
+
+  it("leaves deletes and directories to default.rsync's own action", () => {
+    const l = new Lsyncd(nodeConf());
+    act(l, '{ { etype = "Delete", path = "/gone.jpg" }, { etype = "Create", path = "/dir/", isdir = true } }');
+    expect(l.eval("LAST_SPAWN()")).toBe("none");
+    expect(l.eval("STOCK_ACTIONS")).toBe("1");
+  });
+
+  it("takes only the plain files of a mixed batch; the rest stays for the next call", () => {
+    const l = new Lsyncd(nodeConf());
+    act(l, '{ { etype = "Delete", path = "/gone.jpg" }, { etype = "Modify", path = "/kept.jpg" } }');
+    expect(l.eval("LAST_SPAWN()")).toMatch(/^\/usr\/bin\/rsync < \/kept\.jpg .* #events=1$/);
+    expect(l.eval("STOCK_ACTIONS")).toBe("0");
+  });
+
+  it("falls back to default.rsync's action when the computed rsync options are missing", () => {
+    const l = new Lsyncd(nodeConf());
+    act(l, '{ { etype = "Modify", path = "/a.jpg" } }', "nil");
+    expect(l.eval("LAST_SPAWN()")).toBe("none");
+    expect(l.eval("STOCK_ACTIONS")).toBe("1");
+  });
+});
