@@ -145,7 +145,7 @@ export class ClusterNetwork extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    // Hosts push to each other over SSH (lsyncd -> rsync -> rrsync).
+    // Hosts push to each other over SSH (lsyncd -> rsync -> the peer's forced rsync daemon).
     new aws.vpc.SecurityGroupIngressRule(
       `${name}-ssh-from-cluster`,
       {

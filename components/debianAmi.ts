@@ -1,5 +1,5 @@
 // Which image an AWS host boots. Debian 12 is the default because it ships lsyncd 2.2.3,
-// rsync with rrsync and nginx from its own archive (Amazon Linux 2023 has no lsyncd).
+// rsync and nginx from its own archive (Amazon Linux 2023 has no lsyncd).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { architectureOf } from "./instanceTypes";

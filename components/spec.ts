@@ -87,7 +87,7 @@ export interface ExistingModeSpec extends CommonSpec {
 
 export type ClusterSpec = AwsModeSpec | ExistingModeSpec;
 
-/** Unix account that receives pushes on every host; unprivileged and locked to rrsync. */
+/** Unix account that receives pushes on every host; unprivileged, locked to the rsync daemon module. */
 export const SYNC_USER = "lsyncd-sync";
 /** Temp dir for rsync, inside the sync dir (same filesystem: atomic rename), never synced. */
 export const SYNC_TEMP_DIR_NAME = ".lsyncd-tmp";

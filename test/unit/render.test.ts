@@ -229,7 +229,7 @@ describe("lsyncd-cluster-health", () => {
       return { code: err.status, out: err.stdout.toString() };
     }
   }
-  const ok = "x Normal: Startup of /srv/pics/ -> lsc-exchange:/ finished.\n";
+  const ok = "x Normal: Startup of /srv/pics/ -> lsc-exchange::sync/ finished.\n";
 
   it("is green when running, fresh and the last outcome succeeded", () => {
     const r = runHealth({ active: true, heartbeatAgeS: 1, log: ok + "x Normal: Finished a list after exitcode: 0\n" });
@@ -254,7 +254,7 @@ describe("lsyncd-cluster-health", () => {
   });
 
   it("is red before any sync has succeeded", () => {
-    const r = runHealth({ active: true, heartbeatAgeS: 1, log: "x Normal: recursive startup rsync: /srv/pics/ -> lsc-exchange:/\n" });
+    const r = runHealth({ active: true, heartbeatAgeS: 1, log: "x Normal: recursive startup rsync: /srv/pics/ -> lsc-exchange::sync/\n" });
     expect(r).toEqual({ code: 2, out: "CRITICAL: no successful sync logged yet\n" });
   });
 });
