@@ -4,6 +4,8 @@
 // hosts): the test hosts share this machine's clock, so both are comparable.
 import { readdirSync, readFileSync, statSync } from "fs";
 import { execFileSync } from "child_process";
+import { LSYNCD_LOG, SSH_CONFIG } from "../components/paths";
+import { targetOf } from "../components/render/lsyncdConf";
 import { fetchImage, run, SYNC_DIR } from "../test/e2e/harness/cluster";
 import { TestCluster, TestHost } from "../test/e2e/fixture/testHosts";
 
@@ -384,7 +386,6 @@ export function cpuUsed(before: CpuSnapshot, after: CpuSnapshot): CpuUsage {
 
 // ---------------------------------------------------------------- lsyncd log
 
-const LSYNCD_LOG = "/var/log/lsyncd/lsyncd.log";
 
 /** Size of every host's lsyncd log now: where to start counting. */
 export async function logOffsets(hosts: TestCluster): Promise<Map<string, number>> {
@@ -431,7 +432,7 @@ export interface RsyncRunCost {
  */
 export async function rsyncRunCost(hosts: TestCluster, from: TestHost, to: TestHost, file: string, runs: number): Promise<RsyncRunCost> {
   const cmd =
-    `for i in $(seq ${runs}); do rsync -a --whole-file -e "ssh -F /etc/lsyncd-cluster/ssh_config" ${SYNC_DIR}/${file} lsc-${to.name}::sync/ || exit 1; done;` +
+    `for i in $(seq ${runs}); do rsync -a --whole-file -e "ssh -F ${SSH_CONFIG}" ${SYNC_DIR}/${file} ${targetOf(to.name)} || exit 1; done;` +
     ` echo TIMES; times`;
   await run(hosts, from, cmd.replace(/seq \d+/, "seq 1")); // open the ssh master first
   const before = cpuSnapshot(hosts);

@@ -1,9 +1,12 @@
-// The three things compared, all on the same deployed test hosts:
-//   defaults — the program's own config, as deployed;
-//   article  — the source article's lsyncd config shape (default.rsyncssh, delay = 3, a new
-//              ssh connection per rsync, temp dir /tmp) on the same hosts and keys;
-//   floor    — no lsyncd: one direct rsync node01 → node02 over the same ssh setup,
-//              started the moment the write has finished (the physical floor of one hop).
+// The things compared, all on the same deployed test hosts:
+//   defaults    — the program's own config, as deployed;
+//   article     — the source article's lsyncd config shape (default.rsyncssh, delay = 3, a
+//                 new ssh connection per rsync, temp dir /tmp) on the same hosts and keys;
+//   floor       — no lsyncd: one direct rsync node01 → node02 over the same ssh setup,
+//                 started the moment the write has finished (the physical floor of one hop);
+//   relay-floor — no lsyncd: the mesh's three copies by direct rsync, hop by hop.
+import { KNOWN_HOSTS, LSYNCD_CONF, LSYNCD_LOG, peerAlias, SSH_CONFIG, SYNC_AUTHORIZED_KEYS, SYNC_KEY } from "../components/paths";
+import { targetOf } from "../components/render/lsyncdConf";
 import { run, SYNC_DIR } from "../test/e2e/harness/cluster";
 import { TestCluster, TestHost } from "../test/e2e/fixture/testHosts";
 import { sleep } from "./measure";
@@ -33,14 +36,10 @@ export interface Profile {
   readonly gapMs: number;
 }
 
-const SSH_CONFIG = "/etc/lsyncd-cluster/ssh_config";
-const KNOWN_HOSTS = "/etc/lsyncd-cluster/known_hosts";
-const SYNC_KEY = "/etc/lsyncd-cluster/sync_ed25519";
-const SYNC_AUTHORIZED_KEYS = "/var/lib/lsyncd-cluster/sync-home/.ssh/authorized_keys";
-const LSYNCD_CONF = "/etc/lsyncd/lsyncd.conf.lua";
-const LSYNCD_LOG = "/var/log/lsyncd/lsyncd.log";
 
-const alias = (h: TestHost): string => `lsc-${h.name}`;
+const alias = (h: TestHost): string => peerAlias(h.name);
+/** A host's rsync module as the program's pushers address it. */
+const moduleOf = (h: TestHost): string => targetOf(h.name);
 /** Who a host pushes to in hub-and-spoke: the exchange pushes to every node, a node to the exchange. */
 const targetsOf = (hosts: TestCluster, h: TestHost): TestHost[] => (h === hosts.exchange ? hosts.nodes : [hosts.exchange]);
 
@@ -159,7 +158,7 @@ async function prepareArticle(hosts: TestCluster): Promise<void> {
 
 const FLOOR_RSYNC = `rsync -a --whole-file -e "ssh -F ${SSH_CONFIG}"`;
 /** node02's rsync module, reached through node01's ssh setup (forced daemon, as lsyncd uses). */
-const FLOOR_TARGET = "lsc-node02::sync/";
+const FLOOR_TARGET = targetOf("node02");
 
 async function prepareFloor(hosts: TestCluster): Promise<void> {
   const [node01, node02] = hosts.nodes;
@@ -189,39 +188,45 @@ async function prepareFloor(hosts: TestCluster): Promise<void> {
  */
 const RELAY_RSYNC = `rsync -lptu --whole-file -e "ssh -F ${SSH_CONFIG}"`;
 
+/** The nodes the exchange relays a write on node01 to. */
+const relayedTo = (hosts: TestCluster): TestHost[] => hosts.nodes.slice(1);
+
+/** rsync `files` to every target at once; fails if any of them fails. */
+function rsyncToAll(files: string, targets: readonly TestHost[]): string {
+  const starts = targets.map((t) => `${RELAY_RSYNC} ${files} ${moduleOf(t)} & pids="$pids $!"`);
+  return `pids=; ${starts.join("; ")}; for p in $pids; do wait "$p" || exit 1; done`;
+}
+
 async function prepareRelayFloor(hosts: TestCluster): Promise<void> {
   // Open every ssh master now (as lsyncd's startup sync does for the defaults).
-  await run(hosts, hosts.nodes[0], `: > /tmp/lsc-probe && ${RELAY_RSYNC} /tmp/lsc-probe lsc-exchange::sync/ && rm -f /tmp/lsc-probe`);
-  await run(hosts, hosts.exchange, `: > /tmp/lsc-probe && ${RELAY_RSYNC} /tmp/lsc-probe lsc-node02::sync/ && ${RELAY_RSYNC} /tmp/lsc-probe lsc-node03::sync/ && rm -f /tmp/lsc-probe`);
+  const probe = (targets: readonly TestHost[]) => `: > /tmp/lsc-probe && { ${rsyncToAll("/tmp/lsc-probe", targets)}; } && rm -f /tmp/lsc-probe`;
+  await run(hosts, hosts.nodes[0], probe([hosts.exchange]));
+  await run(hosts, hosts.exchange, probe(relayedTo(hosts)));
   await Promise.all(hosts.hosts.map((h) => run(hosts, h, `rm -f ${SYNC_DIR}/lsc-probe`)));
 }
 
-function relaySecondHop(hosts: TestCluster, pathOrGlob: string): { host: TestHost; cmd: string } {
-  return {
-    host: hosts.exchange,
-    cmd: `${RELAY_RSYNC} ${pathOrGlob} lsc-node02::sync/ & a=$!; ${RELAY_RSYNC} ${pathOrGlob} lsc-node03::sync/ & b=$!; wait $a && wait $b`,
-  };
-}
-
 // ---------------------------------------------------------------- the profiles
+
+/** Served by node02 and node03 through the exchange, which is watched for the hop split. */
+const VIA_EXCHANGE: Pick<Profile, "watchers" | "relay" | "burstTargets"> = {
+  watchers: (h) => relayedTo(h),
+  relay: (h) => h.exchange,
+  burstTargets: (h) => [h.exchange, ...relayedTo(h)],
+};
 
 export const PROFILES: Record<ProfileName, Profile> = {
   defaults: {
     name: "defaults",
     description: "the program's defaults as deployed (default.rsync into each peer's forced rsync daemon over ssh, delay 0, maxProcesses 1, ssh ControlMaster, the event intake)",
     prepare: assertLsyncdRunning,
-    watchers: (h) => [h.nodes[1], h.nodes[2]],
-    relay: (h) => h.exchange,
-    burstTargets: (h) => [h.exchange, ...h.nodes.slice(1)],
+    ...VIA_EXCHANGE,
     gapMs: 1500,
   },
   article: {
     name: "article",
     description: "the article's config: default.rsyncssh, -ausS --temp-dir=/tmp, delay 3, new ssh per rsync, root login",
     prepare: prepareArticle,
-    watchers: (h) => [h.nodes[1], h.nodes[2]],
-    relay: (h) => h.exchange,
-    burstTargets: (h) => [h.exchange, ...h.nodes.slice(1)],
+    ...VIA_EXCHANGE,
     gapMs: 500,
   },
   floor: {
@@ -240,12 +245,10 @@ export const PROFILES: Record<ProfileName, Profile> = {
     description:
       "no lsyncd: the mesh's three copies by direct rsync over the same ssh setup: node01 → exchange right after the write, then exchange → node02 and node03 at once when that returns",
     prepare: prepareRelayFloor,
-    watchers: (h) => [h.nodes[1], h.nodes[2]],
-    relay: (h) => h.exchange,
-    burstTargets: (h) => [h.exchange, ...h.nodes.slice(1)],
-    afterWrite: (file) => `${RELAY_RSYNC} ${file} lsc-exchange::sync/`,
-    afterBurst: (glob) => `${RELAY_RSYNC} ${glob} lsc-exchange::sync/`,
-    thenOn: relaySecondHop,
+    ...VIA_EXCHANGE,
+    afterWrite: (file) => `${RELAY_RSYNC} ${file} ${targetOf("exchange")}`,
+    afterBurst: (glob) => `${RELAY_RSYNC} ${glob} ${targetOf("exchange")}`,
+    thenOn: (hosts, files) => ({ host: hosts.exchange, cmd: rsyncToAll(files, relayedTo(hosts)) }),
     gapMs: 200,
   },
 };

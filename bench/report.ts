@@ -138,6 +138,18 @@ export function targetLines(targets: readonly Target[]): string[] {
 const ms = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? "–" : `${Math.round(v)}`);
 const sec = (v: number | undefined, digits = 2): string => (v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(digits));
 
+/** One table row per measured profile, in run order; `row` returns undefined to skip one. */
+function profileRows(r: BenchResults, row: (name: ProfileName, p: ProfileResult) => string | undefined): string[] {
+  return PROFILE_NAMES.flatMap((name) => {
+    const p = r.profiles[name];
+    const line = p && row(name, p);
+    return line === undefined ? [] : [line];
+  });
+}
+
+/** Profiles that run no lsyncd: the benchmark's own rsyncs. */
+const NO_LSYNCD: readonly ProfileName[] = ["floor", "relay-floor"];
+
 export function renderMarkdown(r: BenchResults): string {
   const L: string[] = [];
   L.push(`# lsyncd-cluster benchmark — ${r.startedAt}`);
@@ -150,14 +162,12 @@ export function renderMarkdown(r: BenchResults): string {
   L.push("");
   L.push("| profile | propagation n | p50 ms | p95 ms | max ms | burst files | burst s (median) | each burst s | lsyncd CPU s | lsyncd children CPU s | all 4 hosts CPU s | machine busy CPU s |");
   L.push("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|");
-  for (const name of PROFILE_NAMES) {
-    const p = r.profiles[name];
-    if (!p) continue;
-    const c = p.burst.cpu;
-    L.push(
-      `| ${name} | ${p.propagation.samples} | ${ms(p.propagation.p50Ms)} | ${ms(p.propagation.p95Ms)} | ${ms(p.propagation.maxMs)} | ${p.burst.files} | ${sec(p.burst.seconds)} | ${p.burst.allSeconds.map((v) => sec(v)).join(" / ")} | ${sec(c.lsyncdSeconds)} | ${sec(c.lsyncdChildrenSeconds)} | ${sec(c.hostsTotalSeconds + p.burst.writerExecCpuSeconds)} | ${sec(c.machineSeconds)} |`,
-    );
-  }
+  L.push(
+    ...profileRows(r, (name, p) => {
+      const c = p.burst.cpu;
+      return `| ${name} | ${p.propagation.samples} | ${ms(p.propagation.p50Ms)} | ${ms(p.propagation.p95Ms)} | ${ms(p.propagation.maxMs)} | ${p.burst.files} | ${sec(p.burst.seconds)} | ${p.burst.allSeconds.map((v) => sec(v)).join(" / ")} | ${sec(c.lsyncdSeconds)} | ${sec(c.lsyncdChildrenSeconds)} | ${sec(c.hostsTotalSeconds + p.burst.writerExecCpuSeconds)} | ${sec(c.machineSeconds)} |`;
+    }),
+  );
   L.push("");
   L.push("- propagation: a 300 kB random file written on node01 (one exec: `base64 -d > file`) until nginx on node02 AND node03 serve it byte-identical (floor: node02 only, one hop); polled every ~10 ms; nearest-rank percentiles; one discarded warm-up write first.");
   L.push("- burst: 2,000 distinct 50 kB files written by one perl process on node01, until the exchange, node02 and node03 (floor: node02) have all of them with matching sha256; seconds from just before the writer started; each profile runs several bursts (new files each time) and the median one is reported, with its CPU and split below.");
@@ -167,23 +177,19 @@ export function renderMarkdown(r: BenchResults): string {
   L.push("");
   L.push("| profile | during the samples | during the burst |");
   L.push("|---|---:|---:|");
-  for (const name of PROFILE_NAMES) {
-    const p = r.profiles[name];
-    if (!p) continue;
-    L.push(`| ${name} | ${p.propagation.cpu.otherCpus.toFixed(2)} | ${p.burst.cpu.otherCpus.toFixed(2)} |`);
-  }
+  L.push(...profileRows(r, (name, p) => `| ${name} | ${p.propagation.cpu.otherCpus.toFixed(2)} | ${p.burst.cpu.otherCpus.toFixed(2)} |`));
   L.push("");
   L.push("## Where the time goes (medians, ms from just before the write's exec)");
   L.push("");
-  L.push("| profile | write closed | exchange has it (hop 1) | floor rsync returned | served everywhere | hop 2 (served − exchange) |");
+  L.push("| profile | write closed | exchange has it (hop 1) | direct rsync returned (floor; relay-floor: hop 1) | served everywhere | hop 2 (served − exchange) |");
   L.push("|---|---:|---:|---:|---:|---:|");
-  for (const name of PROFILE_NAMES) {
-    const p = r.profiles[name];
-    if (!p) continue;
-    const s = p.propagation.split;
-    const hop2 = median(p.propagation.detail.map((d) => (d.relayMs === undefined ? undefined : d.totalMs - d.relayMs)));
-    L.push(`| ${name} | ${ms(s.writtenMs)} | ${ms(s.relayMs)} | ${ms(s.afterWriteMs)} | ${ms(p.propagation.p50Ms)} | ${ms(hop2)} |`);
-  }
+  L.push(
+    ...profileRows(r, (name, p) => {
+      const s = p.propagation.split;
+      const hop2 = median(p.propagation.detail.map((d) => (d.relayMs === undefined ? undefined : d.totalMs - d.relayMs)));
+      return `| ${name} | ${ms(s.writtenMs)} | ${ms(s.relayMs)} | ${ms(s.afterWriteMs)} | ${ms(p.propagation.p50Ms)} | ${ms(hop2)} |`;
+    }),
+  );
   L.push("");
   if (r.rsyncRunCost) {
     const c = r.rsyncRunCost;
@@ -192,26 +198,26 @@ export function renderMarkdown(r: BenchResults): string {
   }
   L.push("Burst split:");
   L.push("");
-  L.push("| profile | writer done s | floor rsync done s | per host all files s | CPU s per host (writer exec) |");
+  L.push("| profile | writer done s | direct rsync done s (floor; relay-floor: hop 1) | per host all files s | CPU s per host (writer exec) |");
   L.push("|---|---:|---:|---|---|");
-  for (const name of PROFILE_NAMES) {
-    const p = r.profiles[name];
-    if (!p) continue;
-    const per = Object.entries(p.burst.perHostSeconds).map(([h, v]) => `${h} ${v.toFixed(2)}`).join(", ");
-    const cpu = Object.entries(p.burst.cpu.hostSeconds).map(([h, v]) => `${h} ${v.toFixed(2)}`).join(", ");
-    L.push(`| ${name} | ${sec(p.burst.writeSeconds)} | ${sec(p.burst.afterWriteSeconds)} | ${per} | ${cpu} (${p.burst.writerExecCpuSeconds.toFixed(2)}) |`);
-  }
+  L.push(
+    ...profileRows(r, (name, p) => {
+      const per = Object.entries(p.burst.perHostSeconds).map(([h, v]) => `${h} ${v.toFixed(2)}`).join(", ");
+      const cpu = Object.entries(p.burst.cpu.hostSeconds).map(([h, v]) => `${h} ${v.toFixed(2)}`).join(", ");
+      return `| ${name} | ${sec(p.burst.writeSeconds)} | ${sec(p.burst.afterWriteSeconds)} | ${per} | ${cpu} (${p.burst.writerExecCpuSeconds.toFixed(2)}) |`;
+    }),
+  );
   L.push("");
-  L.push("Burst CPU by kind of work, all 4 hosts, seconds (the floor's sender rsync ran in the writer exec, not in a host tree):");
+  L.push("Burst CPU by kind of work, all 4 hosts, seconds (the floor's sender rsync ran in the writer exec, not in a host tree; relay-floor's hop-2 senders ran in a benchmark exec on the exchange and are in neither):");
   L.push("");
   L.push(`| profile | ${CPU_KINDS.join(" | ")} | writer exec | total |`);
   L.push(`|---|${CPU_KINDS.map(() => "---:").join("|")}|---:|---:|`);
-  for (const name of PROFILE_NAMES) {
-    const p = r.profiles[name];
-    if (!p) continue;
-    const k = p.burst.cpu.kindSeconds;
-    L.push(`| ${name} | ${CPU_KINDS.map((c) => sec(k[c])).join(" | ")} | ${sec(p.burst.writerExecCpuSeconds)} | ${sec(p.burst.cpu.hostsTotalSeconds + p.burst.writerExecCpuSeconds)} |`);
-  }
+  L.push(
+    ...profileRows(r, (name, p) => {
+      const k = p.burst.cpu.kindSeconds;
+      return `| ${name} | ${CPU_KINDS.map((c) => sec(k[c])).join(" | ")} | ${sec(p.burst.writerExecCpuSeconds)} | ${sec(p.burst.cpu.hostsTotalSeconds + p.burst.writerExecCpuSeconds)} |`;
+    }),
+  );
   L.push("");
   L.push("lsyncd's own log, all hosts (rsync runs started; runs retried, by rsync exit code):");
   L.push("");
@@ -221,11 +227,7 @@ export function renderMarkdown(r: BenchResults): string {
     const retries = Object.entries(c.retries).map(([code, n]) => `${n}× exit ${code}`).join(", ");
     return `${c.rsyncRuns} rsync runs, ${retries || "no"} retries`;
   };
-  for (const name of PROFILE_NAMES) {
-    const p = r.profiles[name];
-    if (!p || name === "floor") continue;
-    L.push(`| ${name} | ${fmtLog(p.lsyncdLog.propagation)} | ${fmtLog(p.lsyncdLog.burst)} |`);
-  }
+  L.push(...profileRows(r, (name, p) => (NO_LSYNCD.includes(name) ? undefined : `| ${name} | ${fmtLog(p.lsyncdLog.propagation)} | ${fmtLog(p.lsyncdLog.burst)} |`)));
   L.push("");
   L.push("## Harness overhead (not subtracted above)");
   L.push("");

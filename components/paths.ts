@@ -1,6 +1,6 @@
 // Where the program puts things on every host. One list, so scripts, renderers, the
 // health check and the tests agree on every path.
-import { SYNC_USER } from "./spec";
+import { SYNC_TEMP_DIR_NAME, SYNC_USER } from "./spec";
 
 /** Small state this program keeps on a host (what it installed, what it disabled). */
 export const STATE_DIR = "/var/lib/lsyncd-cluster";
@@ -43,6 +43,11 @@ export const SSH_BINARY = "/usr/bin/ssh";
 export const RSYNCD_CONF = "/etc/lsyncd-cluster-rsyncd.conf";
 /** The module name pushers address (`<alias>::sync/`). */
 export const RSYNC_MODULE = "sync";
+
+/** rsync's temp dirs inside the sync dir: one subdir per pusher (see lsyncdIntake.ts). */
+export function syncTempRoot(syncDir: string): string {
+  return `${syncDir}/${SYNC_TEMP_DIR_NAME}`;
+}
 
 /** ssh alias of a peer: what known_hosts and ssh_config key on, independent of its address. */
 export function peerAlias(hostName: string): string {

@@ -39,3 +39,14 @@ export function lua(value: string): string {
 export function luaList(values: readonly string[]): string {
   return values.length === 0 ? "{ }" : `{ ${values.map(lua).join(", ")} }`;
 }
+
+/**
+ * The sync dir for formats with no quoting of their own (systemd units, nginx and rsyncd
+ * configs): a plain absolute path passes unchanged, anything else is refused, never escaped.
+ */
+export function plainPath(where: string, path: string): string {
+  if (!/^\/[A-Za-z0-9._\/-]+$/.test(path)) {
+    throw new Error(`sync dir cannot be written into ${where}: ${JSON.stringify(path)}`);
+  }
+  return path;
+}

@@ -103,9 +103,11 @@ ${origins.join("\n")}
         log("Normal", "lsyncd-cluster: direct queueing off for ", s.config.target, " (unknown lsyncd internals)")
       end
     end
-    local queued = {}     -- path -> the delay queued directly for it
-    local mixed = true    -- the queue may hold delays queued by lsyncd's own code ...
-    local mixedUpTo = nil -- ... at positions up to this one (nil: until it empties)
+    local queued = {} -- path -> the delay queued directly for it
+    -- Up to which queue position lsyncd's own code may have queued something the direct
+    -- path must not bypass: false = nothing, true = unknown (startup: lsyncd's Init may be
+    -- queued), so until the queue empties.
+    local fence = true
 
     local function plain(etype, path, path2)
       return path2 == nil and DIRECT[etype] == true and isFile(path)
@@ -120,13 +122,12 @@ ${origins.join("\n")}
       stock(s, etype, time, path, path2)
       if not direct or q:size() == 0 then return end
       local last = q:last()
-      -- At startup the fence is unknown (lsyncd's Init may be queued): it covers all so far.
-      if mixed and mixedUpTo == nil then mixedUpTo = last.dpos end
+      if fence == true then fence = last.dpos end -- covers all so far, Init included
       if plain(etype, path, path2) and q:size() == size + 1 and last ~= before
         and last.path == path and last.path2 == nil then
         queued[path] = last
       else
-        mixed, mixedUpTo = true, last.dpos
+        fence = last.dpos
       end
     end
 
@@ -135,13 +136,12 @@ ${origins.join("\n")}
         return slow(etype, time, path, nil)
       end
       if q:size() == 0 then
-        queued, mixed, mixedUpTo = {}, false, nil
-      elseif mixed then
-        if mixedUpTo ~= nil and q:first().dpos > mixedUpTo then
-          mixed, mixedUpTo = false, nil
-        else
+        queued, fence = {}, false
+      elseif fence ~= false then
+        if fence == true or q:first().dpos <= fence then
           return slow(etype, time, path, nil)
         end
+        fence = false
       end
       local old = queued[path]
       if old ~= nil and q[old.dpos] == old then

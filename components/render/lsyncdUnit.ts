@@ -2,11 +2,10 @@
 // restarts an lsyncd that died (rsync exit 1/2/4/25/28/127, watch exhaustion). A unit in
 // /etc/systemd/system named lsyncd.service takes the SysV script's place.
 import { LSYNCD_CONF } from "../paths";
+import { plainPath } from "../quote";
 
 export function renderLsyncdUnit(syncDir: string): string {
-  if (!/^\/[A-Za-z0-9._\/-]+$/.test(syncDir)) {
-    throw new Error(`sync dir cannot be written into a unit file: ${JSON.stringify(syncDir)}`);
-  }
+  plainPath("a unit file", syncDir);
   return [
     "# Managed by lsyncd-cluster; local edits are overwritten.",
     "[Unit]",

@@ -1,6 +1,7 @@
 // nginx site serving the sync dir read-only. It is the default server on its port so
 // Debian's welcome page never answers for images.
 import { SYNC_TEMP_DIR_NAME } from "../spec";
+import { plainPath } from "../quote";
 
 export interface NginxSiteSpec {
   readonly syncDir: string;
@@ -25,9 +26,7 @@ function listenLines(spec: NginxSiteSpec): string[] {
 }
 
 export function renderNginxSite(spec: NginxSiteSpec): string {
-  if (!/^\/[A-Za-z0-9._\/-]+$/.test(spec.syncDir)) {
-    throw new Error(`sync dir cannot be written into an nginx config: ${JSON.stringify(spec.syncDir)}`);
-  }
+  plainPath("an nginx config", spec.syncDir);
   return [
     "# Managed by lsyncd-cluster; local edits are overwritten.",
     "server {",

@@ -6,11 +6,10 @@
 // 2,000-file push 1.0 vs 0.75 CPU-s), and incoming symlinks are sanitized, so a stolen
 // sync key cannot plant a link that makes nginx serve files from outside the sync dir.
 import { RSYNC_MODULE } from "../paths";
+import { plainPath } from "../quote";
 
 export function renderRsyncdConf(syncDir: string): string {
-  if (!/^\/[A-Za-z0-9._\/-]+$/.test(syncDir)) {
-    throw new Error(`sync dir cannot be written into an rsyncd config: ${JSON.stringify(syncDir)}`);
-  }
+  plainPath("an rsyncd config", syncDir);
   return [
     "# Managed by lsyncd-cluster; local edits are overwritten.",
     "# Read by the rsync that sshd starts for a peer's sync key (see authorized_keys).",

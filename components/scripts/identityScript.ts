@@ -1,10 +1,9 @@
 // identity: the unprivileged account that receives pushes, and this host's own sync key,
 // generated here so the private half never leaves the host. stdout carries only public
 // keys, in lines the program parses (parseIdentity).
-import { SSH_CONTROL_DIR, SYNC_HOME, SYNC_KEY, SYNC_USER } from "../paths";
+import { SSH_CONTROL_DIR, SYNC_HOME, SYNC_KEY, SYNC_USER, syncTempRoot } from "../paths";
 import { sh } from "../quote";
 import { normalizePublicKey } from "../render/sshFiles";
-import { SYNC_TEMP_DIR_NAME } from "../spec";
 import { script } from "./bash";
 
 export function identityCreate(syncDir: string): string {
@@ -25,7 +24,7 @@ export function identityCreate(syncDir: string): string {
     "fi",
     `chmod 0600 ${sh(SYNC_KEY)}`,
     // The sync user writes the tree; root-owned leftovers would make rsync fail to replace them.
-    `install -d -m 2775 -o ${user} -g ${user} ${sh(syncDir)} ${sh(`${syncDir}/${SYNC_TEMP_DIR_NAME}`)}`,
+    `install -d -m 2775 -o ${user} -g ${user} ${sh(syncDir)} ${sh(syncTempRoot(syncDir))}`,
     `find ${sh(syncDir)} -xdev -path ${sh(`${syncDir}/lost+found`)} -prune -o \\( ! -user ${user} -o ! -group ${user} \\) -exec chown ${user}:${user} {} +`,
     "hostkey=",
     "for type in ed25519 ecdsa rsa; do",

@@ -1,6 +1,6 @@
 // packages: install what is missing, and remember what we installed, so delete removes
 // exactly that and leaves a server's own nginx or rsync alone.
-import { STATE_DIR } from "../paths";
+import { RSYNC_BINARY, SSH_BINARY, STATE_DIR } from "../paths";
 import { sh, shWords } from "../quote";
 import { script } from "./bash";
 
@@ -13,8 +13,8 @@ export interface PackageNeed {
 export function packagesFor(web: boolean): PackageNeed[] {
   const base: PackageNeed[] = [
     { name: "lsyncd", binary: "/usr/bin/lsyncd" },
-    { name: "rsync", binary: "/usr/bin/rsync" },
-    { name: "openssh-client", binary: "/usr/bin/ssh" },
+    { name: "rsync", binary: RSYNC_BINARY },
+    { name: "openssh-client", binary: SSH_BINARY },
     { name: "e2fsprogs", binary: "/sbin/mkfs.ext4" },
   ];
   return web ? [...base, { name: "nginx", binary: "/usr/sbin/nginx" }] : base;

@@ -2,11 +2,10 @@
 // the rsync daemon config it forces, one temp dir per pusher), and whom this host pushes
 // to (pinned known_hosts, ssh_config). Each file is ours alone and rewritten whole, so a
 // peer removed from the cluster loses access on the next run.
-import { KNOWN_HOSTS, RSYNCD_CONF, SSH_CONFIG, SYNC_AUTHORIZED_KEYS, SYNC_USER } from "../paths";
+import { KNOWN_HOSTS, RSYNCD_CONF, SSH_CONFIG, SYNC_AUTHORIZED_KEYS, SYNC_USER, syncTempRoot } from "../paths";
 import { sh } from "../quote";
 import { renderRsyncdConf } from "../render/rsyncdConf";
 import { Pusher, PushTarget, renderAuthorizedKeys, renderKnownHosts, renderSshConfig } from "../render/sshFiles";
-import { SYNC_TEMP_DIR_NAME } from "../spec";
 import { script, writeFile } from "./bash";
 
 export interface TrustSpec {
@@ -17,13 +16,9 @@ export interface TrustSpec {
   readonly targets: readonly PushTarget[];
 }
 
-function tempRoot(syncDir: string): string {
-  return `${syncDir}/${SYNC_TEMP_DIR_NAME}`;
-}
-
 export function trustCreate(spec: TrustSpec): string {
   const user = sh(SYNC_USER);
-  const tmp = tempRoot(spec.syncDir);
+  const tmp = syncTempRoot(spec.syncDir);
   const names = spec.pushers.map((p) => p.name);
   return script([
     // Each pusher's half-done files go to a temp dir of its own (rsync requires it to
@@ -51,7 +46,7 @@ export function trustCreate(spec: TrustSpec): string {
 }
 
 export function trustDelete(syncDir: string): string {
-  const tmp = tempRoot(syncDir);
+  const tmp = syncTempRoot(syncDir);
   return script([
     `lsc_remove ${sh(SYNC_AUTHORIZED_KEYS)} ${sh(KNOWN_HOSTS)} ${sh(SSH_CONFIG)} ${sh(RSYNCD_CONF)}`,
     `if [ -d ${sh(tmp)} ]; then find ${sh(tmp)} -mindepth 1 -maxdepth 1 -type d -exec rm -rf -- {} +; fi`,

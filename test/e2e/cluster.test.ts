@@ -274,10 +274,18 @@ describe("a stolen sync key", () => {
   it("cannot write outside the sync dir, but rsync into it works", async () => {
     const dir = mkdtempSync(join(tmpdir(), "lsc-stolen-src-"));
     writeFileSync(join(dir, "stolen.txt"), "x");
-    for (const outside of [`${module()}/../../etc/`, `${module()}/../../../etc/stolen.txt`, `lsyncd-sync@${exchange().address}:/etc/`]) {
-      rsyncAsSync(join(dir, "stolen.txt"), outside);
+    // The daemon resolves ".." away inside the module: such a push fails, or lands under the
+    // sync dir (<sync dir>/etc/...), never in /etc.
+    for (const outside of [`${module()}/../../etc/`, `${module()}/../../../etc/stolen.txt`]) {
+      const r = rsyncAsSync(join(dir, "stolen.txt"), outside);
+      const confined = (await h().exec(exchange(), `test -f ${SYNC_DIR}/etc/stolen.txt`)).code === 0;
+      expect(`${outside}: exit ${r.status}, inside the sync dir: ${confined}`).not.toBe(`${outside}: exit 0, inside the sync dir: false`);
       expect((await h().exec(exchange(), "test -e /etc/stolen.txt")).code).not.toBe(0);
+      await run(h(), exchange(), `rm -rf ${SYNC_DIR}/etc`);
     }
+    // The plain remote-shell form is not even understood by the forced daemon.
+    expect(rsyncAsSync(join(dir, "stolen.txt"), `lsyncd-sync@${exchange().address}:/etc/`).status).not.toBe(0);
+    expect((await h().exec(exchange(), "test -e /etc/stolen.txt")).code).not.toBe(0);
     expect(rsyncAsSync(join(dir, "stolen.txt"), `lsyncd-sync@${exchange().address}::other/`).stderr).toContain("Unknown module");
     const inside = rsyncAsSync(join(dir, "stolen.txt"), `${module()}/`);
     expect(inside.stderr).toBe("");

@@ -2,7 +2,7 @@
 // through real bash and a real Lua 5.3 parser (fengari) and must come back byte-identical.
 import { execFileSync } from "child_process";
 import fc from "fast-check";
-import { lua, luaList, sh, shWords } from "../../components/quote";
+import { lua, luaList, plainPath, sh, shWords } from "../../components/quote";
 // fengari ships no types; it is a Lua 5.3 VM in JavaScript, independent of our code.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const fengari = require("fengari");
@@ -91,5 +91,18 @@ describe("lua (Lua string literals)", () => {
   it("renders lists as Lua tables", () => {
     expect(luaList([])).toBe("{ }");
     expect(luaList(["a", "b c"])).toBe('{ "a", "b c" }');
+  });
+});
+
+describe("plainPath (formats without quoting)", () => {
+  it("passes a plain absolute path unchanged", () => {
+    expect(plainPath("x", "/srv/pics-v2/a_b.c")).toBe("/srv/pics-v2/a_b.c");
+  });
+
+  it("refuses every hostile character instead of escaping it, and relative paths", () => {
+    for (const bad of HOSTILE) {
+      expect(() => plainPath("an nginx config", `/srv/a${bad}b`)).toThrow(`sync dir cannot be written into an nginx config: ${JSON.stringify(`/srv/a${bad}b`)}`);
+    }
+    expect(() => plainPath("x", "srv/pics")).toThrow("cannot be written into x");
   });
 });
