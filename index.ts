@@ -1,8 +1,7 @@
 // lsyncd-cluster: read stack config, build one SyncCluster, export the outputs contract.
-import { buildProgram } from "./components/program";
-import { readRawStackConfig, readSshPrivateKey } from "./components/stackConfig";
+import { stackProgram } from "./components/program";
 
-const outputs = buildProgram(readRawStackConfig(), readSshPrivateKey());
+const outputs = stackProgram();
 
 export const clusterId = outputs.clusterId;
 export const syncDir = outputs.syncDir;

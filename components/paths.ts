@@ -4,6 +4,8 @@ import { SYNC_TEMP_DIR_NAME, SYNC_USER } from "./spec";
 
 /** Small state this program keeps on a host (what it installed, what it disabled). */
 export const STATE_DIR = "/var/lib/lsyncd-cluster";
+/** The cluster host this server is (components/scripts/ownerGuard.ts). */
+export const HOST_NAME_FILE = `${STATE_DIR}/host-name`;
 /** Home of the sync user: holds only its authorized_keys. */
 export const SYNC_HOME = `${STATE_DIR}/sync-home`;
 export const SYNC_AUTHORIZED_KEYS = `${SYNC_HOME}/.ssh/authorized_keys`;

@@ -2,6 +2,7 @@
 // config) exactly as `pulumi up` does. Config is validated before any resource exists.
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseClusterConfig } from "./config";
+import { readRawStackConfig, readSshPrivateKey } from "./stackConfig";
 import { HostOutput, NodeOutput, SyncCluster } from "./syncCluster";
 
 /** The stack outputs: the contract other teams rely on (README, "Outputs"). */
@@ -34,4 +35,12 @@ export function buildProgram(raw: Record<string, unknown>, sshPrivateKey?: pulum
     syncPublicKeys: cluster.syncPublicKeys,
     operatorPrivateKey: cluster.operatorPrivateKey,
   };
+}
+
+/**
+ * The stack's program: read its config, build the cluster, return the outputs. index.ts
+ * exports these for `pulumi up`; tools/pulumi.ts runs the same function inline.
+ */
+export function stackProgram(): ClusterOutputs {
+  return buildProgram(readRawStackConfig(), readSshPrivateKey());
 }

@@ -1,75 +1,107 @@
-// One remote step = one remote.Command with the project's rules applied in one place:
-// triggers are the hash of the script (a payload change replaces the step), the old
-// delete runs before the new create, and nothing from the previous run leaks into env.
-import * as command from "@pulumi/command";
+// One remote step: a script run as root over SSH, with the project's lifecycle rules in
+// one place (docs/architecture.md, "Remote steps"):
+// - `payload` is what the step puts on the host that can only change by undoing it first
+//   (a disk's device and mount point, the sync user). A payload change replaces the step:
+//   the old delete runs, then the new create. Anything else — the script's wording, a
+//   peer list, a delay — is an in-place update: create runs again, and every create is
+//   idempotent, so nothing is torn down under a running cluster.
+// - `probe` prints what the step put there; `pulumi refresh` runs it, and a different
+//   answer makes the next `up` run create again.
+// - The delete and connection stored with the step are the ones that run on destroy.
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import { remoteStepProvider, StepConnection } from "./remote/provider";
 import { asRoot } from "./scripts/bash";
+import { ownerGuard } from "./scripts/ownerGuard";
 
 export interface HostConnection {
   readonly host: pulumi.Input<string>;
   readonly port: number;
   readonly user: string;
   readonly privateKey: pulumi.Input<string>;
-  /** Pinned host key of this host, when known. */
+  /** Pinned host key of this host. */
   readonly hostKey?: pulumi.Input<string>;
+  /** Only by the documented opt-out: accept any host key (the program warns on every run). */
+  readonly skipHostKeyCheck?: boolean;
 }
 
 export interface RemoteStepArgs {
   readonly connection: HostConnection;
+  /** The cluster host the step runs on: its delete leaves a server claimed by another alone. */
+  readonly host: string;
   /** The create script (plain bash; run as root). */
   readonly create: pulumi.Input<string>;
-  /**
-   * What the step puts on the host, when that is less than the whole script (a disk's
-   * device and mount point, say). Its hash is the trigger: a change replaces the step
-   * (delete, then create). A change of the script alone is an update: create runs again,
-   * which is safe because every create is idempotent, and nothing is torn down (a disk is
-   * not unmounted under nginx because a newer program version words its script differently).
-   * Default: the whole create script.
-   */
-  readonly payload?: pulumi.Input<string>;
   /** The script that undoes create. */
-  readonly delete: string;
+  readonly delete: pulumi.Input<string>;
+  /** Replace (delete, then create) when this changes; default: never. */
+  readonly payload?: pulumi.Input<string>;
+  /** A read-only script printing what the step put on the host (plain bash; as root). */
+  readonly probe?: string;
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
   readonly deletedWith?: pulumi.Resource;
-  /** Dial forever (bounded by `createTimeout`): for the first step on a booting host. */
+  /** Keep dialing while the host is booting (bounded by `timeoutMinutes`). */
   readonly waitForBoot?: boolean;
-  readonly createTimeout?: string;
+  /** Longest the script may run (and, with waitForBoot, the host may take to answer). */
+  readonly timeoutMinutes?: number;
+  /** Earlier names of this step, so a rename or a new parent is not a replace. */
+  readonly aliases?: pulumi.Input<pulumi.Alias | string>[];
 }
 
 export function sha256(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
-export function remoteStep(name: string, args: RemoteStepArgs, parent: pulumi.Resource): command.remote.Command {
-  const user = args.connection.user;
-  const create = pulumi.output(args.create).apply((s) => asRoot(user, s));
-  return new command.remote.Command(
-    name,
-    {
-      connection: {
-        host: args.connection.host,
+/** A step on one host; `stdout` is what its create printed. */
+export class RemoteStep extends pulumi.dynamic.Resource {
+  // `declare`: a class field would be re-initialised to undefined after super() set it.
+  declare public readonly stdout: pulumi.Output<string>;
+  /** What the probe printed after the last create or update. */
+  declare public readonly probed: pulumi.Output<string>;
+
+  constructor(name: string, args: RemoteStepArgs, opts: pulumi.CustomResourceOptions) {
+    const user = args.connection.user;
+    const minutes = args.timeoutMinutes ?? 5;
+    const connection: pulumi.Input<StepConnection> = pulumi.secret(
+      pulumi.all([args.connection.host, args.connection.privateKey, args.connection.hostKey]).apply(([host, privateKey, hostKey]) => ({
+        host,
         port: args.connection.port,
         user,
-        privateKey: args.connection.privateKey,
-        hostKey: args.connection.hostKey,
-        // A booting instance refuses SSH for a minute or two; elsewhere fail fast.
-        dialErrorLimit: args.waitForBoot ? -1 : 10,
-        perDialTimeout: 15,
+        privateKey,
+        ...(hostKey ? { hostKey } : {}),
+        ...(args.connection.skipHostKeyCheck ? { skipHostKeyCheck: true } : {}),
+      })),
+    );
+    super(
+      remoteStepProvider,
+      name,
+      {
+        connection,
+        create: pulumi.output(args.create).apply((s) => asRoot(user, s)),
+        delete: pulumi.output(args.delete).apply((s) => asRoot(user, ownerGuard(args.host) + s)),
+        payload: pulumi.output(args.payload ?? "").apply(sha256),
+        probe: args.probe === undefined ? "" : asRoot(user, args.probe),
+        // A booting host may refuse SSH for minutes; a running one that does is broken.
+        dialSeconds: args.waitForBoot ? minutes * 60 : 60,
+        commandSeconds: minutes * 60,
+        stdout: undefined,
+        probed: undefined,
+        drifted: undefined,
       },
-      create,
-      delete: asRoot(user, args.delete),
-      triggers: [args.payload === undefined ? create.apply(sha256) : pulumi.output(args.payload).apply(sha256)],
-      addPreviousOutputInEnv: false,
-    },
-    {
-      parent,
-      dependsOn: args.dependsOn,
-      deletedWith: args.deletedWith,
-      // A new trigger replaces the step; its delete must run before the new create, or
-      // the replacement's files would be removed right after it wrote them.
-      deleteBeforeReplace: true,
-      customTimeouts: args.createTimeout ? { create: args.createTimeout } : undefined,
-    },
-  );
+      { ...opts, additionalSecretOutputs: ["connection"] },
+      "lsyncd-cluster",
+      "RemoteStep",
+    );
+  }
+}
+
+export function remoteStep(name: string, args: RemoteStepArgs, parent: pulumi.Resource): RemoteStep {
+  return new RemoteStep(name, args, {
+    parent,
+    dependsOn: args.dependsOn,
+    deletedWith: args.deletedWith,
+    aliases: args.aliases,
+    // The old delete must run before the new create, or it would remove what the
+    // replacement just wrote.
+    deleteBeforeReplace: true,
+  });
 }

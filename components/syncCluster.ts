@@ -1,7 +1,7 @@
 // The whole cluster: hosts (new AWS instances, or existing servers from config) plus the
 // lsyncd mesh over them, and the outputs contract other teams read.
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
+import { createHash } from "crypto";
 import { AwsCluster, AwsHostInfo } from "./awsCluster";
 import { MeshHostArgs, SyncMesh } from "./syncMesh";
 import { AwsModeSpec, ClusterSpec, ExistingHostSpec, WebSpec } from "./spec";
@@ -79,7 +79,9 @@ export class SyncCluster extends pulumi.ComponentResource {
           throw new Error("existing-hosts mode needs sshPrivateKey");
         }
         const key = pulumi.secret(args.sshPrivateKey);
-        this.clusterId = new random.RandomId(`${name}-id`, { byteLength: 4 }, { parent: this }).hex;
+        // Derived, not random: existing hosts need no provider but this program's own
+        // (docs/architecture.md), and the id stays the same for the stack's lifetime.
+        this.clusterId = pulumi.output(existingClusterId(pulumi.getProject(), pulumi.getStack()));
         this.mesh = new SyncMesh(
           `${name}-mesh`,
           { ...common, exchange: existingMeshHost(spec.exchange, key), nodes: spec.nodes.map((n) => existingMeshHost(n, key)) },
@@ -111,6 +113,11 @@ export class SyncCluster extends pulumi.ComponentResource {
       syncPublicKeys: this.syncPublicKeys,
     });
   }
+}
+
+/** 8 hex digits, stable for a project and stack (AWS mode draws a random one instead). */
+export function existingClusterId(project: string, stack: string): string {
+  return createHash("sha256").update(`lsyncd-cluster/${project}/${stack}`, "utf8").digest("hex").slice(0, 8);
 }
 
 function hostOutput(h: AwsHostInfo): pulumi.Output<HostOutput> {

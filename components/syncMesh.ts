@@ -1,9 +1,10 @@
-// The lsyncd mesh over any set of SSH-reachable hosts: the per-host steps of DESIGN.md,
-// with the facts that cross hosts (sync keys, host keys, addresses) flowing as data from
-// each host's identity step into its peers' trust steps.
-import * as command from "@pulumi/command";
+// The lsyncd mesh over any set of SSH-reachable hosts: the per-host steps of
+// docs/architecture.md, each host's under its own component, with the facts that cross
+// hosts (sync keys, host keys, addresses, the data filesystem) flowing as data from each
+// host's steps into its peers'.
 import * as pulumi from "@pulumi/pulumi";
-import { HostConnection, remoteStep } from "./remoteStep";
+import { HostConnection, RemoteStep, remoteStep } from "./remoteStep";
+import { diskProbe, identityProbe, lsyncdProbe, packagesProbe, readyProbe, sysctlProbe, trustProbe, webProbe } from "./scripts/probes";
 import { diskCreate, diskDelete, DiskSource } from "./scripts/diskScript";
 import { HostIdentity, identityCreate, identityDelete, parseIdentity } from "./scripts/identityScript";
 import { lsyncdCreate, lsyncdDelete } from "./scripts/lsyncdScript";
@@ -13,7 +14,8 @@ import { seedCreate, seedDelete } from "./scripts/seedScript";
 import { sysctlCreate, sysctlDelete } from "./scripts/sysctlScript";
 import { trustCreate, trustDelete } from "./scripts/trustScript";
 import { webCreate, webDelete } from "./scripts/webScript";
-import { CommonSpec } from "./spec";
+import { CommonSpec, SYNC_USER } from "./spec";
+import { sh } from "./quote";
 import { healthFiles, healthPaths } from "./healthFiles";
 
 /** The fast disk of a mesh host, as far as the disk step needs to know it. */
@@ -53,7 +55,7 @@ export type StepName = "ready" | "packages" | "disk" | "sysctl" | "identity" | "
 export interface MeshHostSteps {
   readonly name: string;
   readonly role: "exchange" | "node";
-  readonly steps: Partial<Record<StepName, command.remote.Command>>;
+  readonly steps: Partial<Record<StepName, RemoteStep>>;
   readonly identity: pulumi.Output<HostIdentity>;
 }
 
@@ -78,7 +80,7 @@ export class SyncMesh extends pulumi.ComponentResource {
   /** Host name → its sync public key: what a peer must trust. */
   public readonly syncPublicKeys: pulumi.Output<Record<string, string>>;
   /** Exchange → node seeding steps, by node name. */
-  public readonly seeds: Record<string, command.remote.Command>;
+  public readonly seeds: Record<string, RemoteStep>;
 
   constructor(name: string, args: SyncMeshArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lsyncd-cluster:mesh:SyncMesh", name, {}, opts);
@@ -110,8 +112,16 @@ export class SyncMesh extends pulumi.ComponentResource {
         .apply(([pushers, targets]) => trustCreate({ syncDir: args.syncDir, pushers, targets }));
       l.steps.trust = remoteStep(
         `${name}-${l.name}-trust`,
-        { connection: host.connection, create, delete: trustDelete(args.syncDir), dependsOn: [l.steps.identity!], deletedWith: host.deletedWith },
-        this,
+        {
+          connection: host.connection,
+          host: l.name,
+          create,
+          delete: trustDelete(args.syncDir),
+          probe: trustProbe(),
+          dependsOn: [l.steps.identity!],
+          deletedWith: host.deletedWith,
+        },
+        l.component,
       );
     }
 
@@ -121,20 +131,24 @@ export class SyncMesh extends pulumi.ComponentResource {
     this.seeds = {};
     for (const node of args.nodes) {
       const nodeSteps = local.find((l) => l.name === node.name)!;
-      // Re-seed exactly when the node's identity changes, i.e. the node was rebuilt.
-      const create = identityOf.get(node.name)!.apply(
-        (id) => `${seedCreate(args.syncDir, args.exchange.name, node.name, args.lsyncd.excludes)}# for node identity ${id.hostKey} ${id.syncPublicKey}\n`,
+      // The node's data filesystem is part of the script: a new or wiped disk (a rebuilt
+      // node, an instance-store stop/start) is an update, and the seed runs again.
+      const create = nodeSteps.steps.disk!.probed.apply(
+        // The node prints this value: it goes through the quoting helper like any other.
+        (fs) => `${seedCreate(args.syncDir, args.exchange.name, node.name, args.lsyncd.excludes)}: ${sh(`seeds the data filesystem ${fs.trim()} of ${node.name}`)}\n`,
       );
       this.seeds[node.name] = remoteStep(
         `${name}-seed-${node.name}`,
         {
           connection: args.exchange.connection,
+          host: args.exchange.name,
           create,
           delete: seedDelete(node.name),
           dependsOn: [exchangeSteps.steps.trust!, nodeSteps.steps.trust!],
           deletedWith: args.exchange.deletedWith,
+          timeoutMinutes: 120,
         },
-        this,
+        exchangeSteps.component,
       );
     }
     for (const l of local) {
@@ -155,10 +169,12 @@ export class SyncMesh extends pulumi.ComponentResource {
             extraFiles: healthFiles(args),
           }),
           delete: lsyncdDelete(healthPaths()),
+          probe: lsyncdProbe(),
+          host: l.name,
           dependsOn: [l.steps.trust!, l.steps.sysctl!, ...targetTrust, ...seed],
           deletedWith: host.deletedWith,
         },
-        this,
+        l.component,
       );
     }
 
@@ -170,32 +186,36 @@ export class SyncMesh extends pulumi.ComponentResource {
   }
 
   private localSteps(name: string, host: MeshHostArgs, args: SyncMeshArgs, role: "exchange" | "node") {
+    // One component per host: `pulumi preview` groups a host's steps, and a step's URN
+    // names its host.
+    const component = new MeshHost(`${name}-${host.name}`, { role }, { parent: this });
     const step = (
       stepName: StepName,
       create: pulumi.Input<string>,
       del: string,
       dependsOn: pulumi.Input<pulumi.Resource>[],
-      extra: { waitForBoot?: boolean; createTimeout?: string; payload?: pulumi.Input<string> } = {},
+      extra: { waitForBoot?: boolean; timeoutMinutes?: number; payload?: pulumi.Input<string>; probe?: string } = {},
     ) =>
       remoteStep(
         `${name}-${host.name}-${stepName}`,
-        { connection: host.connection, create, delete: del, dependsOn, deletedWith: host.deletedWith, ...extra },
-        this,
+        { connection: host.connection, host: host.name, create, delete: del, dependsOn, deletedWith: host.deletedWith, ...extra },
+        component,
       );
 
     const web = role === "node" && args.web.enabled;
-    const steps: Partial<Record<StepName, command.remote.Command>> = {};
-    // Payloads: what each step puts on the host. Steps whose undo is disruptive (unmount,
-    // a new sync key, removing packages) are replaced only when that changes.
-    steps.ready = step("ready", readyCreate(), readyDelete(), host.dependsOn ?? [], {
+    const steps: Partial<Record<StepName, RemoteStep>> = {};
+    // Payloads: what each step puts on the host that only an undo can change (unmount,
+    // a new sync user, removing packages). Every other change is an in-place update.
+    steps.ready = step("ready", readyCreate(host.name), readyDelete(host.name), host.dependsOn ?? [], {
       waitForBoot: host.waitForBoot,
-      createTimeout: host.waitForBoot ? "20m" : "5m",
-      payload: "state dirs",
+      timeoutMinutes: host.waitForBoot ? 20 : 5,
+      probe: readyProbe(),
     });
     const needs = packagesFor(web);
     steps.packages = step("packages", packagesCreate(needs), packagesDelete(), [steps.ready], {
-      createTimeout: "20m",
+      timeoutMinutes: 20,
       payload: JSON.stringify(needs),
+      probe: packagesProbe(needs.map((n) => n.name)),
     });
     const disk = resolveDisk(host.disk);
     steps.disk = step(
@@ -203,11 +223,12 @@ export class SyncMesh extends pulumi.ComponentResource {
       disk.apply((d) => diskCreate(args.syncDir, d)),
       diskDelete(args.syncDir, host.disk.kind !== "none"),
       [steps.packages],
-      { createTimeout: "10m", payload: disk.apply((d) => JSON.stringify({ syncDir: args.syncDir, disk: d })) },
+      { timeoutMinutes: 10, payload: disk.apply((d) => JSON.stringify({ syncDir: args.syncDir, disk: d })), probe: diskProbe(args.syncDir) },
     );
-    steps.sysctl = step("sysctl", sysctlCreate(args.inotify), sysctlDelete(), [steps.ready]);
+    steps.sysctl = step("sysctl", sysctlCreate(args.inotify), sysctlDelete(), [steps.ready], { probe: sysctlProbe() });
     steps.identity = step("identity", identityCreate(args.syncDir), identityDelete(), [steps.disk], {
-      payload: JSON.stringify({ user: "lsyncd-sync", syncDir: args.syncDir }),
+      payload: JSON.stringify({ user: SYNC_USER, syncDir: args.syncDir }),
+      probe: identityProbe(),
     });
     if (web) {
       steps.web = step(
@@ -215,9 +236,18 @@ export class SyncMesh extends pulumi.ComponentResource {
         webCreate({ syncDir: args.syncDir, port: args.web.port, listenAddress: host.listenAddress }),
         webDelete(),
         [steps.disk, steps.identity],
+        { probe: webProbe() },
       );
     }
     const identity = steps.identity.stdout.apply((out) => parseIdentity(host.name, out));
-    return { name: host.name, role, steps, identity };
+    return { name: host.name, role, steps, identity, component };
+  }
+}
+
+/** The steps of one host, grouped. */
+export class MeshHost extends pulumi.ComponentResource {
+  constructor(name: string, args: { role: "exchange" | "node" }, opts: pulumi.ComponentResourceOptions) {
+    super("lsyncd-cluster:mesh:Host", name, {}, opts);
+    this.registerOutputs({ role: args.role });
   }
 }

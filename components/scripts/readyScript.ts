@@ -3,8 +3,9 @@
 import { ETC_DIR, STATE_DIR } from "../paths";
 import { sh } from "../quote";
 import { script } from "./bash";
+import { claimServer, releaseServer } from "./ownerGuard";
 
-export function readyCreate(): string {
+export function readyCreate(hostName: string): string {
   return script([
     "if command -v cloud-init >/dev/null 2>&1; then",
     // 0 = done, 2 = done with recoverable errors; 1 = failed boot.
@@ -16,12 +17,14 @@ export function readyCreate(): string {
     "done",
     `install -d -m 0755 ${sh(STATE_DIR)}`,
     `install -d -m 0700 ${sh(ETC_DIR)}`,
+    ...claimServer(hostName),
   ]);
 }
 
-export function readyDelete(): string {
+export function readyDelete(hostName: string): string {
   // Only removes the directories when every other step has already cleaned up after itself.
   return script([
+    ...releaseServer(hostName),
     `for dir in ${sh(ETC_DIR)} ${sh(STATE_DIR)}; do`,
     '  if [ -d "$dir" ]; then rmdir --ignore-fail-on-non-empty "$dir"; fi',
     "done",

@@ -1,0 +1,195 @@
+// The provider behind every remote step: run a script over SSH as create, update and
+// delete, and a probe as read. It is a Pulumi dynamic provider, so it travels inside
+// @pulumi/pulumi and needs no plugin besides the one every Pulumi CLI ships
+// (pulumi-resource-pulumi-nodejs) — docs/architecture.md, "Why our own remote provider".
+//
+// Pulumi serializes this object into the state of every step and runs it from there in
+// a separate process, so this file imports nothing but Node's built-in modules, and
+// every helper it calls lives in this file.
+import { spawn } from "child_process";
+import { randomUUID } from "crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+
+/** How the program reaches a host. */
+export interface StepConnection {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly privateKey: string;
+  /** "ssh-ed25519 AAAA...": the only key this host may present. */
+  readonly hostKey?: string;
+  /** The documented opt-out (config `insecureSkipHostKeyCheck`): trust whatever key answers. */
+  readonly skipHostKeyCheck?: boolean;
+}
+
+/** What one step stores in the stack: its inputs, plus what the host said. */
+export interface StepState {
+  readonly connection: StepConnection;
+  /** Run on create and on every update; idempotent. */
+  readonly create: string;
+  /** Undoes create; runs on delete and, before the new create, on replace. */
+  readonly delete: string;
+  /** A change replaces the step (delete, then create); anything else is an in-place update. */
+  readonly payload: string;
+  /** Prints what the step put on the host; a different answer on refresh marks drift. */
+  readonly probe: string;
+  /** How long to keep dialing a host that refuses or drops SSH (a booting instance). */
+  readonly dialSeconds: number;
+  /** Longest a script may run before it is killed and the step fails. */
+  readonly commandSeconds: number;
+  readonly stdout?: string;
+  readonly probed?: string;
+  /** Set by refresh when the probe answers differently: the next `up` runs create again. */
+  readonly drifted?: boolean;
+}
+
+/** What the engine sends for a value only known after deployment (preview). */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const STDOUT_LIMIT = 256 * 1024;
+/** ssh's own failures to reach the host, as opposed to the script's exit code 255. */
+const DIAL_FAILURE =
+  /ssh: connect to host|Connection refused|Connection timed out|Connection reset|No route to host|Network is unreachable|Connection closed by|kex_exchange_identification|Operation timed out|Could not resolve hostname/;
+
+interface Ran {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function runSsh(conn: StepConnection, command: string, commandSeconds: number): Promise<Ran> {
+  // The key and the pinned host key go to files only this process can read, removed after.
+  const dir = mkdtempSync(join(tmpdir(), "lsc-step-"));
+  const keyFile = join(dir, "key");
+  const knownHosts = join(dir, "known_hosts");
+  writeFileSync(keyFile, conn.privateKey.endsWith("\n") ? conn.privateKey : `${conn.privateKey}\n`, { mode: 0o600 });
+  const hostPattern = conn.port === 22 ? conn.host : `[${conn.host}]:${conn.port}`;
+  writeFileSync(knownHosts, conn.hostKey ? `${hostPattern} ${conn.hostKey}\n` : "", { mode: 0o600 });
+  const verify = conn.skipHostKeyCheck && !conn.hostKey ? ["-o", "StrictHostKeyChecking=no"] : ["-o", "StrictHostKeyChecking=yes"];
+  const args = [
+    "-T",
+    "-F", "/dev/null",
+    "-i", keyFile,
+    "-p", String(conn.port),
+    "-o", "BatchMode=yes",
+    "-o", "IdentitiesOnly=yes",
+    ...verify,
+    "-o", `UserKnownHostsFile=${knownHosts}`,
+    "-o", "GlobalKnownHostsFile=/dev/null",
+    "-o", "ConnectTimeout=15",
+    "-o", "ServerAliveInterval=15",
+    "-o", "ServerAliveCountMax=4",
+    "-o", "LogLevel=ERROR",
+    "--",
+    `${conn.user}@${conn.host}`,
+    command,
+  ];
+  return new Promise((resolve) => {
+    const child = spawn("ssh", args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      if (stdout.length < STDOUT_LIMIT) stdout += d.toString("utf8");
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr = (stderr + d.toString("utf8")).slice(-16_384);
+    });
+    const timer = setTimeout(() => {
+      stderr += `\n(killed after ${commandSeconds} s)`;
+      child.kill("SIGKILL");
+    }, commandSeconds * 1000);
+    const finish = (code: number) => {
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ code, stdout, stderr });
+    };
+    child.on("error", (e) => {
+      stderr += String(e);
+      finish(255);
+    });
+    child.on("close", (code) => finish(code ?? 255));
+  });
+}
+
+/** Run `command`, dialing again while the host cannot be reached, up to dialSeconds. */
+async function runOnHost(conn: StepConnection, command: string, dialSeconds: number, commandSeconds: number): Promise<Ran> {
+  const deadline = Date.now() + dialSeconds * 1000;
+  for (let attempt = 1; ; attempt++) {
+    const ran = await runSsh(conn, command, commandSeconds);
+    const unreachable = ran.code === 255 && DIAL_FAILURE.test(ran.stderr);
+    if (!unreachable || Date.now() >= deadline) return ran;
+    await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * attempt)));
+  }
+}
+
+function failure(what: string, conn: StepConnection, ran: Ran): Error {
+  let hint = "";
+  if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No (ED25519|ECDSA|RSA) host key is known/.test(ran.stderr)) {
+    hint = `\nThe host did not present the pinned host key: if the server was rebuilt, set its new hostKey in the stack config (README, "Recovering from mistakes").`;
+  }
+  return new Error(`${what} on ${conn.user}@${conn.host}:${conn.port} exited ${ran.code}:\n${ran.stderr.trim().slice(-4000)}${hint}`);
+}
+
+async function apply(state: StepState): Promise<StepState> {
+  const ran = await runOnHost(state.connection, state.create, state.dialSeconds, state.commandSeconds);
+  if (ran.code !== 0) throw failure("create", state.connection, ran);
+  const probed = await probe(state);
+  return { ...state, stdout: ran.stdout, probed, drifted: false };
+}
+
+async function probe(state: StepState): Promise<string> {
+  if (state.probe === "") return "";
+  const ran = await runOnHost(state.connection, state.probe, state.dialSeconds, state.commandSeconds);
+  // A probe that cannot run is an answer too: the host lost what the step put there.
+  return ran.code === 0 ? ran.stdout : `probe exited ${ran.code}`;
+}
+
+function sameConnection(a: StepConnection, b: StepConnection): boolean {
+  return (
+    a.host === b.host &&
+    a.port === b.port &&
+    a.user === b.user &&
+    a.privateKey === b.privateKey &&
+    (a.hostKey ?? "") === (b.hostKey ?? "") &&
+    Boolean(a.skipHostKeyCheck) === Boolean(b.skipHostKeyCheck)
+  );
+}
+
+/** The fields whose change is an in-place update (create runs again). */
+const UPDATED_BY = ["create", "delete", "probe", "dialSeconds", "commandSeconds"] as const;
+
+export const remoteStepProvider = {
+  async create(inputs: StepState) {
+    return { id: randomUUID(), outs: await apply(inputs) };
+  },
+
+  async diff(_id: string, olds: StepState, news: StepState) {
+    // An unknown payload (preview, before a peer exists) cannot be compared: it will be
+    // known at `up`, where this runs again. Say "update" rather than guess a replace.
+    const replaces = news.payload !== UNKNOWN && olds.payload !== news.payload ? ["payload"] : [];
+    const changed = UPDATED_BY.filter((k) => olds[k] !== news[k]);
+    const connectionChanged = !sameConnection(olds.connection, news.connection);
+    const changes = replaces.length > 0 || changed.length > 0 || connectionChanged || olds.drifted === true || news.payload === UNKNOWN;
+    return { changes, replaces, deleteBeforeReplace: true };
+  },
+
+  async update(_id: string, _olds: StepState, news: StepState) {
+    return { outs: await apply(news) };
+  },
+
+  async delete(_id: string, olds: StepState) {
+    // The state's own script and connection: the undo of what this step created, where it
+    // created it. Guards inside the script (docs/architecture.md, "Deletes") keep it off
+    // a server that another step of the cluster owns by now.
+    const ran = await runOnHost(olds.connection, olds.delete, olds.dialSeconds, olds.commandSeconds);
+    if (ran.code !== 0) throw failure("delete", olds.connection, ran);
+  },
+
+  async read(id: string, olds: StepState) {
+    // `pulumi refresh`: ask the host whether what the step put there is still there.
+    const probed = await probe(olds);
+    const drifted = olds.drifted === true || (olds.probe !== "" && probed !== (olds.probed ?? ""));
+    return { id, props: { ...olds, drifted } };
+  },
+};

@@ -1,0 +1,128 @@
+// `npm run pulumi -- <preview|up|refresh|destroy> --stack NAME [options]`: the program on the
+// real Pulumi engine where no Node.js language host (pulumi-language-nodejs) can be had.
+//
+// The CLI is the real one (toolchain/build.sh builds it from Go modules); the program runs
+// through the Automation API's in-process language host, as every inline Automation API
+// program does: the CLI gets `--client` and calls back into this process. It reads the
+// Pulumi.yaml and the stack file of --cwd exactly as `pulumi up` would, with the same
+// config check, backend and secrets provider (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE).
+// With the official CLI, run `pulumi up` instead; nothing else differs.
+import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
+import { execFileSync } from "child_process";
+import { writeFileSync } from "fs";
+import { join, resolve } from "path";
+import { stackProgram } from "../components/program";
+
+const OPERATIONS = ["preview", "up", "refresh", "destroy"] as const;
+type Operation = (typeof OPERATIONS)[number];
+
+interface Options {
+  readonly operation: Operation;
+  readonly stack: string;
+  readonly cwd: string;
+  readonly refresh: boolean;
+  readonly expectNoChanges: boolean;
+  readonly diff: boolean;
+  /** Write the engine's summary (operation counts) here as JSON. */
+  readonly summaryFile?: string;
+  readonly configFile?: string;
+}
+
+const USAGE = `usage: npm run pulumi -- <${OPERATIONS.join("|")}> --stack NAME [--cwd DIR] [--config-file FILE]
+       [--refresh] [--expect-no-changes] [--diff] [--summary-file FILE]`;
+
+function parseArgs(argv: readonly string[]): Options {
+  const [operation, ...rest] = argv;
+  if (!OPERATIONS.includes(operation as Operation)) throw new Error(`${USAGE}\nunknown operation "${operation ?? ""}"`);
+  let stack: string | undefined;
+  let cwd = process.cwd();
+  let summaryFile: string | undefined;
+  let configFile: string | undefined;
+  const flags = new Set<string>();
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    const value = () => {
+      const v = rest[++i];
+      if (v === undefined) throw new Error(`${USAGE}\n${a} needs a value`);
+      return v;
+    };
+    if (a === "--stack" || a === "-s") stack = value();
+    else if (a === "--cwd" || a === "-C") cwd = resolve(value());
+    else if (a === "--summary-file") summaryFile = resolve(value());
+    else if (a === "--config-file") configFile = resolve(value());
+    else if (["--refresh", "--expect-no-changes", "--diff", "--yes", "-y"].includes(a)) flags.add(a);
+    else throw new Error(`${USAGE}\nunknown option "${a}"`);
+  }
+  if (!stack) throw new Error(`${USAGE}\n--stack is required`);
+  return {
+    operation: operation as Operation,
+    stack,
+    cwd,
+    summaryFile,
+    configFile,
+    refresh: flags.has("--refresh"),
+    expectNoChanges: flags.has("--expect-no-changes"),
+    diff: flags.has("--diff"),
+  };
+}
+
+/** The bin dir of the toolchain: PULUMI_HOME-independent, built on first use. */
+function toolchainBin(): string {
+  const script = join(__dirname, "..", "toolchain", "build.sh");
+  const out = execFileSync("bash", [script], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  return out.trim().split("\n").pop()!;
+}
+
+/** index.ts exports every key; an undefined one (AWS-only, in existing-hosts mode) shows nowhere. */
+function definedOutputs(outputs: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined));
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const bin = process.env.LSC_PULUMI_BIN ?? toolchainBin();
+  // The CLI finds pulumi-resource-pulumi-nodejs (dynamic providers) on PATH.
+  process.env.PATH = `${bin}:${process.env.PATH ?? ""}`;
+  const pulumiCommand = await PulumiCommand.get({ root: join(bin, ".."), skipVersionCheck: false });
+  const stack = await LocalWorkspace.selectStack(
+    // projectName is only a fallback: the Pulumi.yaml in --cwd names the project.
+    { stackName: opts.stack, projectName: "lsyncd-cluster", program: async () => definedOutputs(stackProgram()) },
+    { workDir: opts.cwd, pulumiCommand },
+  );
+  const common = {
+    onOutput: (s: string) => process.stdout.write(s),
+    color: "never" as const,
+    ...(opts.configFile ? { configFile: opts.configFile } : {}),
+  };
+  let summary: unknown;
+  switch (opts.operation) {
+    case "preview": {
+      const r = await stack.preview({ ...common, diff: opts.diff, refresh: opts.refresh, expectNoChanges: opts.expectNoChanges });
+      summary = r.changeSummary;
+      break;
+    }
+    case "up": {
+      const r = await stack.up({ ...common, diff: opts.diff, refresh: opts.refresh, expectNoChanges: opts.expectNoChanges });
+      summary = r.summary.resourceChanges;
+      break;
+    }
+    case "refresh": {
+      const r = await stack.refresh({ ...common, expectNoChanges: opts.expectNoChanges });
+      summary = r.summary.resourceChanges;
+      break;
+    }
+    case "destroy": {
+      const r = await stack.destroy({ ...common, refresh: opts.refresh });
+      summary = r.summary.resourceChanges;
+      break;
+    }
+  }
+  if (opts.summaryFile) writeFileSync(opts.summaryFile, JSON.stringify(summary ?? {}, null, 2));
+}
+
+main().catch((e: unknown) => {
+  // The CLI's own output has already been streamed; its error carries it again in full.
+  const message = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`${message.split("\n").slice(-40).join("\n")}\n`);
+  process.exitCode = 1;
+});
