@@ -556,7 +556,19 @@ const nodesText = say(
 const hostsShape = {
   exchange: hostSchema("10.0.0.10", 'is required: the exchange (hub) host, e.g. {"address":"10.0.0.10"}'),
   nodes: z.array(hostSchema("10.0.0.11"), nodesText).min(1, nodesText).max(50, nodesText),
+  insecureSkipHostKeyCheck: z
+    .boolean(say("must be true or false (true: connect to hosts without a hostKey whatever key they present)"))
+    .optional(),
 };
+
+const NAME_REQUIRED =
+  'is required: a name for this node, 1 to 31 lowercase letters, digits or "-", e.g. "web1". The name ' +
+  "is the node's identity in the stack: with it, removing or reordering nodes never moves one node's " +
+  "steps onto another's server";
+const HOST_KEY_REQUIRED =
+  "is required: the host's SSH public key, e.g. the contents of /etc/ssh/ssh_host_ed25519_key.pub " +
+  "on the host (ssh-keyscan shows it, but check it out of band). Without it a man in the middle gets " +
+  "the program's root scripts; to accept that risk, set hosts.insecureSkipHostKeyCheck: true";
 type ParsedHosts = z.output<ReturnType<typeof section<typeof hostsShape>>>;
 
 
@@ -579,6 +591,16 @@ function hostsRules(hosts: ParsedHosts, ctx: z.core.$RefinementCtx<ParsedHosts>)
     hosts.nodes.forEach((host, index) => slots.push({ at: ["nodes", index], host, defaultName: nodeName(index) }));
   }
 
+  for (const slot of slots) {
+    if (!isRecord(slot.host)) continue;
+    if (slot.at[0] === "nodes" && slot.host.name === undefined && clean(...slot.at, "name")) {
+      ctx.addIssue({ code: "custom", path: [...slot.at, "name"], input: undefined, message: NAME_REQUIRED, params: SHOWS_VALUE });
+    }
+    if (hosts.insecureSkipHostKeyCheck !== true && slot.host.hostKey === undefined && clean(...slot.at, "hostKey")) {
+      ctx.addIssue({ code: "custom", path: [...slot.at, "hostKey"], input: undefined, message: HOST_KEY_REQUIRED, params: SHOWS_VALUE });
+    }
+  }
+
   const nameOwner = new Map<string, HostSlot>();
   for (const slot of slots) {
     if (!clean(...slot.at, "name")) continue;
@@ -588,16 +610,11 @@ function hostsRules(hosts: ParsedHosts, ctx: z.core.$RefinementCtx<ParsedHosts>)
       nameOwner.set(name, slot);
       continue;
     }
-    // A name the user never wrote needs explaining, or the message looks wrong.
-    const unnamed = [owner, slot].find((s) => s.host.name === undefined);
-    const why = unnamed
-      ? ` (${label(unnamed.at)} has no name, so it gets ${JSON.stringify(name)} from its position)`
-      : "";
     ctx.addIssue({
       code: "custom",
       path: [...slot.at, "name"],
       input: name,
-      message: `must be unique; ${JSON.stringify(name)} is already used by ${label(owner.at)}${why}`,
+      message: `must be unique; ${JSON.stringify(name)} is already used by ${label(owner.at)}`,
       params: SHOWS_VALUE,
     });
   }
@@ -644,6 +661,7 @@ const hostsSchema = section(
   .transform((hosts) => ({
     exchange: toHost(hosts.exchange, "exchange"),
     nodes: hosts.nodes.map((host, index) => toHost(host, nodeName(index))),
+    skipHostKeyCheck: hosts.insecureSkipHostKeyCheck === true,
   }));
 
 const PRIVATE_KEY_TEXT =
@@ -716,6 +734,7 @@ export const existingConfigSchema = section(existingModeShape, "must be an objec
     ...toCommon(v),
     exchange: v.hosts.exchange,
     nodes: v.hosts.nodes,
+    skipHostKeyCheck: v.hosts.skipHostKeyCheck,
   }),
 );
 

@@ -47,6 +47,9 @@ export interface RemoteStepArgs {
   readonly aliases?: pulumi.Input<pulumi.Alias | string>[];
 }
 
+/** The type token the engine records for a step (module "lsyncd-cluster", type "RemoteStep"). */
+export const REMOTE_STEP_TYPE = "pulumi-nodejs:dynamic/lsyncd-cluster:RemoteStep";
+
 export function sha256(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
@@ -86,6 +89,7 @@ export class RemoteStep extends pulumi.dynamic.Resource {
         stdout: undefined,
         probed: undefined,
         drifted: undefined,
+        hostKeyChanged: undefined,
       },
       { ...opts, additionalSecretOutputs: ["connection"] },
       "lsyncd-cluster",

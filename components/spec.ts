@@ -83,6 +83,8 @@ export interface ExistingModeSpec extends CommonSpec {
   readonly mode: "existing";
   readonly exchange: ExistingHostSpec;
   readonly nodes: readonly ExistingHostSpec[];
+  /** The documented opt-out: hosts without a hostKey are reached whatever key they present. */
+  readonly skipHostKeyCheck: boolean;
 }
 
 export type ClusterSpec = AwsModeSpec | ExistingModeSpec;

@@ -7,9 +7,9 @@
 // Pulumi.yaml and the stack file of --cwd exactly as `pulumi up` would, with the same
 // config check, backend and secrets provider (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE).
 // With the official CLI, run `pulumi up` instead; nothing else differs.
-import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
+import { EngineEvent, LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
 import { execFileSync } from "child_process";
-import { writeFileSync } from "fs";
+import { appendFileSync, writeFileSync } from "fs";
 import { join, resolve } from "path";
 import { stackProgram } from "../components/program";
 
@@ -26,10 +26,12 @@ interface Options {
   /** Write the engine's summary (operation counts) here as JSON. */
   readonly summaryFile?: string;
   readonly configFile?: string;
+  /** Write each resource's planned or performed operation here, one JSON object per line. */
+  readonly eventsFile?: string;
 }
 
 const USAGE = `usage: npm run pulumi -- <${OPERATIONS.join("|")}> --stack NAME [--cwd DIR] [--config-file FILE]
-       [--refresh] [--expect-no-changes] [--diff] [--summary-file FILE]`;
+       [--refresh] [--expect-no-changes] [--diff] [--summary-file FILE] [--events-file FILE]`;
 
 function parseArgs(argv: readonly string[]): Options {
   const [operation, ...rest] = argv;
@@ -38,6 +40,7 @@ function parseArgs(argv: readonly string[]): Options {
   let cwd = process.cwd();
   let summaryFile: string | undefined;
   let configFile: string | undefined;
+  let eventsFile: string | undefined;
   const flags = new Set<string>();
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
@@ -50,6 +53,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === "--cwd" || a === "-C") cwd = resolve(value());
     else if (a === "--summary-file") summaryFile = resolve(value());
     else if (a === "--config-file") configFile = resolve(value());
+    else if (a === "--events-file") eventsFile = resolve(value());
     else if (["--refresh", "--expect-no-changes", "--diff", "--yes", "-y"].includes(a)) flags.add(a);
     else throw new Error(`${USAGE}\nunknown option "${a}"`);
   }
@@ -60,6 +64,7 @@ function parseArgs(argv: readonly string[]): Options {
     cwd,
     summaryFile,
     configFile,
+    eventsFile,
     refresh: flags.has("--refresh"),
     expectNoChanges: flags.has("--expect-no-changes"),
     diff: flags.has("--diff"),
@@ -89,8 +94,13 @@ async function main(): Promise<void> {
     { stackName: opts.stack, projectName: "lsyncd-cluster", program: async () => definedOutputs(stackProgram()) },
     { workDir: opts.cwd, pulumiCommand },
   );
+  if (opts.eventsFile) writeFileSync(opts.eventsFile, "");
   const common = {
     onOutput: (s: string) => process.stdout.write(s),
+    onEvent: (e: EngineEvent) => {
+      const pre = e.resourcePreEvent?.metadata;
+      if (opts.eventsFile && pre) appendFileSync(opts.eventsFile, `${JSON.stringify({ op: pre.op, urn: pre.urn, type: pre.type })}\n`);
+    },
     color: "never" as const,
     ...(opts.configFile ? { configFile: opts.configFile } : {}),
   };

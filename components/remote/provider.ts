@@ -43,6 +43,12 @@ export interface StepState {
   readonly probed?: string;
   /** Set by refresh when the probe answers differently: the next `up` runs create again. */
   readonly drifted?: boolean;
+  /**
+   * Set by refresh when the host answered with another host key than the pinned one: the
+   * server was rebuilt or replaced. A delete then has nothing of this step to undo there,
+   * and never runs a script on a host it cannot verify.
+   */
+  readonly hostKeyChanged?: boolean;
 }
 
 /** What the engine sends for a value only known after deployment (preview). */
@@ -123,9 +129,13 @@ async function runOnHost(conn: StepConnection, command: string, dialSeconds: num
   }
 }
 
+function isHostKeyMismatch(ran: Ran): boolean {
+  return ran.code === 255 && /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No (ED25519|ECDSA|RSA) host key is known/.test(ran.stderr);
+}
+
 function failure(what: string, conn: StepConnection, ran: Ran): Error {
   let hint = "";
-  if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No (ED25519|ECDSA|RSA) host key is known/.test(ran.stderr)) {
+  if (isHostKeyMismatch(ran)) {
     hint = `\nThe host did not present the pinned host key: if the server was rebuilt, set its new hostKey in the stack config (README, "Recovering from mistakes").`;
   }
   return new Error(`${what} on ${conn.user}@${conn.host}:${conn.port} exited ${ran.code}:\n${ran.stderr.trim().slice(-4000)}${hint}`);
@@ -134,15 +144,17 @@ function failure(what: string, conn: StepConnection, ran: Ran): Error {
 async function apply(state: StepState): Promise<StepState> {
   const ran = await runOnHost(state.connection, state.create, state.dialSeconds, state.commandSeconds);
   if (ran.code !== 0) throw failure("create", state.connection, ran);
-  const probed = await probe(state);
-  return { ...state, stdout: ran.stdout, probed, drifted: false };
+  const { probed } = await probe(state);
+  return { ...state, stdout: ran.stdout, probed, drifted: false, hostKeyChanged: false };
 }
 
-async function probe(state: StepState): Promise<string> {
-  if (state.probe === "") return "";
-  const ran = await runOnHost(state.connection, state.probe, state.dialSeconds, state.commandSeconds);
+async function probe(state: StepState): Promise<{ probed: string; hostKeyChanged: boolean }> {
+  // Even a step without a probe asks the host for its key on refresh.
+  const ran = await runOnHost(state.connection, state.probe === "" ? "true" : state.probe, state.dialSeconds, state.commandSeconds);
+  if (isHostKeyMismatch(ran)) return { probed: "host key changed", hostKeyChanged: true };
+  if (state.probe === "") return { probed: "", hostKeyChanged: false };
   // A probe that cannot run is an answer too: the host lost what the step put there.
-  return ran.code === 0 ? ran.stdout : `probe exited ${ran.code}`;
+  return { probed: ran.code === 0 ? ran.stdout : `probe exited ${ran.code}`, hostKeyChanged: false };
 }
 
 function sameConnection(a: StepConnection, b: StepConnection): boolean {
@@ -183,13 +195,16 @@ export const remoteStepProvider = {
     // created it. Guards inside the script (docs/architecture.md, "Deletes") keep it off
     // a server that another step of the cluster owns by now.
     const ran = await runOnHost(olds.connection, olds.delete, olds.dialSeconds, olds.commandSeconds);
+    // Refresh saw this server answer with another host key (rebuilt, replaced): what the
+    // step made there is gone with the old server, and nothing runs on an unverified host.
+    if (olds.hostKeyChanged === true && isHostKeyMismatch(ran)) return;
     if (ran.code !== 0) throw failure("delete", olds.connection, ran);
   },
 
   async read(id: string, olds: StepState) {
     // `pulumi refresh`: ask the host whether what the step put there is still there.
-    const probed = await probe(olds);
-    const drifted = olds.drifted === true || (olds.probe !== "" && probed !== (olds.probed ?? ""));
-    return { id, props: { ...olds, drifted } };
+    const { probed, hostKeyChanged } = await probe(olds);
+    const drifted = olds.drifted === true || hostKeyChanged || (olds.probe !== "" && probed !== (olds.probed ?? ""));
+    return { id, props: { ...olds, drifted, hostKeyChanged } };
   },
 };

@@ -5,7 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import * as state from "@pulumi/pulumi/runtime/state";
-import { generateKeyPairSync } from "crypto";
+import { createHash, generateKeyPairSync } from "crypto";
+import { REMOTE_STEP_TYPE } from "../../components/remoteStep";
 
 export interface RecordedResource {
   readonly type: string;
@@ -71,11 +72,20 @@ function defaultState(args: pulumi.runtime.MockResourceArgs): Record<string, any
         privateKeyPem: "-----BEGIN PRIVATE KEY-----\nMOCK\n-----END PRIVATE KEY-----\n",
         publicKeyOpenssh: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMOCKOPERATORKEY operator\n",
       };
-    case "command:remote:Command":
-      return n.endsWith("-identity") ? { stdout: fakeIdentityStdout(n), stderr: "" } : { stdout: "", stderr: "" };
+    case REMOTE_STEP_TYPE:
+      return {
+        stdout: n.endsWith("-identity") ? fakeIdentityStdout(n) : "",
+        probed: n.endsWith("-disk") ? `${fakeUuid(n)} ext4\n` : "",
+        drifted: false,
+      };
     default:
       return {};
   }
+}
+
+/** A filesystem UUID, stable per name. */
+export function fakeUuid(seed: string): string {
+  return createHash("sha256").update(seed).digest("hex").replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*$/, "$1-$2-$3-$4-$5");
 }
 
 /** A base64 body that is a valid-looking, per-name public key. */

@@ -56,13 +56,31 @@ const ENCRYPTED_KEY = openSshKey("aes256-ctr");
 
 const aws = (extra: Raw = {}): Raw => ({ operatorCidrs: ["203.0.113.7/32"], ...extra });
 
+const KEY_A = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleExchange";
 const HOSTS = {
-  exchange: { address: "10.0.0.10" },
-  nodes: [{ address: "10.0.0.11" }, { address: "10.0.0.12" }],
+  exchange: { address: "10.0.0.10", hostKey: KEY_A },
+  nodes: [
+    { name: "node01", address: "10.0.0.11", hostKey: KEY_A },
+    { name: "node02", address: "10.0.0.12", hostKey: KEY_A },
+  ],
 };
 const existing = (extra: Raw = {}): Raw => ({ hosts: HOSTS, sshPrivateKey: PEM_KEY, ...extra });
-const withNodes = (...nodes: unknown[]): Raw => existing({ hosts: { exchange: HOSTS.exchange, nodes } });
-const withExchange = (exchange: unknown): Raw => existing({ hosts: { exchange, nodes: HOSTS.nodes } });
+/** A host object as the cases write it, plus a name and a pinned key unless the case sets them. */
+const pinned = (host: unknown, name?: string): unknown =>
+  host !== null && typeof host === "object" && !Array.isArray(host)
+    ? { ...(name === undefined || "name" in host ? {} : { name }), ...("hostKey" in host ? {} : { hostKey: KEY_A }), ...host }
+    : host;
+const withNodes = (...nodes: unknown[]): Raw =>
+  existing({ hosts: { exchange: HOSTS.exchange, nodes: nodes.map((n, i) => pinned(n, `node${String(i + 1).padStart(2, "0")}`)) } });
+const withExchange = (exchange: unknown): Raw => existing({ hosts: { exchange: pinned(exchange), nodes: HOSTS.nodes } });
+const NAME_REQUIRED =
+  'is required: a name for this node, 1 to 31 lowercase letters, digits or "-", e.g. "web1". The name ' +
+  "is the node's identity in the stack: with it, removing or reordering nodes never moves one node's " +
+  "steps onto another's server";
+const HOST_KEY_REQUIRED =
+  "is required: the host's SSH public key, e.g. the contents of /etc/ssh/ssh_host_ed25519_key.pub " +
+  "on the host (ssh-keyscan shows it, but check it out of band). Without it a man in the middle gets " +
+  "the program's root scripts; to accept that risk, set hosts.insecureSkipHostKeyCheck: true";
 
 const SYNC_DIR =
   'must be an absolute path such as "/srv/pics" (letters, digits, ".", "_", "-" and single "/" ' +
@@ -170,12 +188,16 @@ const awsCases: [string, Raw, string][] = [
   ["unknown top-level key", aws({ nodecount: 3 }), "[nodecount] is not a known key; known keys here: syncDir, lsyncd, inotify, web, nodeCount, instanceType, exchangeInstanceType, availabilityZones, ami, sshUser, operatorCidrs, webCidrs, disk, hosts"],
 ];
 
-const fiftyOneNodes = Array.from({ length: 51 }, (_, i) => ({ address: `10.0.1.${i + 1}` }));
+const fiftyOneNodes = Array.from({ length: 51 }, (_, i) => ({ name: `n${i + 1}`, address: `10.0.1.${i + 1}`, hostKey: KEY_A }));
 
 const existingCases: [string, Raw, string][] = [
   ["duplicate names", withNodes({ name: "node01", address: "10.0.0.11" }, { name: "node02", address: "10.0.0.12" }, { name: "node01", address: "10.0.0.13" }), '[hosts.nodes[2].name] must be unique; "node01" is already used by hosts.nodes[0]'],
-  ["a default name taken by the exchange", existing({ hosts: { exchange: { name: "node01", address: "10.0.0.10" }, nodes: [{ address: "10.0.0.11" }] } }), '[hosts.nodes[0].name] must be unique; "node01" is already used by hosts.exchange (hosts.nodes[0] has no name, so it gets "node01" from its position)'],
-  ["a name taken from a later default", withNodes({ address: "10.0.0.11" }, { name: "node01", address: "10.0.0.12" }), '[hosts.nodes[1].name] must be unique; "node01" is already used by hosts.nodes[0] (hosts.nodes[0] has no name, so it gets "node01" from its position)'],
+  ["a node named like the exchange", existing({ hosts: { exchange: { name: "node01", address: "10.0.0.10", hostKey: KEY_A }, nodes: [{ name: "node01", address: "10.0.0.11", hostKey: KEY_A }] } }), '[hosts.nodes[0].name] must be unique; "node01" is already used by hosts.exchange'],
+  // A node's name is its identity: never taken from its position in the list.
+  ["a node without a name", existing({ hosts: { exchange: HOSTS.exchange, nodes: [{ address: "10.0.0.11", hostKey: KEY_A }] } }), `[hosts.nodes[0].name] ${NAME_REQUIRED}`],
+  ["a node without a hostKey", existing({ hosts: { exchange: HOSTS.exchange, nodes: [{ name: "web1", address: "10.0.0.11" }] } }), `[hosts.nodes[0].hostKey] ${HOST_KEY_REQUIRED}`],
+  ["the exchange without a hostKey", existing({ hosts: { exchange: { address: "10.0.0.10" }, nodes: HOSTS.nodes } }), `[hosts.exchange.hostKey] ${HOST_KEY_REQUIRED}`],
+  ["the host key opt-out as text", existing({ hosts: { ...HOSTS, insecureSkipHostKeyCheck: "yes" } }), '[hosts.insecureSkipHostKeyCheck] must be true or false (true: connect to hosts without a hostKey whatever key they present); got "yes"'],
   ["node on the exchange's address and port", withNodes({ address: "10.0.0.10" }), '[hosts.nodes[0].address] must be unique together with port; "10.0.0.10" port 22 is already used by hosts.exchange'],
   ["one DNS name in two spellings", withNodes({ address: "web1.example.com" }, { address: "WEB1.example.com" }), '[hosts.nodes[1].address] must be unique together with port; "WEB1.example.com" port 22 is already used by hosts.nodes[0]'],
   ["address missing", withNodes({ address: "10.0.0.11" }, { name: "web2" }), '[hosts.nodes[1].address] is required: the IPv4 address, IPv6 address or DNS name the operator and the other hosts reach this host at, e.g. "10.0.0.11"; got nothing'],
@@ -199,7 +221,7 @@ const existingCases: [string, Raw, string][] = [
   ["node given as a bare address", withNodes("10.0.0.11"), '[hosts.nodes[0]] must be a host object with an "address" and optionally name, port, user, disk, hostKey, listenAddress, e.g. {"address":"10.0.0.11"}; got "10.0.0.11"'],
   ["hosts not an object", existing({ hosts: "10.0.0.10" }), '[hosts] must be an object with "exchange" and "nodes", e.g. {"exchange":{"address":"10.0.0.10"},"nodes":[{"address":"10.0.0.11"},{"address":"10.0.0.12"}]}; got "10.0.0.10"'],
   ["typo in a host", withNodes({ address: "10.0.0.11", prot: 2222 }), "[hosts.nodes[0].prot] is not a known key; known keys here: name, address, port, user, disk, hostKey, listenAddress"],
-  ["typo in hosts", existing({ hosts: { ...HOSTS, node: [] } }), "[hosts.node] is not a known key; known keys here: exchange, nodes"],
+  ["typo in hosts", existing({ hosts: { ...HOSTS, node: [] } }), "[hosts.node] is not a known key; known keys here: exchange, nodes, insecureSkipHostKeyCheck"],
   // the operator key
   ["sshPrivateKey missing", existing({ sshPrivateKey: undefined }), `[sshPrivateKey] is required with hosts: the private key of the operator's SSH logins to every host; ${SET_KEY}; got nothing`],
   ["sshPrivateKey is a public key", existing({ sshPrivateKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI op@laptop" }), `[sshPrivateKey] must be an SSH private key in OpenSSH or PEM form ("-----BEGIN ... PRIVATE KEY-----" through "-----END ... PRIVATE KEY-----"); ${SET_KEY}; got <secret>`],
@@ -248,8 +270,8 @@ describe("every problem is reported in one throw", () => {
   test("existing hosts: bad host fields do not hide duplicate names, the missing key or AWS-only keys", () => {
     const problems = problemsOf({
       hosts: {
-        exchange: { address: "10.0.0.10", port: 70000 },
-        nodes: [{ name: "web", address: "10.0.0.11" }, { name: "web", address: "10.0.0.12", user: "Bob" }],
+        exchange: { address: "10.0.0.10", port: 70000, hostKey: KEY_A },
+        nodes: [{ name: "web", address: "10.0.0.11", hostKey: KEY_A }, { name: "web", address: "10.0.0.12", user: "Bob", hostKey: KEY_A }],
       },
       instanceType: "m6i.large",
     });
@@ -324,16 +346,24 @@ describe("good configs come back typed and defaulted", () => {
     expect(spec.mode === "aws" && spec.disk).toStrictEqual({ kind: "instance-store" });
   });
 
-  test("existing hosts with only addresses: every default, no optional key invented", () => {
+  test("existing hosts with only what is required: every default, no optional key invented", () => {
     expect(parseClusterConfig(existing())).toStrictEqual({
       mode: "existing",
       ...COMMON_DEFAULTS,
-      exchange: { name: "exchange", address: "10.0.0.10", port: 22, user: "root" },
+      exchange: { name: "exchange", address: "10.0.0.10", port: 22, user: "root", hostKey: KEY_A },
       nodes: [
-        { name: "node01", address: "10.0.0.11", port: 22, user: "root" },
-        { name: "node02", address: "10.0.0.12", port: 22, user: "root" },
+        { name: "node01", address: "10.0.0.11", port: 22, user: "root", hostKey: KEY_A },
+        { name: "node02", address: "10.0.0.12", port: 22, user: "root", hostKey: KEY_A },
       ],
+      skipHostKeyCheck: false,
     });
+  });
+
+  test("existing hosts without host keys, by the explicit opt-out", () => {
+    const spec = parseClusterConfig(
+      existing({ hosts: { exchange: { address: "10.0.0.10" }, nodes: [{ name: "web1", address: "10.0.0.11" }], insecureSkipHostKeyCheck: true } }),
+    );
+    expect(spec).toMatchObject({ mode: "existing", skipHostKeyCheck: true, exchange: { name: "exchange" }, nodes: [{ name: "web1" }] });
   });
 
   test("existing hosts with every host key set, an OpenSSH key, IPv6 and names", () => {
@@ -348,10 +378,10 @@ describe("good configs come back typed and defaulted", () => {
       listenAddress: "2001:db8::10",
     };
     const nodes = [
-      { name: "web-1", address: "web1.example.com.", port: 22, user: "_sync", disk: "/dev/nvme1n1", listenAddress: "10.0.0.11" },
+      { name: "web-1", address: "web1.example.com.", port: 22, user: "_sync", disk: "/dev/nvme1n1", listenAddress: "10.0.0.11", hostKey },
       // Same address, other port: two sshd on one machine are two hosts.
-      { address: "127.0.0.1", port: 2201, user: "root", disk: "/dev/loop3" },
-      { address: "127.0.0.1", port: 2202 },
+      { name: "node02", address: "127.0.0.1", port: 2201, user: "root", disk: "/dev/loop3", hostKey },
+      { name: "node03", address: "127.0.0.1", port: 2202, hostKey },
     ];
     const spec = parseClusterConfig({ hosts: { exchange, nodes }, sshPrivateKey: OPENSSH_KEY, syncDir: "/srv/pics" });
     expect(spec).toStrictEqual({
@@ -360,9 +390,10 @@ describe("good configs come back typed and defaulted", () => {
       exchange,
       nodes: [
         nodes[0],
-        { name: "node02", address: "127.0.0.1", port: 2201, user: "root", disk: "/dev/loop3" },
-        { name: "node03", address: "127.0.0.1", port: 2202, user: "root" },
+        { name: "node02", address: "127.0.0.1", port: 2201, user: "root", disk: "/dev/loop3", hostKey },
+        { name: "node03", address: "127.0.0.1", port: 2202, user: "root", hostKey },
       ],
+      skipHostKeyCheck: false,
     });
   });
 });

@@ -7,10 +7,12 @@ import { LSYNCD_CONF, RSYNCD_CONF, SSH_CONFIG, SYNC_AUTHORIZED_KEYS } from "../.
 import { CommonSpec } from "../../components/spec";
 import { packagesFor } from "../../components/scripts/packagesScript";
 import { MeshHostArgs, SyncMesh } from "../../components/syncMesh";
+import { REMOTE_STEP_TYPE } from "../../components/remoteStep";
+import { remoteStepProvider, StepState } from "../../components/remote/provider";
 import { installMocks, Recorder, resolve } from "../helpers/pulumiMocks";
 import { filesWritten, innerScript } from "../helpers/scriptFiles";
 
-const COMMAND = "command:remote:Command";
+const COMMAND = REMOTE_STEP_TYPE;
 const OPERATOR_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlcmF0b3Itc2VjcmV0\n-----END OPENSSH PRIVATE KEY-----\n";
 
 const common: CommonSpec = {
@@ -48,8 +50,38 @@ function lsyncdTargets(recorder: Recorder, hostName: string): string[] {
   return [...conf.matchAll(/target = "([^"]+)"/g)].map((m) => m[1]);
 }
 
-function triggersByName(recorder: Recorder): Map<string, string> {
-  return new Map(recorder.ofType(COMMAND).map((r) => [r.name, JSON.stringify(r.inputs.triggers)]));
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+function unwrapSecrets(inputs: Record<string, any>): StepState {
+  const plain = Object.fromEntries(
+    Object.entries(inputs).map(([k, v]) => [k, v && typeof v === "object" && SECRET_SIG in v ? v.value : v]),
+  );
+  return plain as StepState;
+}
+
+type Op = "create" | "update" | "replace" | "same" | "delete";
+
+/**
+ * What the engine would do to each step going from one build to the other, decided by the
+ * provider's own diff (the one `pulumi up` calls).
+ */
+async function opsBetween(before: Recorder, after: Recorder): Promise<Map<string, Op>> {
+  const olds = new Map(before.ofType(COMMAND).map((r) => [r.name, unwrapSecrets(r.inputs)] as const));
+  const ops = new Map<string, Op>();
+  for (const r of after.ofType(COMMAND)) {
+    const old = olds.get(r.name);
+    if (!old) {
+      ops.set(r.name, "create");
+      continue;
+    }
+    const d = await remoteStepProvider.diff("id", old, unwrapSecrets(r.inputs));
+    ops.set(r.name, d.replaces.length > 0 ? "replace" : d.changes ? "update" : "same");
+  }
+  for (const name of olds.keys()) if (!ops.has(name)) ops.set(name, "delete");
+  return ops;
+}
+
+function named(ops: Map<string, Op>, op: Op): string[] {
+  return [...ops].filter(([, o]) => o === op).map(([n]) => n).sort();
 }
 
 describe("SyncMesh over 3 nodes", () => {
@@ -94,30 +126,29 @@ describe("SyncMesh over 3 nodes", () => {
     }
   });
 
-  it("gives every step a delete, delete-before-replace and triggers = hash of its payload", () => {
+  it("gives every step a delete, delete-before-replace, and a payload only where an undo is needed", () => {
     const commands = rec.ofType(COMMAND);
     const hash = (text: string) => createHash("sha256").update(text).digest("hex");
-    // Steps whose undo is disruptive trigger on what they put on the host, not on script wording.
-    const payloads: Record<string, (host: string) => string> = {
-      ready: () => "state dirs",
+    // Only steps whose undo is needed before a change (unmount, a new sync user, removing
+    // packages) have a payload; a change of anything else is an in-place update.
+    const payloads: Record<string, (name: string) => string> = {
       identity: () => JSON.stringify({ user: "lsyncd-sync", syncDir: "/srv/pics" }),
       disk: () => JSON.stringify({ syncDir: "/srv/pics", disk: { kind: "device", path: "/dev/nvme1n1" } }),
+      packages: (name) => JSON.stringify(packagesFor(name !== "m-exchange-packages")),
     };
     expect(commands).toHaveLength(4 * 7 + 3 /* web on nodes */ + 3 /* seeds */ - 0);
     for (const c of commands) {
       expect(c.inputs.delete).toMatch(/^bash -c /);
       expect(c.deleteBeforeReplace).toBe(true);
       const step = c.name.split("-").pop()!;
-      if (step === "packages") {
-        expect(c.inputs.triggers).toEqual([hash(JSON.stringify(packagesFor(c.name !== "m-exchange-packages")))]);
-      } else {
-        expect(c.inputs.triggers).toEqual([hash(payloads[step]?.(c.name) ?? c.inputs.create)]);
-      }
-      expect(c.inputs.addPreviousOutputInEnv).toBe(false);
+      expect(c.inputs.payload).toBe(hash(payloads[step]?.(c.name) ?? ""));
       expect(innerScript(c.inputs.create).startsWith("set -euo pipefail\n")).toBe(true);
-      // Every script, create and delete, parses as bash.
+      // Every script, create, delete and probe, parses as bash.
       execFileSync("bash", ["-n", "-c", innerScript(c.inputs.create)]);
       execFileSync("bash", ["-n", "-c", innerScript(c.inputs.delete)]);
+      if (c.inputs.probe !== "") execFileSync("bash", ["-n", "-c", innerScript(c.inputs.probe)]);
+      // Seeds are the only steps without a probe: there is nothing of theirs to look at.
+      expect(c.inputs.probe === "").toBe(step.startsWith("node") && c.name.startsWith("m-seed-"));
     }
   });
 
@@ -174,15 +205,11 @@ describe("SyncMesh over 3 nodes", () => {
   });
 });
 
-describe("what a change touches", () => {
-  it("adding a node changes only the new node's steps and the exchange's trust and lsyncd", async () => {
-    const before = triggersByName(await build(3));
-    const after = triggersByName(await build(4));
-    const changed = [...after.keys()].filter((name) => before.get(name) !== after.get(name)).sort();
-    expect(changed).toEqual(
+describe("what a change touches (decided by the provider's own diff)", () => {
+  it("adding a node creates its steps and only updates the exchange's trust and lsyncd", async () => {
+    const ops = await opsBetween(await build(3), await build(4));
+    expect(named(ops, "create")).toEqual(
       [
-        "m-exchange-lsyncd",
-        "m-exchange-trust",
         "m-node04-disk",
         "m-node04-identity",
         "m-node04-lsyncd",
@@ -194,20 +221,33 @@ describe("what a change touches", () => {
         "m-seed-node04",
       ].sort(),
     );
-    expect([...before.keys()].filter((n) => !after.has(n))).toEqual([]);
+    expect(named(ops, "update")).toEqual(["m-exchange-lsyncd", "m-exchange-trust"]);
+    expect(named(ops, "replace")).toEqual([]);
+    expect(named(ops, "delete")).toEqual([]);
   });
 
-  it("changing lsyncd.delay replaces lsyncd steps only, never a disk", async () => {
-    const before = triggersByName(await build(3));
-    const after = triggersByName(await build(3, { ...common, lsyncd: { ...common.lsyncd, delay: 2 } }));
-    const changed = [...after.keys()].filter((name) => before.get(name) !== after.get(name));
-    expect(changed.sort()).toEqual(["m-exchange-lsyncd", "m-node01-lsyncd", "m-node02-lsyncd", "m-node03-lsyncd"]);
+  it("removing a node deletes its steps and only updates the exchange's trust and lsyncd", async () => {
+    const ops = await opsBetween(await build(4), await build(3));
+    expect(named(ops, "delete")).toHaveLength(9);
+    expect(named(ops, "delete").every((n) => n.includes("node04"))).toBe(true);
+    expect(named(ops, "update")).toEqual(["m-exchange-lsyncd", "m-exchange-trust"]);
+    expect(named(ops, "replace")).toEqual([]);
   });
 
-  it("changing inotify limits replaces sysctl steps only", async () => {
-    const before = triggersByName(await build(2));
-    const after = triggersByName(await build(2, { ...common, inotify: { ...common.inotify, maxUserWatches: 524288 } }));
-    const changed = [...after.keys()].filter((name) => before.get(name) !== after.get(name));
-    expect(changed.sort()).toEqual(["m-exchange-sysctl", "m-node01-sysctl", "m-node02-sysctl"]);
+  it("changing lsyncd.delay updates lsyncd steps in place, nothing else", async () => {
+    const ops = await opsBetween(await build(3), await build(3, { ...common, lsyncd: { ...common.lsyncd, delay: 2 } }));
+    expect(named(ops, "update")).toEqual(["m-exchange-lsyncd", "m-node01-lsyncd", "m-node02-lsyncd", "m-node03-lsyncd"]);
+    expect(named(ops, "replace")).toEqual([]);
+  });
+
+  it("changing inotify limits updates sysctl steps in place, nothing else", async () => {
+    const ops = await opsBetween(await build(2), await build(2, { ...common, inotify: { ...common.inotify, maxUserWatches: 524288 } }));
+    expect(named(ops, "update")).toEqual(["m-exchange-sysctl", "m-node01-sysctl", "m-node02-sysctl"]);
+    expect(named(ops, "replace")).toEqual([]);
+  });
+
+  it("moving the sync dir replaces disk and identity (their undo must run first)", async () => {
+    const ops = await opsBetween(await build(1), await build(1, { ...common, syncDir: "/srv/images" }));
+    expect(named(ops, "replace")).toEqual(["m-exchange-disk", "m-exchange-identity", "m-node01-disk", "m-node01-identity"]);
   });
 });

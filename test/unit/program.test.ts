@@ -2,6 +2,8 @@
 // secret, and bad config stopping everything before a single resource exists.
 import * as pulumi from "@pulumi/pulumi";
 import { buildProgram } from "../../components/program";
+import { REMOTE_STEP_TYPE } from "../../components/remoteStep";
+import { existingClusterId } from "../../components/syncCluster";
 import { awsCalls, installMocks, isSecret, resolve, testPrivateKey, waitForRegistrations } from "../helpers/pulumiMocks";
 
 const KEY = testPrivateKey();
@@ -14,6 +16,8 @@ const existingConfig = {
       { name: "web1", address: "10.0.0.11", disk: "/dev/nvme1n1", user: "admin", port: 2222 },
       { name: "web2", address: "10.0.0.12", listenAddress: "10.0.0.12" },
     ],
+    // web1 and web2 have no hostKey: the documented opt-out (warned on every run).
+    insecureSkipHostKeyCheck: true,
   },
   sshPrivateKey: KEY,
   web: { enabled: true, port: 8080 },
@@ -37,7 +41,9 @@ describe("existing-hosts mode", () => {
     const out = buildProgram(existingConfig, pulumi.secret(KEY));
     const v = await settle(out);
     expect(rec.resources.filter((r) => r.type.startsWith("aws:"))).toEqual([]);
-    expect(v.clusterId).toBe("a1b2c3d4");
+    // Derived from project and stack: existing hosts need no provider but the program's own.
+    expect(v.clusterId).toBe(existingClusterId("lsyncd-cluster", "test"));
+    expect(v.clusterId).toMatch(/^[0-9a-f]{8}$/);
     expect(v.syncDir).toBe("/srv/pics");
     expect(v.exchange).toEqual({ name: "exchange", publicIp: "10.0.0.10", privateIp: "10.0.0.10" });
     expect(v.nodes).toEqual([
@@ -63,7 +69,7 @@ describe("existing-hosts mode", () => {
     const rec = await installMocks();
     const out = await settle(buildProgram(existingConfig, pulumi.secret(KEY)));
     const body = KEY.split("\n")[1];
-    const commands = rec.ofType("command:remote:Command");
+    const commands = rec.ofType(REMOTE_STEP_TYPE);
     expect(commands.length).toBeGreaterThan(20);
     for (const c of commands) {
       expect(c.inputs.connection["4dabf18193072939515e22adb298388d"]).toBe("1b47061264138c4ac30d75fd1eb44270");
@@ -97,7 +103,9 @@ describe("AWS mode", () => {
     const trust = rec.named("lsyncd-mesh-node01-trust").inputs.create as string;
     expect(trust).toContain(Buffer.from(v.exchange.privateIp).toString("base64").slice(0, 8));
     const ready = rec.named("lsyncd-mesh-node01-ready");
-    expect(ready.inputs.connection.value).toMatchObject({ host: v.nodes[0].publicIp, user: "admin", dialErrorLimit: -1 });
+    expect(ready.inputs.connection.value).toMatchObject({ host: v.nodes[0].publicIp, user: "admin" });
+    // A booting instance may refuse SSH for minutes: the first step keeps dialing that long.
+    expect(ready.inputs.dialSeconds).toBe(20 * 60);
     // The first step waits for the instance and its data volume to be attached.
     const depNames = ready.dependencies.map((u) => u.split("::").pop());
     expect(depNames).toEqual(expect.arrayContaining(["lsyncd-aws-node01-instance", "lsyncd-aws-node01-data-attachment"]));

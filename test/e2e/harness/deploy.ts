@@ -1,4 +1,4 @@
-// Runs the real program (index.ts) with Pulumi mocks whose remote.Command executes its
+// Runs the real program (index.ts) with Pulumi mocks whose RemoteStep executes its
 // `create` over real SSH with the resource's own connection, in the order the engine
 // would (a resource registers only after everything it depends on). Every command run is
 // recorded; `destroy` replays the deletes in reverse order of creation.
@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { installMocks, waitForRegistrations } from "../../helpers/pulumiMocks";
+import { REMOTE_STEP_TYPE } from "../../../components/remoteStep";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
@@ -58,7 +59,7 @@ function unwrapSecret<T>(value: any): T {
   return value && typeof value === "object" && SECRET_SIG in value ? (value.value as T) : (value as T);
 }
 
-/** Run one command over SSH exactly as pulumi-command does: the remote shell parses it. */
+/** Run one command over SSH as the step provider does: the remote shell parses it. */
 export function sshExec(conn: Connection, command: string, timeoutMs = 600_000): Promise<{ code: number; stdout: string; stderr: string }> {
   const dir = mkdtempSync(join(tmpdir(), "lsc-ssh-"));
   const keyFile = join(dir, "key");
@@ -140,7 +141,7 @@ export async function deploy(
   await installMocks({
     calls: {},
     newResource: async (args) => {
-      if (args.type !== "command:remote:Command") return undefined;
+      if (args.type !== REMOTE_STEP_TYPE) return undefined;
       const conn = unwrapSecret<Connection>(args.inputs.connection);
       const create = String(args.inputs.create);
       const after = (pendingDeps.get(args.name) ?? []).map((u) => urnNames.get(u) ?? u);
@@ -155,7 +156,10 @@ export async function deploy(
       }
       steps.push({ name: args.name, connection: conn, create, delete: String(args.inputs.delete) });
       opts.log?.(`✓ ${args.name} (${entry.endMs - startMs} ms)`);
-      return { stdout: result.stdout, stderr: result.stderr };
+      // As the provider does after every create: record what the probe sees.
+      const probe = String(args.inputs.probe ?? "");
+      const probed = probe === "" ? "" : (await sshExec(conn, probe)).stdout;
+      return { stdout: result.stdout, probed, drifted: false };
     },
   });
   // Dependencies are known at registration time, before newResource runs.
