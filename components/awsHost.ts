@@ -2,6 +2,7 @@
 // (format, mount, lsyncd) is the host-agnostic part's job; this only makes it exist.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
 import { AwsDiskSpec } from "./spec";
 
 /** What the rest of the program needs to know about one AWS host. */
@@ -10,9 +11,12 @@ export interface AwsHostInfo {
   readonly name: string;
   /** For dependsOn / deletedWith. */
   readonly instance: aws.ec2.Instance;
+  /** An Elastic IP: the address survives a stop/start, so steps and deletes reach the host. */
   readonly publicIp: pulumi.Output<string>;
   readonly privateIp: pulumi.Output<string>;
   readonly availabilityZone: pulumi.Output<string>;
+  /** The host's SSH host key, made by the program and installed at first boot; pinned. */
+  readonly hostKey: pulumi.Output<string>;
   /** What the disk step must format-if-empty and mount: the volume id (device found via /dev/disk/by-id/ on the host) or the instance store. */
   readonly disk: { kind: "ebs"; volumeId: pulumi.Output<string>; attachment: aws.ec2.VolumeAttachment } | { kind: "instance-store" };
 }
@@ -61,6 +65,7 @@ export class ClusterHost extends pulumi.ComponentResource implements AwsHostInfo
   public readonly publicIp: pulumi.Output<string>;
   public readonly privateIp: pulumi.Output<string>;
   public readonly availabilityZone: pulumi.Output<string>;
+  public readonly hostKey: pulumi.Output<string>;
   public readonly disk: AwsHostInfo["disk"];
 
   constructor(name: string, args: ClusterHostArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -72,6 +77,16 @@ export class ClusterHost extends pulumi.ComponentResource implements AwsHostInfo
         "lsyncd-cluster:role": args.role,
         Name: `${prefix}${suffix}`,
       }));
+
+    // The host key is the program's, so the very first SSH login is already verified: a
+    // man in the middle never sees the root scripts or returns a "sync key" of its own.
+    // cloud-init installs it before sshd starts (ssh_keys); the private half travels in
+    // user data, readable by root on the host and by whoever may read the instance's
+    // attributes in the account (README, "Security").
+    const hostKey = new tls.PrivateKey(`${name}-host-key`, { algorithm: "ED25519" }, { parent: this });
+    const userData = pulumi
+      .all([hostKey.privateKeyOpenssh, hostKey.publicKeyOpenssh])
+      .apply(([priv, pub]) => hostKeyUserData(priv, pub));
 
     const instance = new aws.ec2.Instance(
       `${name}-instance`,
@@ -92,14 +107,24 @@ export class ClusterHost extends pulumi.ComponentResource implements AwsHostInfo
           // Not `volumeTags`: it would also claim the data volume's tags and the two fight.
           tags: tags(`${args.hostName}-root`),
         },
+        userData,
         userDataReplaceOnChange: false,
         tags: tags(args.hostName),
       },
       {
         parent: this,
         dependsOn: [...args.networkReady],
-        ignoreChanges: args.keepOriginalAmi ? ["ami"] : [],
+        // A host stays in the zone (and subnet) it was made in when `availabilityZones`
+        // changes later: only new nodes follow the new spread. Moving it would replace the
+        // instance and its data volume.
+        ignoreChanges: [...(args.keepOriginalAmi ? ["ami"] : []), "availabilityZone", "subnetId"],
+        additionalSecretOutputs: ["userData"],
       },
+    );
+    const address = new aws.ec2.Eip(
+      `${name}-address`,
+      { domain: "vpc", instance: instance.id, tags: tags(`${args.hostName}-address`) },
+      { parent: this, dependsOn: [...args.networkReady] },
     );
 
     let disk: AwsHostInfo["disk"];
@@ -120,7 +145,13 @@ export class ClusterHost extends pulumi.ComponentResource implements AwsHostInfo
             throughput: diskSpec.throughputMiBps,
             tags: tags(`${args.hostName}-data`),
           },
-          { parent: this },
+          {
+            parent: this,
+            // The images outlive the program: `pulumi destroy` or a lower nodeCount leaves
+            // the volume in the account, tagged (README, "Recovering from mistakes").
+            retainOnDelete: true,
+            ignoreChanges: ["availabilityZone"],
+          },
         );
         const attachment = new aws.ec2.VolumeAttachment(
           `${name}-data-attachment`,
@@ -153,9 +184,10 @@ export class ClusterHost extends pulumi.ComponentResource implements AwsHostInfo
 
     this.name = args.hostName;
     this.instance = instance;
-    this.publicIp = instance.publicIp;
+    this.publicIp = address.publicIp;
     this.privateIp = instance.privateIp;
     this.availabilityZone = instance.availabilityZone;
+    this.hostKey = hostKey.publicKeyOpenssh.apply((k) => k.trim().split(/\s+/).slice(0, 2).join(" "));
     this.disk = disk;
 
     this.registerOutputs({
@@ -167,4 +199,15 @@ export class ClusterHost extends pulumi.ComponentResource implements AwsHostInfo
       disk: this.disk,
     });
   }
+}
+
+/** cloud-init user data that installs the program's host key before sshd first starts. */
+export function hostKeyUserData(privateKeyOpenssh: string, publicKeyOpenssh: string): string {
+  // JSON is YAML: no value needs YAML quoting rules of its own.
+  const config = {
+    ssh_deletekeys: true,
+    ssh_genkeytypes: [],
+    ssh_keys: { ed25519_private: privateKeyOpenssh, ed25519_public: publicKeyOpenssh.trim() },
+  };
+  return `#cloud-config\n${JSON.stringify(config, null, 2)}\n`;
 }

@@ -61,6 +61,8 @@ function defaultState(args: pulumi.runtime.MockResourceArgs): Record<string, any
       };
     case "aws:ebs/volume:Volume":
       return { arn: `arn:aws:ec2:::volume/${n}` };
+    case "aws:ec2/eip:Eip":
+      return { publicIp: `198.51.100.${(hash(n) % 200) + 1}`, allocationId: `eipalloc-${hash(n).toString(16)}` };
     case "aws:ec2/keyPair:KeyPair":
       // AWS completes a keyNamePrefix into the key pair's name.
       return { keyName: args.inputs.keyName ?? `${args.inputs.keyNamePrefix ?? ""}20260101000000000000000001` };

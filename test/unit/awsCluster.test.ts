@@ -230,8 +230,38 @@ describe("AwsCluster with EBS data disks (5 nodes, 2 zones, web on)", () => {
   test("the outputs expose the cluster id, the cluster security group and host addresses", async () => {
     expect(await resolve(b.cluster.clusterId)).toBe(CLUSTER_ID);
     expect(await resolve(b.cluster.securityGroupId)).toBe("c-network-cluster-sg-id");
-    expect(await resolve(b.cluster.exchange.publicIp)).toMatch(/^203\.0\.113\.\d+$/);
+    // The Elastic IP, not the instance's own public address: a stop/start keeps it.
+    expect(await resolve(b.cluster.exchange.publicIp)).toMatch(/^198\.51\.100\.\d+$/);
     expect(await resolve(b.cluster.nodes[0].privateIp)).toMatch(/^10\.42\./);
+  });
+
+  test("every host has an Elastic IP on its instance, so its address survives a stop/start", async () => {
+    const eips = b.rec.ofType("aws:ec2/eip:Eip");
+    expect(eips.map((e) => e.name).sort()).toEqual(["c-exchange-address", ...["01", "02", "03", "04", "05"].map((n) => `c-node${n}-address`)].sort());
+    for (const e of eips) {
+      expect(e.inputs.domain).toBe("vpc");
+      const host = [b.cluster.exchange, ...b.cluster.nodes].find((h) => `c-${h.name}-address` === e.name)!;
+      expect(e.inputs.instance).toBe(await resolve(host.instance.id));
+    }
+  });
+
+  test("every host's SSH host key is the program's, installed at first boot and pinned by every step", async () => {
+    for (const h of [b.cluster.exchange, ...b.cluster.nodes]) {
+      const instance = instanceOf(b.rec, h.name);
+      expect(instance.inputs.userData).toMatch(/^#cloud-config\n/);
+      const cloudConfig = JSON.parse(String(instance.inputs.userData).replace(/^#cloud-config\n/, ""));
+      expect(cloudConfig).toMatchObject({ ssh_deletekeys: true, ssh_genkeytypes: [] });
+      expect(cloudConfig.ssh_keys.ed25519_private).toContain("OPENSSH PRIVATE KEY");
+      expect(b.options.get(instance.name)?.additionalSecretOutputs).toContain("userData");
+      expect(await resolve(h.hostKey)).toMatch(/^ssh-ed25519 \S+$/);
+    }
+  });
+
+  test("data volumes are kept when a host or the stack goes away", () => {
+    for (const v of b.rec.ofType(T.volume)) {
+      expect(b.options.get(v.name)?.retainOnDelete).toBe(true);
+      expect(b.options.get(v.name)?.ignoreChanges).toContain("availabilityZone");
+    }
   });
 
   test("the operator key is ed25519, its private half secret everywhere, and installed as the hosts' key pair", async () => {
@@ -262,9 +292,9 @@ describe("AwsCluster with EBS data disks (5 nodes, 2 zones, web on)", () => {
     expect(b.invokes.filter((c) => c.token === GET_AZS).map((c) => c.inputs)).toEqual([{ state: "available" }]);
   });
 
-  test("a newer Debian image on a later run does not replace running hosts", () => {
+  test("a newer Debian image, or a new availabilityZones, on a later run does not replace running hosts", () => {
     for (const i of b.rec.ofType(T.instance)) {
-      expect(b.options.get(i.name)?.ignoreChanges).toEqual(["ami"]);
+      expect(b.options.get(i.name)?.ignoreChanges).toEqual(["ami", "availabilityZone", "subnetId"]);
     }
   });
 });

@@ -87,7 +87,8 @@ describe("AWS mode", () => {
     const out = buildProgram(awsConfig);
     const v = await settle(out);
     expect(v.exchange.name).toBe("exchange");
-    expect(v.exchange.publicIp).toMatch(/^203\.0\.113\.\d+$/);
+    // The Elastic IP (mocked in 198.51.100.0/24), which survives a stop/start.
+    expect(v.exchange.publicIp).toMatch(/^198\.51\.100\.\d+$/);
     expect(v.exchange.privateIp).toMatch(/^10\.42\.\d+\.\d+$/);
     expect(v.nodes.map((n) => n.name)).toEqual(["node01", "node02"]);
     expect(v.nodes.map((n) => n.availabilityZone)).toEqual(["eu-central-1a", "eu-central-1b"]);
