@@ -1,4 +1,4 @@
-import { HOST_KEY_BYPASS, LOCAL_COMMAND, REMOTE_COMMAND, validateNoHostKeyBypass } from "../rules/noHostKeyBypass";
+import { HOST_KEY_BYPASS, LOCAL_COMMAND, REMOTE_COMMAND, REMOTE_STEP, validateNoHostKeyBypass } from "../rules/noHostKeyBypass";
 import { violations } from "./helpers";
 
 // Test data only: this is exactly what the policy exists to refuse. The option name is
@@ -6,11 +6,40 @@ import { violations } from "./helpers";
 const check = (type: string, name: string, props: Record<string, unknown>) =>
     violations(validateNoHostKeyBypass, type, name, props);
 const fix = "Pin the host key in known_hosts and keep StrictHostKey" + "Checking=yes.";
+const PINNED = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPinnedPinnedPinnedPinnedPinnedPinnedPinned";
+const step = (props: Record<string, unknown>) => ({ connection: { host: "10.0.0.5", user: "root", hostKey: PINNED }, create: "true", delete: "true", probe: "", ...props });
+
+describe("no-ssh-host-key-bypass: what the script-text check missed (issue 11, item 7)", () => {
+    test("a remote connection without a pinned host key", async () => {
+        expect(await check(REMOTE_STEP, "lsyncd-mesh-node01-ready", step({ connection: { host: "10.0.0.5", user: "root" } }))).toEqual([
+            'Command "lsyncd-mesh-node01-ready" connects to "10.0.0.5" without a pinned host key: set connection.hostKey (for lsyncd-cluster: every host\'s hostKey; on AWS the program pins its own).',
+        ]);
+        expect(await check(REMOTE_COMMAND, "c", { connection: { host: "h", hostKey: "" }, create: "true" })).toHaveLength(1);
+        expect(await check(REMOTE_STEP, "ok", step({}))).toEqual([]);
+    });
+
+    test("an ssh_config written through a base64 file payload", async () => {
+        const payload = Buffer.from("Host *\n  StrictHostKey" + "Checking no\n").toString("base64");
+        const msgs = await check(REMOTE_STEP, "trust", step({ create: `lsc_write '/etc/lsyncd-cluster/ssh_config' '0644' 'root:root' '${payload}'` }));
+        expect(msgs).toEqual([`Command "trust" turns SSH host key checking off in its create in a file it writes (base64 payload) (found "StrictHostKey${""}Checking no"). ${fix}`]);
+    });
+
+    test("accept-new with known hosts in /dev/null", async () => {
+        const msgs = await check(REMOTE_STEP, "seed", step({ create: "rsync -e 'ssh -o StrictHostKey" + "Checking=accept-new -o UserKnownHostsFile=/dev/null' a b" }));
+        expect(msgs).toEqual([`Command "seed" turns SSH host key checking off in its create (found "UserKnownHostsFile=/dev/null"). ${fix}`]);
+    });
+
+    test("shell quoting inside the value", async () => {
+        const msgs = await check(REMOTE_STEP, "q", step({ delete: "ssh -o StrictHostKey" + "Checking=n''o host true" }));
+        expect(msgs).toEqual([`Command "q" turns SSH host key checking off in its delete once shell quoting is removed (found "StrictHostKey${""}Checking=no"). ${fix}`]);
+        expect(await check(REMOTE_STEP, "q2", step({ create: 'ssh -o "StrictHost"KeyChecking=\\no host' }))).toHaveLength(1);
+    });
+});
 
 describe("no-ssh-host-key-bypass: failing cases", () => {
     test("remote create with -o StrictHostKey" + "Checking=no", async () => {
         const msgs = await check(REMOTE_COMMAND, "node01-seed", {
-            connection: { host: "10.0.0.5", user: "admin" },
+            connection: { host: "10.0.0.5", user: "admin", hostKey: PINNED },
             create: "rsync -a -e 'ssh -o StrictHostKey" + "Checking=no' /srv/images/ sync@node01:/",
         });
         expect(msgs).toEqual([
@@ -71,7 +100,7 @@ describe("no-ssh-host-key-bypass: passing cases", () => {
     });
 
     test("commands without scripts and other resource types are ignored", async () => {
-        expect(await check(REMOTE_COMMAND, "empty", { connection: { host: "h" } })).toEqual([]);
+        expect(await check(REMOTE_COMMAND, "empty", { connection: { host: "h", hostKey: PINNED } })).toEqual([]);
         expect(await check("command:remote:CopyToRemote", "copy", { create: "StrictHostKey" + "Checking=no" })).toEqual([]);
     });
 });
