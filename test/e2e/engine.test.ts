@@ -44,7 +44,12 @@ function configure(next: { exchange: Member; nodes: Member[] }, extra: Record<st
   stack.writeConfig({ syncDir: SYNC_DIR, hosts: { exchange: entry(next.exchange), nodes: next.nodes.map(entry) }, ...extra });
 }
 
+/** The engine's own summary lines of every run, for the record (printed at the end). */
+const summaries: string[] = [];
+
 function expectOk(r: EngineRun, what: string): void {
+  const counts = /^(?:Resources:\n)((?: {4}.*\n)+)/m.exec(r.output)?.[1] ?? "";
+  summaries.push(`${what}: ${counts.trim().split(/\n\s*/).join(", ")} (${(r.ms / 1000).toFixed(1)} s)`);
   if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}):\n${r.output.slice(-6000)}`);
 }
 
@@ -104,6 +109,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await hosts?.stop();
+  writeFileSync(join(ROOT, "summaries.txt"), `${summaries.join("\n")}\n`);
+  console.log(`what the engine printed, run by run:\n${summaries.join("\n")}`);
 });
 
 test("1. preview, then up from an empty stack; a second up changes nothing and logs into no host", async () => {
@@ -315,6 +322,22 @@ test("7. a node rebuilt empty (new disk, new host key) is re-seeded by the docum
     // the disk stays attached for the rest of the suite; the fixture's teardown removes the image
     process.on("exit", () => execSync(`losetup -d ${disk} 2>/dev/null || true`));
   }
+});
+
+test("7b. refresh looks at the hosts: a removed file shows as a change, and up puts it back", async () => {
+  const node = members.nodes[0];
+  await run(hosts, node.host, `rm -f ${NGINX_SITE}`);
+  const refresh = await stack.run("refresh");
+  expectOk(refresh, "refresh after removing a node's nginx site");
+  // Refresh reports every resource as "refresh"; the changed one is in the summary and the text.
+  expect(refresh.summary).toMatchObject({ update: 1 });
+  expect(refresh.output).toMatch(new RegExp(`~ .*RemoteStep lsyncd-mesh-${node.name}-web `));
+  const up = await stack.run("up");
+  expectOk(up, "up after that refresh");
+  expect(opsOf(up, "update")).toEqual([`lsyncd-mesh-${node.name}-web`]);
+  await run(hosts, node.host, `test -f ${NGINX_SITE}`);
+  const again = await stack.run("refresh", ["--expect-no-changes"]);
+  expectOk(again, "refresh of an unchanged cluster");
 });
 
 test("8. destroy removes the program's files, users and units from every host; the images stay", async () => {
