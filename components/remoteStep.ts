@@ -23,6 +23,8 @@ export interface HostConnection {
   readonly hostKey?: pulumi.Input<string>;
   /** Only by the documented opt-out: accept any host key (the program warns on every run). */
   readonly skipHostKeyCheck?: boolean;
+  /** The server behind the address, where known (EC2 instance id): a new one re-runs every step. */
+  readonly serverId?: pulumi.Input<string>;
 }
 
 export interface RemoteStepArgs {
@@ -65,13 +67,14 @@ export class RemoteStep extends pulumi.dynamic.Resource {
     const user = args.connection.user;
     const minutes = args.timeoutMinutes ?? 5;
     const connection: pulumi.Input<StepConnection> = pulumi.secret(
-      pulumi.all([args.connection.host, args.connection.privateKey, args.connection.hostKey]).apply(([host, privateKey, hostKey]) => ({
+      pulumi.all([args.connection.host, args.connection.privateKey, args.connection.hostKey, args.connection.serverId]).apply(([host, privateKey, hostKey, serverId]) => ({
         host,
         port: args.connection.port,
         user,
         privateKey,
         ...(hostKey ? { hostKey } : {}),
         ...(args.connection.skipHostKeyCheck ? { skipHostKeyCheck: true } : {}),
+        ...(serverId ? { serverId } : {}),
       })),
     );
     super(

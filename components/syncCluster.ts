@@ -137,7 +137,7 @@ function hostOutput(h: AwsHostInfo): pulumi.Output<HostOutput> {
 function awsMeshHost(spec: AwsModeSpec, h: AwsHostInfo, privateKey: pulumi.Output<string>): MeshHostArgs {
   return {
     name: h.name,
-    connection: { host: h.publicIp, port: 22, user: spec.sshUser, privateKey, hostKey: h.hostKey },
+    connection: { host: h.publicIp, port: 22, user: spec.sshUser, privateKey, hostKey: h.hostKey, serverId: h.instance.id },
     // Peers push over the VPC; the security group allows SSH between members only.
     syncAddress: h.privateIp,
     syncPort: 22,

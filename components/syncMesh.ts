@@ -204,17 +204,18 @@ export class SyncMesh extends pulumi.ComponentResource {
 
     const web = role === "node" && args.web.enabled;
     const steps: Partial<Record<StepName, RemoteStep>> = {};
-    // Payloads: what each step puts on the host that only an undo can change (unmount,
-    // a new sync user, removing packages). Every other change is an in-place update.
+    // Payloads: what each step puts on the host that only an undo can change (unmount, a
+    // new sync user). Every other change is an in-place update.
     steps.ready = step("ready", readyCreate(host.name), readyDelete(host.name), host.dependsOn ?? [], {
       waitForBoot: host.waitForBoot,
       timeoutMinutes: host.waitForBoot ? 20 : 5,
       probe: readyProbe(),
     });
     const needs = packagesFor(web);
+    // No payload: a new package list installs what is missing in place; a replace would
+    // remove lsyncd, rsync and nginx under the running cluster first.
     steps.packages = step("packages", packagesCreate(needs), packagesDelete(), [steps.ready], {
       timeoutMinutes: 20,
-      payload: JSON.stringify(needs),
       probe: packagesProbe(needs.map((n) => n.name)),
     });
     const disk = resolveDisk(host.disk);

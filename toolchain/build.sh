@@ -11,6 +11,7 @@
 #   refuses;
 # - pulumi-resource-pulumi-nodejs, the launcher of Node.js dynamic providers that every
 #   official CLI ships: one line that starts @pulumi/pulumi's own dynamic-provider entry;
+#   and pulumi-analyzer-policy-nodejs, the same for policy packs;
 # - it also tries the Node.js language host and the providers the program's SDKs name,
 #   and reports each one the Go module proxy does not serve. None is needed: the program's
 #   remote steps are its own dynamic provider, and tools/pulumi.ts runs the program through
@@ -63,6 +64,18 @@ exec node "$entry" "$@"
 EOF
 chmod 0755 "$launcher.tmp"
 mv -f "$launcher.tmp" "$launcher"
+
+# The launcher the CLI looks for to run a Node.js policy pack when no Node.js language host
+# is installed (sdk/go/common/resource/plugin/analyzer_plugin.go: "pulumi-analyzer-policy-
+# <runtime>", started in the pack's directory).
+analyzer="$bin/pulumi-analyzer-policy-nodejs"
+cat >"$analyzer.tmp" <<'EOF'
+#!/bin/sh
+entry=$(node -p 'require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [process.cwd()] })') || exit 1
+exec node "$entry" "$@"
+EOF
+chmod 0755 "$analyzer.tmp"
+mv -f "$analyzer.tmp" "$analyzer"
 
 # What else a Pulumi install would hold. Asked once per version; the answers are cached.
 report="$cache/pulumi-v$sdk_version/unavailable.txt"

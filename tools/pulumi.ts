@@ -28,10 +28,16 @@ interface Options {
   readonly configFile?: string;
   /** Write each resource's planned or performed operation here, one JSON object per line. */
   readonly eventsFile?: string;
+  /** Policy packs to run (preview and up), as `pulumi --policy-pack`. */
+  readonly policyPacks: string[];
+  /** up, refresh and destroy change things: like `pulumi --yes`, nothing happens without it. */
+  readonly yes: boolean;
 }
 
 const USAGE = `usage: npm run pulumi -- <${OPERATIONS.join("|")}> --stack NAME [--cwd DIR] [--config-file FILE]
-       [--refresh] [--expect-no-changes] [--diff] [--summary-file FILE] [--events-file FILE]`;
+       [--refresh] [--expect-no-changes] [--diff] [--policy-pack DIR]... [--yes]
+       [--summary-file FILE] [--events-file FILE]
+up, refresh and destroy need --yes; without it, up shows the preview and stops.`;
 
 function parseArgs(argv: readonly string[]): Options {
   const [operation, ...rest] = argv;
@@ -41,6 +47,7 @@ function parseArgs(argv: readonly string[]): Options {
   let summaryFile: string | undefined;
   let configFile: string | undefined;
   let eventsFile: string | undefined;
+  const policyPacks: string[] = [];
   const flags = new Set<string>();
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
@@ -54,6 +61,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === "--summary-file") summaryFile = resolve(value());
     else if (a === "--config-file") configFile = resolve(value());
     else if (a === "--events-file") eventsFile = resolve(value());
+    else if (a === "--policy-pack") policyPacks.push(resolve(value()));
     else if (["--refresh", "--expect-no-changes", "--diff", "--yes", "-y"].includes(a)) flags.add(a);
     else throw new Error(`${USAGE}\nunknown option "${a}"`);
   }
@@ -65,6 +73,8 @@ function parseArgs(argv: readonly string[]): Options {
     summaryFile,
     configFile,
     eventsFile,
+    policyPacks,
+    yes: flags.has("--yes") || flags.has("-y"),
     refresh: flags.has("--refresh"),
     expectNoChanges: flags.has("--expect-no-changes"),
     diff: flags.has("--diff"),
@@ -95,6 +105,15 @@ async function main(): Promise<void> {
     { workDir: opts.cwd, pulumiCommand },
   );
   if (opts.eventsFile) writeFileSync(opts.eventsFile, "");
+  // Ctrl-C cancels the update the way the CLI does, instead of killing the language host
+  // under a running deployment; a second Ctrl-C exits.
+  let interrupted = false;
+  process.on("SIGINT", () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write("\ncancelling (Ctrl-C again to exit at once) ...\n");
+    void stack.cancel();
+  });
   const common = {
     onOutput: (s: string) => process.stdout.write(s),
     onEvent: (e: EngineEvent) => {
@@ -104,15 +123,22 @@ async function main(): Promise<void> {
     color: "never" as const,
     ...(opts.configFile ? { configFile: opts.configFile } : {}),
   };
+  const policy = opts.policyPacks.length > 0 ? { policyPacks: opts.policyPacks } : {};
   let summary: unknown;
+  if (opts.operation !== "preview" && !opts.yes) {
+    if (opts.operation === "up") {
+      await stack.preview({ ...common, ...policy, diff: opts.diff, refresh: opts.refresh });
+    }
+    throw new Error(`${opts.operation} changes the stack "${opts.stack}": run it again with --yes (as \`pulumi ${opts.operation} --yes\`).`);
+  }
   switch (opts.operation) {
     case "preview": {
-      const r = await stack.preview({ ...common, diff: opts.diff, refresh: opts.refresh, expectNoChanges: opts.expectNoChanges });
+      const r = await stack.preview({ ...common, ...policy, diff: opts.diff, refresh: opts.refresh, expectNoChanges: opts.expectNoChanges });
       summary = r.changeSummary;
       break;
     }
     case "up": {
-      const r = await stack.up({ ...common, diff: opts.diff, refresh: opts.refresh, expectNoChanges: opts.expectNoChanges });
+      const r = await stack.up({ ...common, ...policy, diff: opts.diff, refresh: opts.refresh, expectNoChanges: opts.expectNoChanges });
       summary = r.summary.resourceChanges;
       break;
     }

@@ -22,6 +22,12 @@ export interface StepConnection {
   readonly hostKey?: string;
   /** The documented opt-out (config `insecureSkipHostKeyCheck`): trust whatever key answers. */
   readonly skipHostKeyCheck?: boolean;
+  /**
+   * Which server answers at this address, where the program knows (an EC2 instance id). A
+   * new server behind the same address and host key (an instance replaced behind its
+   * Elastic IP) is an update of every step on it, so it is set up again.
+   */
+  readonly serverId?: string;
 }
 
 /** What one step stores in the stack: its inputs, plus what the host said. */
@@ -51,8 +57,6 @@ export interface StepState {
   readonly hostKeyChanged?: boolean;
 }
 
-/** What the engine sends for a value only known after deployment (preview). */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const STDOUT_LIMIT = 256 * 1024;
 /** ssh's own failures to reach the host, as opposed to the script's exit code 255. */
 const DIAL_FAILURE =
@@ -64,9 +68,21 @@ interface Ran {
   readonly stderr: string;
 }
 
+/**
+ * Temp dirs holding a key copy, removed at exit even when a step is still running. A plain
+ * object, not a Set: Pulumi's closure serializer turns a captured Set into an object.
+ */
+const keyDirs: Record<string, true> = {};
+const exitHook = { installed: false };
+
 function runSsh(conn: StepConnection, command: string, commandSeconds: number): Promise<Ran> {
   // The key and the pinned host key go to files only this process can read, removed after.
   const dir = mkdtempSync(join(tmpdir(), "lsc-step-"));
+  keyDirs[dir] = true;
+  if (!exitHook.installed) {
+    exitHook.installed = true;
+    process.on("exit", () => Object.keys(keyDirs).forEach((d) => rmSync(d, { recursive: true, force: true })));
+  }
   const keyFile = join(dir, "key");
   const knownHosts = join(dir, "known_hosts");
   writeFileSync(keyFile, conn.privateKey.endsWith("\n") ? conn.privateKey : `${conn.privateKey}\n`, { mode: 0o600 });
@@ -89,7 +105,9 @@ function runSsh(conn: StepConnection, command: string, commandSeconds: number): 
     "-o", "LogLevel=ERROR",
     "--",
     `${conn.user}@${conn.host}`,
-    command,
+    // The host ends the script at the limit too: killing the local ssh alone would leave a
+    // seed or an apt run going on the host, beside the next attempt.
+    `timeout --kill-after=30 ${commandSeconds} ${command}`,
   ];
   return new Promise((resolve) => {
     const child = spawn("ssh", args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -104,10 +122,11 @@ function runSsh(conn: StepConnection, command: string, commandSeconds: number): 
     const timer = setTimeout(() => {
       stderr += `\n(killed after ${commandSeconds} s)`;
       child.kill("SIGKILL");
-    }, commandSeconds * 1000);
+    }, (commandSeconds + 60) * 1000);
     const finish = (code: number) => {
       clearTimeout(timer);
       rmSync(dir, { recursive: true, force: true });
+      delete keyDirs[dir];
       resolve({ code, stdout, stderr });
     };
     child.on("error", (e) => {
@@ -133,10 +152,14 @@ function isHostKeyMismatch(ran: Ran): boolean {
   return ran.code === 255 && /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No (ED25519|ECDSA|RSA) host key is known/.test(ran.stderr);
 }
 
-function failure(what: string, conn: StepConnection, ran: Ran): Error {
+function failure(what: "create" | "delete", conn: StepConnection, ran: Ran): Error {
   let hint = "";
   if (isHostKeyMismatch(ran)) {
-    hint = `\nThe host did not present the pinned host key: if the server was rebuilt, set its new hostKey in the stack config (README, "Recovering from mistakes").`;
+    hint =
+      what === "create"
+        ? `\nThe host did not present the pinned host key: if the server was rebuilt, set its new hostKey in the stack config (README, "Recovering from mistakes").`
+        : // A delete runs with the connection stored at the last up: config cannot change it.
+          `\nThe host did not present the key pinned when this step was made. If the server was rebuilt or replaced, run \`pulumi refresh\` (it records that, and the delete then leaves that server alone); if it is gone for good, \`pulumi state delete\` the step (README, "Recovering from mistakes").`;
   }
   return new Error(`${what} on ${conn.user}@${conn.host}:${conn.port} exited ${ran.code}:\n${ran.stderr.trim().slice(-4000)}${hint}`);
 }
@@ -148,9 +171,9 @@ async function apply(state: StepState): Promise<StepState> {
   return { ...state, stdout: ran.stdout, probed, drifted: false, hostKeyChanged: false };
 }
 
-async function probe(state: StepState): Promise<{ probed: string; hostKeyChanged: boolean }> {
+async function probe(state: StepState, dialSeconds = state.dialSeconds): Promise<{ probed: string; hostKeyChanged: boolean }> {
   // Even a step without a probe asks the host for its key on refresh.
-  const ran = await runOnHost(state.connection, state.probe === "" ? "true" : state.probe, state.dialSeconds, state.commandSeconds);
+  const ran = await runOnHost(state.connection, state.probe === "" ? "true" : state.probe, dialSeconds, state.commandSeconds);
   if (isHostKeyMismatch(ran)) return { probed: "host key changed", hostKeyChanged: true };
   if (state.probe === "") return { probed: "", hostKeyChanged: false };
   // A probe that cannot run is an answer too: the host lost what the step put there.
@@ -164,7 +187,8 @@ function sameConnection(a: StepConnection, b: StepConnection): boolean {
     a.user === b.user &&
     a.privateKey === b.privateKey &&
     (a.hostKey ?? "") === (b.hostKey ?? "") &&
-    Boolean(a.skipHostKeyCheck) === Boolean(b.skipHostKeyCheck)
+    Boolean(a.skipHostKeyCheck) === Boolean(b.skipHostKeyCheck) &&
+    (a.serverId ?? "") === (b.serverId ?? "")
   );
 }
 
@@ -177,12 +201,12 @@ export const remoteStepProvider = {
   },
 
   async diff(_id: string, olds: StepState, news: StepState) {
-    // An unknown payload (preview, before a peer exists) cannot be compared: it will be
-    // known at `up`, where this runs again. Say "update" rather than guess a replace.
-    const replaces = news.payload !== UNKNOWN && olds.payload !== news.payload ? ["payload"] : [];
+    // An unknown payload (preview, a data volume being replaced) may turn out different at
+    // `up`: the preview shows the replace it may be rather than an update it may not be.
+    const replaces = olds.payload !== news.payload ? ["payload"] : [];
     const changed = UPDATED_BY.filter((k) => olds[k] !== news[k]);
     const connectionChanged = !sameConnection(olds.connection, news.connection);
-    const changes = replaces.length > 0 || changed.length > 0 || connectionChanged || olds.drifted === true || news.payload === UNKNOWN;
+    const changes = replaces.length > 0 || changed.length > 0 || connectionChanged || olds.drifted === true;
     return { changes, replaces, deleteBeforeReplace: true };
   },
 
@@ -202,8 +226,9 @@ export const remoteStepProvider = {
   },
 
   async read(id: string, olds: StepState) {
-    // `pulumi refresh`: ask the host whether what the step put there is still there.
-    const { probed, hostKeyChanged } = await probe(olds);
+    // `pulumi refresh`: ask the host whether what the step put there is still there. A
+    // refresh dials briefly: a host that does not answer in a minute is reported, not awaited.
+    const { probed, hostKeyChanged } = await probe(olds, Math.min(olds.dialSeconds, 60));
     const drifted = olds.drifted === true || hostKeyChanged || (olds.probe !== "" && probed !== (olds.probed ?? ""));
     return { id, props: { ...olds, drifted, hostKeyChanged } };
   },

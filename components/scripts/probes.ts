@@ -27,12 +27,16 @@ function fileHashes(paths: readonly string[]): string[] {
   ];
 }
 
+/**
+ * Every probe also prints the server's claim (scripts/ownerGuard.ts): removing it on a host
+ * makes every step there drift, so `pulumi up --refresh` runs them all again.
+ */
 function probe(lines: readonly string[]): string {
-  return `set -uo pipefail\n${lines.join("\n")}\n`;
+  return `set -uo pipefail\n${[`cat -- ${sh(HOST_NAME_FILE)} 2>/dev/null || echo unclaimed`, ...lines].join("\n")}\n`;
 }
 
 export function readyProbe(): string {
-  return probe([`cat -- ${sh(HOST_NAME_FILE)} 2>/dev/null || echo "no host name"`, `[ -d ${sh(STATE_DIR)} ] && echo state-dir`]);
+  return probe([`[ -d ${sh(STATE_DIR)} ] && echo state-dir`]);
 }
 
 export function packagesProbe(names: readonly string[]): string {
@@ -41,7 +45,7 @@ export function packagesProbe(names: readonly string[]): string {
 
 /** The filesystem that holds the sync dir: a new or wiped disk answers with a new UUID. */
 export function diskProbe(syncDir: string): string {
-  return probe([`findmnt -n -o UUID,FSTYPE --target ${sh(syncDir)} || echo "no filesystem at ${syncDir}"`]);
+  return probe([`findmnt -n -o UUID,FSTYPE --target ${sh(syncDir)} || echo ${sh(`no filesystem at ${syncDir}`)}`]);
 }
 
 export function sysctlProbe(): string {
@@ -49,7 +53,7 @@ export function sysctlProbe(): string {
 }
 
 export function identityProbe(): string {
-  return probe([`id -u ${sh(SYNC_USER)} 2>/dev/null || echo "no ${SYNC_USER}"`, ...fileHashes([`${SYNC_KEY}.pub`])]);
+  return probe([`id -u ${sh(SYNC_USER)} 2>/dev/null || echo ${sh(`no ${SYNC_USER}`)}`, ...fileHashes([`${SYNC_KEY}.pub`])]);
 }
 
 export function trustProbe(): string {

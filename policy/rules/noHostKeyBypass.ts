@@ -10,8 +10,12 @@ export const REMOTE_STEP = "pulumi-nodejs:dynamic/lsyncd-cluster:RemoteStep";
 /** The script fields that are checked (stdin often carries a script or a config file; probe is a step's read). */
 export const CHECKED_FIELDS = ["create", "update", "delete", "stdin", "probe"] as const;
 
-/** Known-hosts files that forget every key, so that any key is "new" (and accept-new or ask take it). */
-export const KNOWN_HOSTS_DISCARDED = /(?:User|Global)KnownHostsFile(?:\s*=\s*|\s+)\/dev\/null(?![\w/])/i;
+/**
+ * The user's known-hosts file in /dev/null forgets every key, so any key is "new" (and
+ * accept-new or ask take it). GlobalKnownHostsFile /dev/null is not that: it only keeps
+ * the system-wide file out, next to a pinned UserKnownHostsFile (the program's own ssh_config).
+ */
+export const KNOWN_HOSTS_DISCARDED = /UserKnownHostsFile(?:\s*=\s*|\s+)\/dev\/null(?![\w/])/i;
 
 /** The text a shell would see once quotes and backslashes are gone (`=n''o` → `=no`). */
 export function withoutShellQuoting(script: string): string {

@@ -29,6 +29,14 @@ describe("no-ssh-host-key-bypass: what the script-text check missed (issue 11, i
         expect(msgs).toEqual([`Command "seed" turns SSH host key checking off in its create (found "UserKnownHostsFile=/dev/null"). ${fix}`]);
     });
 
+    test("the program's own ssh_config: the system-wide known hosts kept out, its own pinned (not a bypass)", async () => {
+        const sshConfig =
+            "Host lsc-exchange\n  HostName 10.0.0.1\n  HostKeyAlias lsc-exchange\n  StrictHostKey" +
+            "Checking yes\n  UserKnownHostsFile /etc/lsyncd-cluster/known_hosts\n  GlobalKnownHostsFile /dev/null\n";
+        const payload = Buffer.from(sshConfig).toString("base64");
+        expect(await check(REMOTE_STEP, "trust", step({ create: `lsc_write '/etc/lsyncd-cluster/ssh_config' '0644' 'root:root' '${payload}'` }))).toEqual([]);
+    });
+
     test("shell quoting inside the value", async () => {
         const msgs = await check(REMOTE_STEP, "q", step({ delete: "ssh -o StrictHostKey" + "Checking=n''o host true" }));
         expect(msgs).toEqual([`Command "q" turns SSH host key checking off in its delete once shell quoting is removed (found "StrictHostKey${""}Checking=no"). ${fix}`]);

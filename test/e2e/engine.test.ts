@@ -3,7 +3,7 @@
 // an exchange and up to four nodes. After every step: a file written on each node is
 // served by every node, nothing is lost, and the step did nothing it must not.
 import { execSync } from "child_process";
-import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
 import { join } from "path";
 import { HOST_NAME_FILE, LSYNCD_UNIT, NGINX_SITE, SYNC_AUTHORIZED_KEYS, SYNC_USER } from "../../components/paths";
 import { fetchImage, run, SYNC_DIR, waitFor } from "./harness/cluster";
@@ -13,6 +13,7 @@ import { startTestHosts, TestCluster, TestHost } from "./fixture/testHosts";
 jest.setTimeout(15 * 60_000);
 
 const ROOT = "/tmp/lsc-engine";
+const POLICY_DIR = join(__dirname, "..", "..", "policy");
 let hosts: TestCluster;
 let stack: EngineStack;
 /** Which test host each cluster name is, as the current config says. */
@@ -100,6 +101,9 @@ async function expectConverged(): Promise<void> {
 
 beforeAll(async () => {
   const bin = toolchainBin();
+  if (!existsSync(join(POLICY_DIR, "node_modules", "@pulumi", "policy"))) {
+    execSync("npm ci --no-audit --no-fund", { cwd: POLICY_DIR, stdio: "ignore" });
+  }
   hosts = await startTestHosts({ nodes: 4, root: ROOT + "-hosts", addressBase: "127.0.12" });
   stack = new EngineStack(ROOT, "e2e", bin);
   stack.init(hosts.operatorPrivateKey);
@@ -130,6 +134,12 @@ test("1. preview, then up from an empty stack; a second up changes nothing and l
   expectOk(again, "second up");
   expect(again.summary).toEqual({ same: 41 });
   expect(await Promise.all(hosts.hosts.map(operatorLogins))).toEqual(logins);
+
+  // The mandatory policy pack, run by the engine on every step of the program.
+  const policed = await stack.run("preview", ["--policy-pack", POLICY_DIR]);
+  expectOk(policed, "preview with the policy pack");
+  expect(policed.output).toMatch(/lsyncd-cluster-guardrails/);
+  expect(policed.output).not.toMatch(/mandatory|violation/i);
 });
 
 test("2. scale out 3 → 4 and back, with a writer on node01 during each up", async () => {

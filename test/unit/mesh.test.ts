@@ -5,7 +5,6 @@ import { execFileSync } from "child_process";
 import { createHash } from "crypto";
 import { LSYNCD_CONF, RSYNCD_CONF, SSH_CONFIG, SYNC_AUTHORIZED_KEYS } from "../../components/paths";
 import { CommonSpec } from "../../components/spec";
-import { packagesFor } from "../../components/scripts/packagesScript";
 import { MeshHostArgs, SyncMesh } from "../../components/syncMesh";
 import { REMOTE_STEP_TYPE } from "../../components/remoteStep";
 import { remoteStepProvider, StepState } from "../../components/remote/provider";
@@ -129,19 +128,18 @@ describe("SyncMesh over 3 nodes", () => {
   it("gives every step a delete, delete-before-replace, and a payload only where an undo is needed", () => {
     const commands = rec.ofType(COMMAND);
     const hash = (text: string) => createHash("sha256").update(text).digest("hex");
-    // Only steps whose undo is needed before a change (unmount, a new sync user, removing
-    // packages) have a payload; a change of anything else is an in-place update.
-    const payloads: Record<string, (name: string) => string> = {
+    // Only steps whose undo is needed before a change (unmount, a new sync user) have a
+    // payload; a change of anything else, the package list included, is an in-place update.
+    const payloads: Record<string, () => string> = {
       identity: () => JSON.stringify({ user: "lsyncd-sync", syncDir: "/srv/pics" }),
       disk: () => JSON.stringify({ syncDir: "/srv/pics", disk: { kind: "device", path: "/dev/nvme1n1" } }),
-      packages: (name) => JSON.stringify(packagesFor(name !== "m-exchange-packages")),
     };
     expect(commands).toHaveLength(4 * 7 + 3 /* web on nodes */ + 3 /* seeds */ - 0);
     for (const c of commands) {
       expect(c.inputs.delete).toMatch(/^bash -c /);
       expect(c.deleteBeforeReplace).toBe(true);
       const step = c.name.split("-").pop()!;
-      expect(c.inputs.payload).toBe(hash(payloads[step]?.(c.name) ?? ""));
+      expect(c.inputs.payload).toBe(hash(payloads[step]?.() ?? ""));
       expect(innerScript(c.inputs.create).startsWith("set -euo pipefail\n")).toBe(true);
       // Every script, create, delete and probe, parses as bash.
       execFileSync("bash", ["-n", "-c", innerScript(c.inputs.create)]);
@@ -238,6 +236,13 @@ describe("what a change touches (decided by the provider's own diff)", () => {
     const ops = await opsBetween(await build(3), await build(3, { ...common, lsyncd: { ...common.lsyncd, delay: 2 } }));
     expect(named(ops, "update")).toEqual(["m-exchange-lsyncd", "m-node01-lsyncd", "m-node02-lsyncd", "m-node03-lsyncd"]);
     expect(named(ops, "replace")).toEqual([]);
+  });
+
+  it("turning web off updates the nodes' packages in place: nothing is removed under a running cluster", async () => {
+    const ops = await opsBetween(await build(2), await build(2, { ...common, web: { enabled: false, port: 80 } }));
+    expect(named(ops, "replace")).toEqual([]);
+    expect(named(ops, "update")).toEqual(["m-node01-packages", "m-node02-packages"]);
+    expect(named(ops, "delete")).toEqual(["m-node01-web", "m-node02-web"]);
   });
 
   it("changing inotify limits updates sysctl steps in place, nothing else", async () => {

@@ -143,6 +143,7 @@ export class EngineStack {
       "--cwd", this.dir,
       "--summary-file", summaryFile,
       "--events-file", eventsFile,
+      ...(operation === "preview" ? [] : ["--yes"]),
       ...flags,
     ];
     const t0 = Date.now();
