@@ -81,8 +81,8 @@ export class ClusterHost extends pulumi.ComponentResource implements AwsHostInfo
     // The host key is the program's, so the very first SSH login is already verified: a
     // man in the middle never sees the root scripts or returns a "sync key" of its own.
     // cloud-init installs it before sshd starts (ssh_keys); the private half travels in
-    // user data, readable by root on the host and by whoever may read the instance's
-    // attributes in the account (README, "Security").
+    // user data, which any local user of the host can read through the instance metadata
+    // service, and so can whoever may read the instance's attributes in the account.
     const hostKey = new tls.PrivateKey(`${name}-host-key`, { algorithm: "ED25519" }, { parent: this });
     const userData = pulumi
       .all([hostKey.privateKeyOpenssh, hostKey.publicKeyOpenssh])

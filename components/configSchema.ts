@@ -536,26 +536,36 @@ function hostShape() {
   };
 }
 
-function hostSchema(example: string, missing?: string) {
+const EXAMPLE_KEY = "ssh-ed25519 AAAA...";
+
+/** A host object as the README writes it, for messages. */
+function hostExample(address: string, name?: string): string {
+  return JSON.stringify({ ...(name === undefined ? {} : { name }), address, hostKey: EXAMPLE_KEY });
+}
+
+function hostSchema(role: "exchange" | "node", missing?: string) {
   const shape = hostShape();
-  const optionalKeys = Object.keys(shape).filter((key) => key !== "address");
+  // A node's name is required (hostsRules says so with a reason); the exchange's defaults.
+  const required = role === "node" ? ["name", "address", "hostKey"] : ["address", "hostKey"];
+  const optionalKeys = Object.keys(shape).filter((key) => !required.includes(key));
+  const example = role === "node" ? hostExample("10.0.0.11", "web1") : hostExample("10.0.0.10");
   return section(
     shape,
-    `must be a host object with an "address" and optionally ${optionalKeys.join(", ")}, e.g. {"address":"${example}"}`,
+    `must be a host object with ${required.map((k) => `"${k}"`).join(", ")} and optionally ${optionalKeys.join(", ")}, e.g. ${example}`,
     missing,
   );
 }
 type ParsedHost = z.output<ReturnType<typeof hostSchema>>;
 
-const NODES_EXAMPLE = '[{"address":"10.0.0.11"},{"address":"10.0.0.12"}]';
+const NODES_EXAMPLE = `[${hostExample("10.0.0.11", "web1")},${hostExample("10.0.0.12", "web2")}]`;
 const nodesText = say(
   `must be a list of 1 to 50 hosts (the web nodes), e.g. ${NODES_EXAMPLE}`,
   `is required: the web nodes, a list of 1 to 50 hosts, e.g. ${NODES_EXAMPLE}`,
 );
 
 const hostsShape = {
-  exchange: hostSchema("10.0.0.10", 'is required: the exchange (hub) host, e.g. {"address":"10.0.0.10"}'),
-  nodes: z.array(hostSchema("10.0.0.11"), nodesText).min(1, nodesText).max(50, nodesText),
+  exchange: hostSchema("exchange", `is required: the exchange (hub) host, e.g. ${hostExample("10.0.0.10")}`),
+  nodes: z.array(hostSchema("node"), nodesText).min(1, nodesText).max(50, nodesText),
   insecureSkipHostKeyCheck: z
     .boolean(say("must be true or false (true: connect to hosts without a hostKey whatever key they present)"))
     .optional(),
@@ -655,7 +665,7 @@ function toHost(host: ParsedHost, defaultName: string): ExistingHostSpec {
 
 const hostsSchema = section(
   hostsShape,
-  `must be an object with "exchange" and "nodes", e.g. {"exchange":{"address":"10.0.0.10"},"nodes":${NODES_EXAMPLE}}`,
+  `must be an object with "exchange" and "nodes", e.g. {"exchange":${hostExample("10.0.0.10")},"nodes":${NODES_EXAMPLE}}`,
 )
   .superRefine(hostsRules, ALWAYS)
   .transform((hosts) => ({

@@ -348,6 +348,16 @@ test("7b. refresh looks at the hosts: a removed file shows as a change, and up p
   await run(hosts, node.host, `test -f ${NGINX_SITE}`);
   const again = await stack.run("refresh", ["--expect-no-changes"]);
   expectOk(again, "refresh of an unchanged cluster");
+
+  // README, "Recovering from mistakes": re-run every step of one host.
+  await run(hosts, node.host, `rm ${HOST_NAME_FILE}`);
+  const rerun = await stack.run("up", ["--refresh"]);
+  expectOk(rerun, "up --refresh after removing a host's claim");
+  const hostSteps = ["ready", "packages", "disk", "sysctl", "identity", "trust", "lsyncd", "web"].map((st) => `lsyncd-mesh-${node.name}-${st}`).sort();
+  expect(opsOf(rerun, "update")).toEqual(hostSteps);
+  expect(opsOf(rerun, "replace")).toEqual([]);
+  await expectIntact(node, "node");
+  await expectConverged();
 });
 
 test("8. destroy removes the program's files, users and units from every host; the images stay", async () => {

@@ -107,7 +107,7 @@ const HOST_KEY =
   'must be the host\'s SSH public key on one line, "<type> <base64> [comment]" with type ssh-ed25519, ' +
   "ecdsa-sha2-nistp256/384/521 or ssh-rsa (see /etc/ssh/ssh_host_ed25519_key.pub on the host)";
 const NODES =
-  'must be a list of 1 to 50 hosts (the web nodes), e.g. [{"address":"10.0.0.11"},{"address":"10.0.0.12"}]';
+  'must be a list of 1 to 50 hosts (the web nodes), e.g. [{"name":"web1","address":"10.0.0.11","hostKey":"ssh-ed25519 AAAA..."},{"name":"web2","address":"10.0.0.12","hostKey":"ssh-ed25519 AAAA..."}]';
 const SET_KEY = "set it with: pulumi config set --secret lsyncd-cluster:sshPrivateKey < ~/.ssh/id_ed25519";
 
 // [what is wrong, raw config, the one problem line it must produce]
@@ -216,10 +216,10 @@ const existingCases: [string, Raw, string][] = [
   ["listenAddress as a name", withNodes({ address: "10.0.0.11", listenAddress: "localhost" }), '[hosts.nodes[0].listenAddress] must be an IPv4 or IPv6 address (no brackets) of this host for nginx to listen on, e.g. "10.0.0.11"; got "localhost"'],
   ["no nodes", withNodes(), `[hosts.nodes] ${NODES}; got []`],
   ["51 nodes", withNodes(...fiftyOneNodes), `[hosts.nodes] ${NODES}; got ${JSON.stringify(fiftyOneNodes)}`],
-  ["nodes missing", existing({ hosts: { exchange: HOSTS.exchange } }), '[hosts.nodes] is required: the web nodes, a list of 1 to 50 hosts, e.g. [{"address":"10.0.0.11"},{"address":"10.0.0.12"}]; got nothing'],
-  ["exchange missing", existing({ hosts: { nodes: HOSTS.nodes } }), '[hosts.exchange] is required: the exchange (hub) host, e.g. {"address":"10.0.0.10"}; got nothing'],
-  ["node given as a bare address", withNodes("10.0.0.11"), '[hosts.nodes[0]] must be a host object with an "address" and optionally name, port, user, disk, hostKey, listenAddress, e.g. {"address":"10.0.0.11"}; got "10.0.0.11"'],
-  ["hosts not an object", existing({ hosts: "10.0.0.10" }), '[hosts] must be an object with "exchange" and "nodes", e.g. {"exchange":{"address":"10.0.0.10"},"nodes":[{"address":"10.0.0.11"},{"address":"10.0.0.12"}]}; got "10.0.0.10"'],
+  ["nodes missing", existing({ hosts: { exchange: HOSTS.exchange } }), '[hosts.nodes] is required: the web nodes, a list of 1 to 50 hosts, e.g. [{"name":"web1","address":"10.0.0.11","hostKey":"ssh-ed25519 AAAA..."},{"name":"web2","address":"10.0.0.12","hostKey":"ssh-ed25519 AAAA..."}]; got nothing'],
+  ["exchange missing", existing({ hosts: { nodes: HOSTS.nodes } }), '[hosts.exchange] is required: the exchange (hub) host, e.g. {"address":"10.0.0.10","hostKey":"ssh-ed25519 AAAA..."}; got nothing'],
+  ["node given as a bare address", withNodes("10.0.0.11"), '[hosts.nodes[0]] must be a host object with "name", "address", "hostKey" and optionally port, user, disk, listenAddress, e.g. {"name":"web1","address":"10.0.0.11","hostKey":"ssh-ed25519 AAAA..."}; got "10.0.0.11"'],
+  ["hosts not an object", existing({ hosts: "10.0.0.10" }), '[hosts] must be an object with "exchange" and "nodes", e.g. {"exchange":{"address":"10.0.0.10","hostKey":"ssh-ed25519 AAAA..."},"nodes":[{"name":"web1","address":"10.0.0.11","hostKey":"ssh-ed25519 AAAA..."},{"name":"web2","address":"10.0.0.12","hostKey":"ssh-ed25519 AAAA..."}]}; got "10.0.0.10"'],
   ["typo in a host", withNodes({ address: "10.0.0.11", prot: 2222 }), "[hosts.nodes[0].prot] is not a known key; known keys here: name, address, port, user, disk, hostKey, listenAddress"],
   ["typo in hosts", existing({ hosts: { ...HOSTS, node: [] } }), "[hosts.node] is not a known key; known keys here: exchange, nodes, insecureSkipHostKeyCheck"],
   // the operator key
