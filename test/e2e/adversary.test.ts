@@ -42,11 +42,11 @@ async function ticksAfter(host: TestHost, since: number, ms: number): Promise<bo
 
 describe("item 1: links", () => {
   it("chained links (a -> ., then a/a/a/a/a/root -> ../../../../.. with -R) reach nothing outside the sync dir, and nginx serves nothing from outside", async () => {
-    const first = await push(h(), exchange(), node(0), `ln -s . ${MARK}a`, "-l", "");
+    const first = await push(h(), exchange(), node(0), `ln -s . ${MARK}a`, `-l ${MARK}a`);
     const second = await push(
       h(), exchange(), node(0),
-      `mkdir -p c/${MARK}a/${MARK}a/${MARK}a/${MARK}a/${MARK}a && ln -s ../../../../.. c/${MARK}a/${MARK}a/${MARK}a/${MARK}a/${MARK}a/${MARK}root && cd c`,
-      `-rlR --no-implied-dirs ${MARK}a/${MARK}a/${MARK}a/${MARK}a/${MARK}a/${MARK}root`,
+      `mkdir -p c/${MARK}a/${MARK}a/${MARK}a/${MARK}a/${MARK}a && ln -s ../../../../.. c/${MARK}a/${MARK}a/${MARK}a/${MARK}a/${MARK}a/${MARK}root`,
+      `-rlR --no-implied-dirs c/./${MARK}a/${MARK}a/${MARK}a/${MARK}a/${MARK}a/${MARK}root`,
     );
     console.log(`chained-link pushes: exit ${first.code} ${first.stderr.trim()} / exit ${second.code} ${second.stderr.trim()}`);
     const got = served(node(0), `/${MARK}root/etc/passwd`);
@@ -56,11 +56,11 @@ describe("item 1: links", () => {
 
   it("a link planted as the pusher's temp dir (chained) cannot make rsync write outside the sync dir (/dev/shm)", async () => {
     const chain = `${MARK}b/${MARK}b/${MARK}b/${MARK}b/${MARK}b`;
-    await push(h(), exchange(), node(0), `ln -s . ${MARK}b`, "-l");
+    await push(h(), exchange(), node(0), `ln -s . ${MARK}b`, `-l ${MARK}b`);
     const plant = await push(
       h(), exchange(), node(0),
-      `mkdir -p c/${chain}/.lsyncd-tmp && ln -s ../../../dev/shm c/${chain}/.lsyncd-tmp/${MARK}shm && cd c`,
-      `-rlR --no-implied-dirs ${chain}/.lsyncd-tmp/${MARK}shm`,
+      `mkdir -p c/${chain}/.lsyncd-tmp && ln -s ../../../dev/shm c/${chain}/.lsyncd-tmp/${MARK}shm`,
+      `-rlR --no-implied-dirs c/./${chain}/.lsyncd-tmp/${MARK}shm`,
     );
     const big = await push(h(), exchange(), node(0), `head -c 5000000 /dev/urandom > ${MARK}-big.bin`, `--temp-dir=.lsyncd-tmp/${MARK}shm ${MARK}-big.bin`);
     console.log(`temp-dir trick: plant exit ${plant.code} ${plant.stderr.trim()} / push exit ${big.code} ${big.stderr.trim()}`);

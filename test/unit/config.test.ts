@@ -68,8 +68,13 @@ const SYNC_DIR =
   'must be an absolute path such as "/srv/pics" (letters, digits, ".", "_", "-" and single "/" ' +
   'between names; no "." or ".." names, no trailing "/", not "/" itself)';
 const SYSTEM_DIR =
-  "must not be a system directory: a disk is mounted over it and lsyncd mirrors every change in it " +
-  'to every host; use a directory of its own such as "/srv/pics"';
+  "must not be a system, home or lsyncd-cluster directory: the sync user owns it and every " +
+  "host's sync key writes into it. Refused: /, /media, /mnt, /opt, /srv, /var, /var/www themselves, " +
+  "anything in /bin, /boot, /dev, /etc, /home, /lib, /lib32, /lib64, /libx32, /lost+found, /proc, /root, " +
+  "/run, /sbin, /snap, /sys, /tmp, /usr, /var/backups, /var/cache, /var/lib, /var/local, /var/lock, " +
+  "/var/log, /var/mail, /var/run, /var/spool, /var/tmp, and /var/lib/lsyncd-cluster, " +
+  "/var/lib/lsyncd-cluster/sync-home, /etc/lsyncd-cluster, /var/log/lsyncd, /etc/lsyncd, /usr/local/bin " +
+  'with what is in or above them; use a directory of its own such as "/srv/pics" or "/var/www/images"';
 const EXCLUDE =
   'must be a non-empty rsync exclude pattern of at most 256 characters, without line breaks or NUL, e.g. "*.tmp"';
 const OPERATOR_WHY =
@@ -126,6 +131,10 @@ const awsCases: [string, Raw, string][] = [
   ["syncDir /etc", aws({ syncDir: "/etc" }), `[syncDir] ${SYSTEM_DIR}; got "/etc"`],
   ["syncDir /home", aws({ syncDir: "/home" }), `[syncDir] ${SYSTEM_DIR}; got "/home"`],
   ["syncDir under /tmp", aws({ syncDir: "/tmp/pics" }), `[syncDir] ${SYSTEM_DIR}; got "/tmp/pics"`],
+  // issue 11: the sync user would own these, and every stolen sync key would write there
+  ...["/home/admin", "/root/.ssh", "/usr/local/bin", "/var/spool/cron", "/var/lib/lsyncd-cluster/sync-home", "/boot/efi", "/var/lib/images", "/run/pics", "/srv", "/var/www", "/etc/lsyncd-cluster", "/var/log/lsyncd/x"].map(
+    (dir): [string, Raw, string] => [`syncDir ${dir}`, aws({ syncDir: dir }), `[syncDir] ${SYSTEM_DIR}; got "${dir}"`],
+  ),
   // hosts in AWS
   ["nodeCount in words", aws({ nodeCount: "three" }), '[nodeCount] must be a whole number from 1 to 50; got "three"'],
   ["nodeCount above 50", aws({ nodeCount: 51 }), "[nodeCount] must be a whole number from 1 to 50; got 51"],

@@ -53,7 +53,7 @@ sync {
     group = false,
     perms = true,
     times = true,
-    links = true,
+    links = false,
     update = true,
     whole_file = true,
     compress = false,
@@ -136,21 +136,25 @@ describe("ssh files", () => {
     );
   });
 
-  it("serves one write-only module, the sync dir, with symlinks confined to it", () => {
+  it("serves one write-only module, the sync dir: no links, devices or specials, modes sanitised, every push logged", () => {
     expect(renderRsyncdConf("/srv/pics")).toBe(
       [
         "# Managed by lsyncd-cluster; local edits are overwritten.",
         "# Read by the rsync that sshd starts for a peer's sync key (see authorized_keys).",
+        "log file = /var/log/lsyncd/pushes.log",
+        "transfer logging = yes",
+        "log format = %o %a %m %f %l",
+        "",
         "[sync]",
         "    path = /srv/pics",
         "    use chroot = no",
         "    read only = no",
         "    write only = yes",
         "    list = no",
-        "    munge symlinks = no",
+        "    refuse options = links keep-dirlinks devices specials copy-devices write-devices",
+        "    munge symlinks = yes",
+        "    incoming chmod = Fug-s,Fo-w,Do-w",
         "    reverse lookup = no",
-        "    log file = /dev/null",
-        "    transfer logging = no",
         "",
       ].join("\n"),
     );
@@ -194,6 +198,8 @@ describe("system files", () => {
     expect(site).toContain("    root /srv/pics;\n");
     expect(site).toContain("location ^~ /.lsyncd-tmp/ { return 404; }");
     expect(site).toContain("limit_except GET HEAD { deny all; }");
+    expect(site).toContain("    disable_symlinks on from=$document_root;\n");
+    expect(site).toContain("    add_header X-Content-Type-Options nosniff always;\n");
     expect(renderNginxSite({ syncDir: "/srv/pics", port: 80, listenAddress: "127.0.10.2" })).toContain(
       "    listen 127.0.10.2:80 default_server;\n",
     );
