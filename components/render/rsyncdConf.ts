@@ -18,9 +18,11 @@ import { plainPath } from "../quote";
  *   *claims*. A link `a -> .` then `a/a/a/a/a/x -> ../../../../..` with -R reached `/`
  *   (nginx served /etc/passwd), and a link planted as a temp dir made rsync write into
  *   /dev/shm. Images never need links, so none are accepted at all.
- * - devices, specials: a pushed FIFO blocked lsyncd for ever; nothing but files is synced.
+ * - D, devices, specials: a pushed FIFO blocked lsyncd for ever. Nothing but files and
+ *   directories is synced. "D" itself must be listed: a client's -D reaches the daemon as
+ *   -D, which refusing the long names does not match (measured).
  */
-export const REFUSED_OPTIONS = ["links", "keep-dirlinks", "devices", "specials", "copy-devices", "write-devices"] as const;
+export const REFUSED_OPTIONS = ["links", "keep-dirlinks", "D", "devices", "specials", "copy-devices", "write-devices"] as const;
 
 /**
  * Modes as they land, whatever the sender asked for: no setuid/setgid file, nothing

@@ -2,7 +2,7 @@
 // local planted link can make, against a real cluster (exchange + 2 nodes). Attacks run
 // from inside the host whose key was stolen, with that host's own key and ssh_config
 // (test/e2e/adversary/attacker.ts). Needs root on Linux, like every e2e suite.
-import { readdirSync } from "fs";
+import { readdirSync, rmSync } from "fs";
 import { rerunCreates } from "./harness/deploy";
 import { LiveCluster, run, startCluster, SYNC_DIR, waitFor } from "./harness/cluster";
 import { TestHost } from "./fixture/testHosts";
@@ -65,6 +65,7 @@ describe("item 1: links", () => {
     const big = await push(h(), exchange(), node(0), `head -c 5000000 /dev/urandom > ${MARK}-big.bin`, `--temp-dir=.lsyncd-tmp/${MARK}shm ${MARK}-big.bin`);
     console.log(`temp-dir trick: plant exit ${plant.code} ${plant.stderr.trim()} / push exit ${big.code} ${big.stderr.trim()}`);
     const leftovers = readdirSync("/dev/shm").filter((n) => n.includes(MARK));
+    for (const n of leftovers) rmSync(`/dev/shm/${n}`, { force: true });
     expect(`left in /dev/shm: ${leftovers.join(" ")}`).toBe("left in /dev/shm: ");
     expect(await linksLeavingSyncDir(node(0))).toEqual([]);
   });
