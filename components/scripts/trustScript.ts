@@ -24,9 +24,10 @@ export function trustCreate(spec: TrustSpec): string {
     // Each pusher's half-done files go to a temp dir of its own (rsync requires it to
     // exist), so the rename that completes one names its origin (see lsyncdIntake.ts).
     // The temp root belongs to the sync user, so anything in it may be a planted link:
-    // lsc_owned_dir replaces links instead of following them; the temp root first, since
-    // the sync user owns the sync dir it sits in.
-    `lsc_owned_dir 2775 ${user}:${user} ${sh(tmp)}`,
+    // lsc_owned_dir replaces links instead of following them; the temp root first (root's,
+    // so its pusher dirs cannot be deleted by the sync user; identityScript.ts), since the
+    // sync user owns the sync dir it sits in.
+    `lsc_owned_dir 0755 root:root ${sh(tmp)}`,
     ...names.map((n) => `lsc_owned_dir 2775 ${user}:${user} ${sh(`${tmp}/${n}`)}`),
     // A former pusher's dir only holds files that can never complete. find -P lists links
     // as links; rm of a name without a trailing "/" removes a link, never its target, and

@@ -4,7 +4,7 @@
 // (test/e2e/adversary/attacker.ts). Needs root on Linux, like every e2e suite.
 import { readdirSync, rmSync } from "fs";
 import { rerunCreates } from "./harness/deploy";
-import { LiveCluster, run, startCluster, SYNC_DIR, waitFor } from "./harness/cluster";
+import { fetchImage, LiveCluster, run, startCluster, SYNC_DIR, waitFor, writeImage } from "./harness/cluster";
 import { TestHost } from "./fixture/testHosts";
 import { heartbeat, MARK, push, served, syncDirProblems } from "./adversary/attacker";
 
@@ -84,25 +84,40 @@ describe("item 2: root never follows a link under the sync dir", () => {
     const x = exchange();
     const tmp = `${SYNC_DIR}/.lsyncd-tmp`;
     await run(h(), x, [
-      ...[1, 2, 3, 4].map((i) => `mkdir -p /etc/${MARK}-victim${i} && echo keep > /etc/${MARK}-victim${i}/keep`),
-      // What a stolen key planted before links were refused, or any sync-user process:
-      `runuser -u lsyncd-sync -- ln -s /etc/${MARK}-victim1 ${tmp}/${MARK}-stale`,
-      `runuser -u lsyncd-sync -- sh -c 'mv ${tmp}/node01 ${tmp}/${MARK}-node01.real && ln -s /etc/${MARK}-victim2 ${tmp}/node01'`,
-      `runuser -u lsyncd-sync -- sh -c 'mkdir ${SYNC_DIR}/${MARK}-d && ln -s /etc/${MARK}-victim3 ${SYNC_DIR}/${MARK}-d/x'`,
+      ...[1, 2, 3, 4, 5].map((i) => `mkdir -p /etc/${MARK}-victim${i} && echo keep > /etc/${MARK}-victim${i}/keep`),
+      // Links where the steps look, however they got there (a stolen key before links were
+      // refused, a local process, an old version's leftovers):
+      `ln -s /etc/${MARK}-victim1 ${tmp}/${MARK}-stale`,
+      `mv ${tmp}/node01 ${SYNC_DIR}/${MARK}-node01.real && ln -s /etc/${MARK}-victim2 ${tmp}/node01`,
+      // What any process of the sync user can do in the sync dir it owns:
+      `runuser -u lsyncd-sync -- sh -c 'mv ${tmp} ${SYNC_DIR}/${MARK}-tmp.real && ln -s /etc/${MARK}-victim3 ${tmp}'`,
+      `runuser -u lsyncd-sync -- sh -c 'mkdir ${SYNC_DIR}/${MARK}-d && ln -s /etc/${MARK}-victim5 ${SYNC_DIR}/${MARK}-d/x'`,
       // A root-owned link (an application running as root): identity's chown must not follow it.
       `ln -s /etc/${MARK}-victim4 ${SYNC_DIR}/${MARK}-rootlink`,
     ].join(" && "));
     await rerunCreates(live.deployment);
-    const victims = await run(h(), x, `for i in 1 2 3 4; do stat -c '%n %U:%G %a' /etc/${MARK}-victim$i /etc/${MARK}-victim$i/keep 2>&1; done`);
-    await run(h(), x, [
-      `rm -rf /etc/${MARK}-victim1 /etc/${MARK}-victim2 /etc/${MARK}-victim3 /etc/${MARK}-victim4 ${SYNC_DIR}/${MARK}-d ${SYNC_DIR}/${MARK}-rootlink ${tmp}/${MARK}-stale`,
-      `if [ -L ${tmp}/node01 ]; then rm -f ${tmp}/node01; fi`,
-      `if [ -d ${tmp}/${MARK}-node01.real ] && [ ! -e ${tmp}/node01 ]; then mv ${tmp}/${MARK}-node01.real ${tmp}/node01; fi`,
-      `rm -rf ${tmp}/${MARK}-node01.real`,
-    ].join("; "));
+    const victims = await run(h(), x, `for i in 1 2 3 4 5; do stat -c '%n %U:%G %a' /etc/${MARK}-victim$i /etc/${MARK}-victim$i/keep 2>&1; done`);
+    const tmpNow = await run(h(), x, `stat -c '%F %U:%G %a' ${tmp} ${tmp}/node01 ${tmp}/node02`);
+    await run(h(), x, `rm -rf /etc/${MARK}-victim* ${SYNC_DIR}/${MARK}-d ${SYNC_DIR}/${MARK}-rootlink ${SYNC_DIR}/${MARK}-tmp.real ${SYNC_DIR}/${MARK}-node01.real`);
     expect(victims).toBe(
-      [1, 2, 3, 4].map((i) => `/etc/${MARK}-victim${i} root:root 755\n/etc/${MARK}-victim${i}/keep root:root 644\n`).join(""),
+      [1, 2, 3, 4, 5].map((i) => `/etc/${MARK}-victim${i} root:root 755\n/etc/${MARK}-victim${i}/keep root:root 644\n`).join(""),
     );
+    // The temp root is a real dir again, root's; the pushers' dirs in it the sync user's.
+    expect(tmpNow).toBe("directory root:root 755\ndirectory lsyncd-sync:lsyncd-sync 2775\ndirectory lsyncd-sync:lsyncd-sync 2775\n");
+  });
+
+  it("a stolen key cannot delete, rename or replace the pushers' temp dirs (that stopped every other pusher)", async () => {
+    const attempts = [
+      await push(h(), node(0), exchange(), "mkdir -p empty", "-r --delete --force empty/", ".lsyncd-tmp/"),
+      await push(h(), node(0), exchange(), "mkdir -p empty", "-r --delete --force --include=/.lsyncd-tmp/*** empty/", ""),
+      await push(h(), node(0), exchange(), "echo x > .lsyncd-tmp", "--force --delete --backup .lsyncd-tmp", ""),
+    ];
+    console.log(`temp-dir deletes: ${attempts.map((a) => `exit ${a.code}`).join(", ")}`);
+    expect(await run(h(), exchange(), `stat -c '%F %U' ${SYNC_DIR}/.lsyncd-tmp/node01 ${SYNC_DIR}/.lsyncd-tmp/node02`)).toBe("directory lsyncd-sync\ndirectory lsyncd-sync\n");
+    const t = Date.now();
+    await writeImage(h(), node(1), `${MARK}-after-delete.jpg`, Buffer.from("still syncing"));
+    await waitFor("node02's image reaches node01", async () => (await fetchImage(node(0), `${MARK}-after-delete.jpg`))?.toString() === "still syncing", 15_000, 200);
+    console.log(`replication after the delete attempts: ${Date.now() - t} ms`);
   });
 });
 

@@ -46,8 +46,10 @@ export async function push(
 export const WATCHED = ["/etc", "/root", "/usr/local", "/var/lib", "/tmp", "/dev/shm"];
 
 /**
- * One line per entry of the watched trees: path, type, mode, owner, group, size, ctime
- * (which no unprivileged process can set back, so any write or chmod shows), and the
+ * One line per entry of the watched trees: path, type, mode, owner, group, and for all but
+ * directories size and ctime (which no unprivileged process can set back, so any write or
+ * chmod shows; a directory's entries are listed themselves, so its own ctime, which the
+ * attacker's scratch dir bumps on /tmp, adds nothing), and the
  * sha256 of regular files up to 1 MiB. /dev is shared with the machine and with other
  * engineers' test hosts, so in /dev/shm only entries of the sync user or named like the
  * attacker's are compared. Left out: the ssh ControlMaster sockets (come and go with each
@@ -58,7 +60,7 @@ export async function manifest(hosts: TestCluster, host: TestHost): Promise<stri
 set -o pipefail
 sync_uid=$(id -u lsyncd-sync)
 {
-  find -P /etc /root /usr/local /var/lib /tmp -xdev \( -path /var/lib/lsyncd-cluster/cm -o -path ${WORK} \) -prune -o -printf '%p %y %m %u %g %s %C@\n'
+  find -P /etc /root /usr/local /var/lib /tmp -xdev \( -path /var/lib/lsyncd-cluster/cm -o -path ${WORK} \) -prune -o -type d -printf '%p %y %m %u %g\n' -o -printf '%p %y %m %u %g %s %C@\n'
   find -P /dev/shm -xdev \( -uid "$sync_uid" -o -name '*${MARK}*' \) -printf '%p %y %m %u %g %s %C@\n'
 } | LC_ALL=C sort
 find -P /etc /root /usr/local /var/lib /tmp -xdev \( -path /var/lib/lsyncd-cluster/cm -o -path ${WORK} \) -prune -o -type f -size -1025k -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
