@@ -8,7 +8,6 @@
 // What a stolen sync key can send is cut down to what images need (issue 11, measured by
 // test/e2e/adversary.test.ts): regular files and directories, nothing else.
 import { RSYNC_MODULE, RSYNCD_PUSH_LOG } from "../paths";
-import { SYNC_TEMP_DIR_NAME } from "../spec";
 import { plainPath } from "../quote";
 
 /**
@@ -55,10 +54,6 @@ export function renderRsyncdConf(syncDir: string): string {
     // Belt and braces should a link get in some other way: stored values can never be followed.
     "    munge symlinks = yes",
     `    incoming chmod = ${INCOMING_CHMOD}`,
-    // The pushers' temp dirs are rsync's --temp-dir only: a pushed name inside them is
-    // skipped and a --delete never removes them (a stolen key deleting them stopped every
-    // other pusher until the next deploy: measured by the randomized adversary).
-    `    exclude = /${SYNC_TEMP_DIR_NAME}/***`,
     // The peer's address comes from SSH_CONNECTION; no DNS lookup per push.
     "    reverse lookup = no",
     "",

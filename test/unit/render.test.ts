@@ -154,7 +154,6 @@ describe("ssh files", () => {
         "    refuse options = links keep-dirlinks D devices specials copy-devices write-devices",
         "    munge symlinks = yes",
         "    incoming chmod = Fug-s,Fo-w,Do-w",
-        "    exclude = /.lsyncd-tmp/***",
         "    reverse lookup = no",
         "",
       ].join("\n"),
