@@ -29,10 +29,10 @@ export function identityCreate(syncDir: string): string {
     // the temp root goes through lsc_owned_dir, find never follows a link (-P) and chown
     // changes a link itself, never its target (-h).
     `install -d -m 2775 -o ${user} -g ${user} ${sh(syncDir)}`,
-    // The temp root is root's and not writable by the sync user: the pushers' dirs in it
+    // The temp root is root's and not writable by the sync user (2755: mkdir in the setgid sync dir sets g+s anyway): the pushers' dirs in it
     // (the sync user's, see trustScript.ts) cannot be deleted or renamed through a stolen
     // key (an rsync --delete of them stopped every other pusher until the next deploy).
-    `lsc_owned_dir 0755 root:root ${sh(syncTempRoot(syncDir))}`,
+    `lsc_owned_dir 2755 root:root ${sh(syncTempRoot(syncDir))}`,
     `find -P ${sh(syncDir)} -xdev \\( -path ${sh(`${syncDir}/lost+found`)} -o -path ${sh(syncTempRoot(syncDir))} \\) -prune -o \\( ! -user ${user} -o ! -group ${user} \\) -exec chown -h ${user}:${user} {} +`,
     "hostkey=",
     "for type in ed25519 ecdsa rsa; do",

@@ -27,7 +27,7 @@ export function trustCreate(spec: TrustSpec): string {
     // lsc_owned_dir replaces links instead of following them; the temp root first (root's,
     // so its pusher dirs cannot be deleted by the sync user; identityScript.ts), since the
     // sync user owns the sync dir it sits in.
-    `lsc_owned_dir 0755 root:root ${sh(tmp)}`,
+    `lsc_owned_dir 2755 root:root ${sh(tmp)}`,
     ...names.map((n) => `lsc_owned_dir 2775 ${user}:${user} ${sh(`${tmp}/${n}`)}`),
     // A former pusher's dir only holds files that can never complete. find -P lists links
     // as links; rm of a name without a trailing "/" removes a link, never its target, and

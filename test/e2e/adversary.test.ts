@@ -103,7 +103,7 @@ describe("item 2: root never follows a link under the sync dir", () => {
       [1, 2, 3, 4, 5].map((i) => `/etc/${MARK}-victim${i} root:root 755\n/etc/${MARK}-victim${i}/keep root:root 644\n`).join(""),
     );
     // The temp root is a real dir again, root's; the pushers' dirs in it the sync user's.
-    expect(tmpNow).toBe("directory root:root 755\ndirectory lsyncd-sync:lsyncd-sync 2775\ndirectory lsyncd-sync:lsyncd-sync 2775\n");
+    expect(tmpNow).toBe("directory root:root 2755\ndirectory lsyncd-sync:lsyncd-sync 2775\ndirectory lsyncd-sync:lsyncd-sync 2775\n");
   });
 
   it("a stolen key cannot delete, rename or replace the pushers' temp dirs (that stopped every other pusher)", async () => {
