@@ -293,12 +293,55 @@ function listedOnce(listKey: string) {
   };
 }
 
+/** Most addresses the operator CIDRs may cover together: one /8. */
+const MAX_OPERATOR_ADDRESSES = 2 ** 24;
+
+/** How many distinct addresses valid IPv4 CIDRs cover together (overlaps counted once). */
+function addressesCovered(cidrs: readonly string[]): number {
+  const ranges = cidrs
+    .map((cidr) => {
+      const [address = "", prefix = ""] = cidr.split("/");
+      const start = ipv4ToNumber(address);
+      return [start, start + 2 ** (32 - Number(prefix))] as const;
+    })
+    .sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let end = -1;
+  for (const [from, to] of ranges) {
+    if (to <= end) continue;
+    total += to - Math.max(from, end);
+    end = to;
+  }
+  return total;
+}
+
+/**
+ * SSH open to "almost everyone" is as bad as to everyone: 0.0.0.0/1 + 128.0.0.0/1 passes a
+ * per-entry /0 check. The union is measured once every entry is a valid CIDR.
+ */
+function coversLittle() {
+  return (values: readonly string[], ctx: z.core.$RefinementCtx<string[]>): void => {
+    if (!Array.isArray(values) || values.some((v) => typeof v !== "string" || cidrProblem(v, false) !== undefined)) return;
+    const covered = addressesCovered(values);
+    if (covered <= MAX_OPERATOR_ADDRESSES) return;
+    ctx.addIssue({
+      code: "custom",
+      input: values,
+      message:
+        `must together cover at most ${MAX_OPERATOR_ADDRESSES.toLocaleString("en-US")} addresses (one /8), ` +
+        `but these cover ${covered.toLocaleString("en-US")}: SSH to every host would be open to much of the ` +
+        `internet; list the operators' own addresses instead, e.g. ["203.0.113.7/32"]`,
+    });
+  };
+}
+
 function cidrList(listKey: string, allowWholeInternet: boolean, accepted: string, missing?: string) {
   const e = say(accepted, missing);
-  return z
+  const list = z
     .array(checked(CIDR_TEXT, (cidr) => cidrProblem(cidr, allowWholeInternet)), e)
     .min(1, e)
     .superRefine(listedOnce(listKey), ALWAYS);
+  return allowWholeInternet ? list : list.superRefine(coversLittle(), ALWAYS);
 }
 
 const GP3_BASELINE_IOPS = 3000;

@@ -157,6 +157,10 @@ const awsCases: [string, Raw, string][] = [
   ["prefix above 32", aws({ operatorCidrs: ["10.0.0.0/33"] }), `[operatorCidrs[0]] ${CIDR}; got "10.0.0.0/33"`],
   ["leading zero", aws({ operatorCidrs: ["010.0.0.0/8"] }), `[operatorCidrs[0]] ${CIDR}; got "010.0.0.0/8"`],
   ["IPv6 CIDR", aws({ operatorCidrs: ["2001:db8::/32"] }), `[operatorCidrs[0]] ${CIDR}; got "2001:db8::/32"`],
+  // issue 11: a union that covers (nearly) everything is as open as 0.0.0.0/0
+  ["SSH open to the world in two halves", aws({ operatorCidrs: ["0.0.0.0/1", "128.0.0.0/1"] }), `[operatorCidrs] must together cover at most 16,777,216 addresses (one /8), but these cover 4,294,967,296: SSH to every host would be open to much of the internet; list the operators' own addresses instead, e.g. ["203.0.113.7/32"]; got ["0.0.0.0/1","128.0.0.0/1"]`],
+  ["SSH open to a /7", aws({ operatorCidrs: ["10.0.0.0/7"] }), `[operatorCidrs] must together cover at most 16,777,216 addresses (one /8), but these cover 33,554,432: SSH to every host would be open to much of the internet; list the operators' own addresses instead, e.g. ["203.0.113.7/32"]; got ["10.0.0.0/7"]`],
+  ["SSH open to two /8s", aws({ operatorCidrs: ["10.0.0.0/8", "203.0.113.7/32", "11.0.0.0/8"] }), `[operatorCidrs] must together cover at most 16,777,216 addresses (one /8), but these cover 33,554,433: SSH to every host would be open to much of the internet; list the operators' own addresses instead, e.g. ["203.0.113.7/32"]; got ["10.0.0.0/8","203.0.113.7/32","11.0.0.0/8"]`],
   ["CIDR listed twice", aws({ operatorCidrs: ["203.0.113.7/32", "203.0.113.7/32"] }), '[operatorCidrs[1]] must be listed only once; "203.0.113.7/32" is already operatorCidrs[0]'],
   ["webCidrs empty", aws({ webCidrs: [] }), '[webCidrs] must be a non-empty list of IPv4 CIDRs allowed to reach HTTP on the web nodes, e.g. ["0.0.0.0/0"] or ["10.0.0.0/8"]; got []'],
   ["webCidrs host bits", aws({ webCidrs: ["10.1.0.0/8"] }), '[webCidrs[0]] must have no address bits set after the /8 prefix: use "10.0.0.0/8" for the network, or "10.1.0.0/32" for the one address; got "10.1.0.0/8"'],

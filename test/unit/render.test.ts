@@ -192,6 +192,24 @@ describe("system files", () => {
     expect(unit).toContain("RequiresMountsFor=/srv/pics\n");
   });
 
+  it("sandboxes lsyncd: it may write only its log dir and its ssh sockets (issue 11)", () => {
+    const unit = renderLsyncdUnit("/srv/pics");
+    for (const line of [
+      "NoNewPrivileges=yes",
+      "ProtectSystem=strict",
+      "ReadWritePaths=-/var/log/lsyncd -/var/lib/lsyncd-cluster/cm",
+      "ProtectHome=read-only",
+      "PrivateTmp=yes",
+      "PrivateDevices=yes",
+      "RestrictSUIDSGID=yes",
+      "CapabilityBoundingSet=CAP_DAC_READ_SEARCH",
+    ]) {
+      expect(unit).toContain(`\n${line}\n`);
+    }
+    expect(unit).not.toContain("/srv/pics\nReadWritePaths");
+    expect(unit.match(/^ReadWritePaths=.*$/gm)).toEqual(["ReadWritePaths=-/var/log/lsyncd -/var/lib/lsyncd-cluster/cm"]);
+  });
+
   it("serves the sync dir read-only, hiding the temp dir, as the default server", () => {
     const site = renderNginxSite({ syncDir: "/srv/pics", port: 8080 });
     expect(site).toContain("    listen 8080 default_server;\n    listen [::]:8080 default_server;\n");
