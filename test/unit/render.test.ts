@@ -228,6 +228,9 @@ describe("system files", () => {
     const conf = renderLogrotate();
     expect(conf).toContain("/var/log/lsyncd/lsyncd.log {");
     expect(conf).not.toMatch(/postrotate|HUP|kill/);
+    // The push record keeps its write-only mode for the sync user after each rotation.
+    expect(conf).toContain("/var/log/lsyncd/pushes.log {\n    weekly\n");
+    expect(conf).toContain("    create 0620 root lsyncd-sync\n");
   });
 });
 
