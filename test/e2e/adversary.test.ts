@@ -49,7 +49,7 @@ describe("item 1: links", () => {
       `-rlR --no-implied-dirs c/./${MARK}a/${MARK}a/${MARK}a/${MARK}a/${MARK}a/${MARK}root`,
     );
     console.log(`chained-link pushes: exit ${first.code} ${first.stderr.trim()} / exit ${second.code} ${second.stderr.trim()}`);
-    const got = served(node(0), `/${MARK}root/etc/passwd`);
+    const got = await served(node(0), `/${MARK}root/etc/passwd`);
     expect(`GET /${MARK}root/etc/passwd: ${got.status} ${got.body.slice(0, 40)}`).not.toMatch(/^GET \S+: 200/);
     expect(await linksLeavingSyncDir(node(0))).toEqual([]);
   });
@@ -72,8 +72,8 @@ describe("item 1: links", () => {
 
   it("nginx serves no link a local process planted in the sync dir", async () => {
     await run(h(), node(0), `ln -sfn /etc/passwd ${SYNC_DIR}/${MARK}-local-link.jpg; ln -sfn /etc ${SYNC_DIR}/${MARK}-local-dir`);
-    const file = served(node(0), `/${MARK}-local-link.jpg`);
-    const viaDir = served(node(0), `/${MARK}-local-dir/passwd`);
+    const file = await served(node(0), `/${MARK}-local-link.jpg`);
+    const viaDir = await served(node(0), `/${MARK}-local-dir/passwd`);
     await run(h(), node(0), `rm -f ${SYNC_DIR}/${MARK}-local-link.jpg ${SYNC_DIR}/${MARK}-local-dir`);
     expect(`${file.status} ${viaDir.status}`).toBe("404 404");
   });
@@ -126,7 +126,7 @@ describe("item 3: specials", () => {
     const t0 = await heartbeat(h(), exchange());
     const r = await push(
       h(), node(0), exchange(),
-      `mkfifo ${MARK}-fifo.jpg && /usr/bin/python3 -c "import socket; s=socket.socket(socket.AF_UNIX); s.bind('${MARK}-sock.jpg')"`,
+      `mkfifo ${MARK}-fifo.jpg && perl -MIO::Socket::UNIX -e 'IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => "${MARK}-sock.jpg", Listen => 1) or die'`,
       `-D ${MARK}-fifo.jpg ${MARK}-sock.jpg`,
     );
     console.log(`FIFO push: exit ${r.code} ${r.stderr.trim()}`);

@@ -72,7 +72,7 @@ it(`survives ${PUSHES} random pushes with a stolen sync key (seed printed above)
       }
     }
     for (const { host, path } of probes) {
-      const got = served(host, path);
+      const got = await served(host, path);
       if (got.status === "200" && /root:x:0:0|lsyncd-sync|PRIVATE KEY/.test(got.body)) {
         throw new Error(`${host.name} served ${path} from outside the sync dir\n${context()}`);
       }

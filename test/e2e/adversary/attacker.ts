@@ -3,7 +3,7 @@
 // key, its pinned known_hosts), against a peer's forced rsync daemon. Plus the probes the
 // adversarial suites share: what changed outside the sync dir, what nginx serves, whether
 // lsyncd's main loop still ticks.
-import { spawnSync } from "child_process";
+import { request } from "http";
 import { TestCluster, TestHost } from "../fixture/testHosts";
 import { SYNC_DIR } from "../harness/cluster";
 
@@ -101,10 +101,16 @@ export async function heartbeat(hosts: TestCluster, host: TestHost): Promise<num
   return Number(r.stdout.trim()) || 0;
 }
 
-/** nginx's answer on `host` for a raw path (curl --path-as-is: no client-side "..' folding). */
-export function served(host: TestHost, path: string): { status: string; body: string } {
-  const r = spawnSync("curl", ["-s", "--path-as-is", "--max-time", "5", "-w", "\\n%{http_code}", `http://${host.address}${path}`], { encoding: "latin1" });
-  const out = r.stdout ?? "";
-  const cut = out.lastIndexOf("\n");
-  return { status: out.slice(cut + 1), body: out.slice(0, cut) };
+/** nginx's answer on `host` for a raw path (sent as is: no client-side ".." folding). */
+export function served(host: TestHost, path: string): Promise<{ status: string; body: string }> {
+  return new Promise((resolve) => {
+    const req = request({ host: host.address, port: 80, path, method: "GET", timeout: 5000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: String(res.statusCode), body: Buffer.concat(chunks).toString("latin1") }));
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", (e) => resolve({ status: `error ${e.message}`, body: "" }));
+    req.end();
+  });
 }

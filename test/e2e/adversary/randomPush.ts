@@ -59,7 +59,7 @@ export function randomPush(r: () => number, i: number): RandomPush {
     () => ({ kind: "link-dest/copy-dest outside", build: `cp /etc/hostname ${n} 2>/dev/null || echo x > ${n}`, args: `${pick(["--link-dest", "--copy-dest", "--compare-dest"])}=${pick(["/etc", "../../../etc", "../../../../../etc"])} ${n}`, dest: "", probes: [] }),
     () => ({ kind: "device", build: `mknod ${n} ${pick(["c 1 3", "c 1 5", "b 7 0"])}`, args: `${pick(["-D", "--devices", "-a", "--copy-devices", "--write-devices"])} ${n}`, dest: "", probes: [] }),
     () => ({ kind: "FIFO", build: `mkfifo ${n}.jpg`, args: `${pick(["-D", "--specials", "-a"])} ${n}.jpg`, dest: "", probes: [] }),
-    () => ({ kind: "socket", build: `/usr/bin/python3 -c "import socket; socket.socket(socket.AF_UNIX).bind('${n}.jpg')"`, args: `${pick(["-D", "--specials", "-a"])} ${n}.jpg`, dest: "", probes: [] }),
+    () => ({ kind: "socket", build: `perl -MIO::Socket::UNIX -e 'IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => "${n}.jpg", Listen => 1) or die'`, args: `${pick(["-D", "--specials", "-a"])} ${n}.jpg`, dest: "", probes: [] }),
     () => ({ kind: "setuid/setgid", build: `echo x > ${n} && chmod ${pick(["4755", "6755", "2755", "4777", "7777"])} ${n}`, args: `${pick(["-p", "-rp", "--perms"])} ${n}`, dest: "", probes: [] }),
     () => ({ kind: "world-writable", build: `mkdir -p ${n}/d && chmod ${pick(["0777", "1777", "0757"])} ${n} ${n}/d && echo x > ${n}/d/f && chmod 0666 ${n}/d/f`, args: `-rp ${n}`, dest: "", probes: [] }),
     () => ({ kind: "--chmod on the sender", build: `echo x > ${n}`, args: `-p --chmod=${pick(["a+rwx,u+s", "ug+s", "o+w", "D7777,F7777"])} ${n}`, dest: "", probes: [] }),
