@@ -2,10 +2,13 @@
 # Checks that need no cloud access, for CI (.github/workflows/preview.yml) and for developers:
 #   1. actionlint on .github/workflows/*.yml (*.yaml too): any finding fails;
 #   2. type-check of examples/consumer with its own pinned TypeScript;
-#   3. the policy pack's tests (policy/).
+#   3. the policy pack's tests (policy/);
+#   4. every `uses:` of an action pinned to a full 40-hex commit SHA (a tag can be moved to
+#      other code by whoever controls the action's repository; a commit cannot).
 # Runs every check, then exits non-zero if any of them failed.
 #
-# Usage (from anywhere): bash ci/workflow-checks.sh
+# Usage (from anywhere): bash ci/workflow-checks.sh [check...]
+#   e.g. `bash ci/workflow-checks.sh check_action_pins` runs only that one (no network).
 #
 # actionlint comes from the npm registry as a prebuilt, statically linked binary inside the
 # package tarball (no download at install time), installed into a throwaway directory with
@@ -72,9 +75,48 @@ test_policy() {
     npm test --prefix policy
 }
 
+# Every `uses:` in the workflows (and in any local composite action): a local path
+# ("./..."), a docker image by digest, or owner/repo[/path]@<40 hex>. A tag or branch
+# (`@v6`, `@main`) fails, naming the file and line. Comments after the SHA ("# v6.1.0")
+# are for people and are not checked.
+check_action_pins() {
+    local files=() bad=0 file n line ref
+    shopt -s nullglob globstar
+    files=(.github/workflows/*.yml .github/workflows/*.yaml .github/actions/**/action.yml .github/actions/**/action.yaml)
+    shopt -u nullglob globstar
+    for file in "${files[@]}"; do
+        n=0
+        while IFS= read -r line || [ -n "$line" ]; do
+            n=$((n + 1))
+            [[ "$line" =~ ^[[:space:]]*(-[[:space:]]+)?uses:[[:space:]]*[\"\']?([^[:space:]\"\'#]+) ]] || continue
+            ref="${BASH_REMATCH[2]}"
+            case "$ref" in
+                ./*) continue ;;
+                docker://*@sha256:*) continue ;;
+            esac
+            if ! [[ "$ref" =~ ^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$ ]]; then
+                echo "$file:$n: action not pinned to a full commit SHA: $ref" >&2
+                bad=1
+            fi
+        done <"$file"
+    done
+    if [ "$bad" -ne 0 ]; then
+        echo "pin each action as owner/repo@<40-hex commit> # <tag> (git ls-remote https://github.com/owner/repo <tag>)" >&2
+        return 1
+    fi
+    echo "action pins: every uses: in ${#files[@]} file(s) is pinned to a commit"
+}
+
 # Each check stops at its first failing command (`|| return 1`: `set -e` does not apply
 # inside a function called from an `if`), and the loop goes on to the next check.
-for check in run_actionlint typecheck_consumer test_policy; do
+checks=(check_action_pins run_actionlint typecheck_consumer test_policy)
+if [ "$#" -gt 0 ]; then
+    for check in "$@"; do
+        case " ${checks[*]} " in *" $check "*) ;; *) echo "unknown check: $check (known: ${checks[*]})" >&2; exit 2 ;; esac
+    done
+    checks=("$@")
+fi
+for check in "${checks[@]}"; do
     step "$check"
     if ! "$check"; then
         failed+=("$check")

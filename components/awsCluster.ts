@@ -68,7 +68,10 @@ export class AwsCluster extends pulumi.ComponentResource {
     const subnets = network.subnets;
     const host = (hostName: string, role: "exchange" | "node", instanceType: string, subnetIndex: number) => {
       const subnet = subnets[subnetIndex % subnets.length];
-      const securityGroupIds = [network.clusterSecurityGroupId];
+      const securityGroupIds = [
+        network.clusterSecurityGroupId,
+        role === "exchange" ? network.exchangeSecurityGroupId : network.nodeSecurityGroupId,
+      ];
       if (role === "node" && network.webSecurityGroupId !== undefined) {
         securityGroupIds.push(network.webSecurityGroupId);
       }

@@ -35,8 +35,12 @@ export class ClusterNetwork extends pulumi.ComponentResource {
   public readonly vpcId: pulumi.Output<string>;
   /** One per availability zone, in the region's zone order. */
   public readonly subnets: readonly PublicSubnet[];
-  /** On every host: SSH from the operator and between hosts, all egress. */
+  /** On every host: SSH from the operator, all egress. */
   public readonly clusterSecurityGroupId: pulumi.Output<string>;
+  /** On the exchange only: SSH from the nodes' group. */
+  public readonly exchangeSecurityGroupId: pulumi.Output<string>;
+  /** On every node: SSH from the exchange's group. */
+  public readonly nodeSecurityGroupId: pulumi.Output<string>;
   /** On web nodes only, when web is enabled: HTTP from the web CIDRs. */
   public readonly webSecurityGroupId: pulumi.Output<string> | undefined;
   /**
@@ -123,6 +127,7 @@ export class ClusterNetwork extends pulumi.ComponentResource {
         vpcId: vpc.id,
         // A prefix, not a fixed name: a replacement group can exist next to the old one.
         namePrefix: pulumi.interpolate`${args.namePrefix}cluster-`,
+        // Kept as it was: a changed description replaces the group (and touches every host).
         description: "lsyncd-cluster: SSH from operators and between cluster hosts",
         tags: args.tags("cluster"),
       },
@@ -145,20 +150,39 @@ export class ClusterNetwork extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    // Hosts push to each other over SSH (lsyncd -> rsync -> the peer's forced rsync daemon).
-    new aws.vpc.SecurityGroupIngressRule(
-      `${name}-ssh-from-cluster`,
-      {
-        securityGroupId: clusterSg.id,
-        ipProtocol: "tcp",
-        fromPort: SSH_PORT,
-        toPort: SSH_PORT,
-        referencedSecurityGroupId: clusterSg.id,
-        description: "SSH between cluster hosts",
-        tags: args.tags("ssh-cluster"),
-      },
-      { parent: this },
-    );
+    // Pushes go node -> exchange and exchange -> node only (lsyncd -> rsync -> the peer's
+    // forced rsync daemon); nothing ever connects node to node, so a stolen node key (or a
+    // taken-over node) cannot reach the other nodes' sshd at all. One group per role, each
+    // admitting SSH from the other role's group only.
+    const roleSg = (role: "exchange" | "node", description: string) =>
+      new aws.ec2.SecurityGroup(
+        `${name}-${role}-sg`,
+        {
+          vpcId: vpc.id,
+          namePrefix: pulumi.interpolate`${args.namePrefix}${role}-`,
+          description,
+          tags: args.tags(role),
+        },
+        { parent: this },
+      );
+    const exchangeSg = roleSg("exchange", "lsyncd-cluster: the exchange, reached over SSH by the nodes");
+    const nodeSg = roleSg("node", "lsyncd-cluster: the nodes, reached over SSH by the exchange");
+    const sshFrom = (to: aws.ec2.SecurityGroup, from: aws.ec2.SecurityGroup, what: string) =>
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-ssh-${what}`,
+        {
+          securityGroupId: to.id,
+          ipProtocol: "tcp",
+          fromPort: SSH_PORT,
+          toPort: SSH_PORT,
+          referencedSecurityGroupId: from.id,
+          description: `SSH ${what.replace(/-/g, " ")} (sync pushes)`,
+          tags: args.tags(`ssh-${what}`),
+        },
+        { parent: this },
+      );
+    sshFrom(exchangeSg, nodeSg, "nodes-to-exchange");
+    sshFrom(nodeSg, exchangeSg, "exchange-to-nodes");
     // An aws.ec2.SecurityGroup starts with no egress at all (the provider removes AWS's
     // default rule), and apt needs the internet.
     const egress = new aws.vpc.SecurityGroupEgressRule(
@@ -207,6 +231,8 @@ export class ClusterNetwork extends pulumi.ComponentResource {
     this.vpcId = vpc.id;
     this.subnets = subnets;
     this.clusterSecurityGroupId = clusterSg.id;
+    this.exchangeSecurityGroupId = exchangeSg.id;
+    this.nodeSecurityGroupId = nodeSg.id;
     this.webSecurityGroupId = webSecurityGroupId;
     this.internetReady = [internetRoute, ...associations, egress];
 
@@ -214,6 +240,8 @@ export class ClusterNetwork extends pulumi.ComponentResource {
       vpcId: this.vpcId,
       subnets: this.subnets,
       clusterSecurityGroupId: this.clusterSecurityGroupId,
+      exchangeSecurityGroupId: this.exchangeSecurityGroupId,
+      nodeSecurityGroupId: this.nodeSecurityGroupId,
       webSecurityGroupId: this.webSecurityGroupId,
     });
   }

@@ -7,7 +7,9 @@
 // bad, so one throw lists every problem; they only read keys that parsed cleanly.
 import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
+import { dirname } from "node:path";
 import { nodeName } from "./hostNames";
+import { ETC_DIR, HEALTH_CHECK, LSYNCD_CONF, LSYNCD_LOG_DIR, STATE_DIR, SYNC_HOME } from "./paths";
 import { architectureOf, hasInstanceStore } from "./instanceTypes";
 import type {
   AwsDiskSpec,
@@ -115,15 +117,24 @@ const SYNC_DIR_TEXT =
   'must be an absolute path such as "/srv/pics" (letters, digits, ".", "_", "-" and single "/" ' +
   'between names; no "." or ".." names, no trailing "/", not "/" itself)';
 
-// A disk is mounted over the sync dir and every change in it is mirrored to every host:
-// over /home it would hide the login user's authorized_keys, under /tmp a cleaner's
-// deletes would propagate everywhere, under /proc or /sys there is nothing to sync.
-const SYSTEM_DIRS: ReadonlySet<string> = new Set([
-  "/bin", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/opt", "/root", "/sbin",
-  "/srv", "/usr", "/usr/bin", "/usr/lib", "/usr/local", "/usr/sbin", "/usr/share", "/var",
-  "/var/cache", "/var/lib", "/var/log",
-]);
-const SYSTEM_TREES = ["/boot", "/dev", "/etc", "/proc", "/run", "/sys", "/tmp", "/var/tmp"];
+// A disk is mounted over the sync dir, the sync user owns it, and whoever holds any host's
+// sync key writes into it (issue 11): over /home or /root it would hand out the login
+// users' authorized_keys, over /usr/local/bin or /var/spool/cron programs that root runs,
+// under /tmp a cleaner's deletes would propagate everywhere, and over this program's own
+// dirs the sync user would own its own forced command. Whole trees are refused; a few
+// directories only by themselves (/srv/pics, /var/www/images and /opt/images are fine).
+const SYSTEM_TREES = [
+  "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/lost+found",
+  "/proc", "/root", "/run", "/sbin", "/snap", "/sys", "/tmp", "/usr", "/var/backups", "/var/cache",
+  "/var/lib", "/var/local", "/var/lock", "/var/log", "/var/mail", "/var/run", "/var/spool", "/var/tmp",
+];
+const SYSTEM_DIRS: ReadonlySet<string> = new Set(["/media", "/mnt", "/opt", "/srv", "/var", "/var/www"]);
+/** This program's own dirs on every host (paths.ts): never inside, over or under the sync dir. */
+const PROGRAM_DIRS = [STATE_DIR, SYNC_HOME, ETC_DIR, LSYNCD_LOG_DIR, dirname(LSYNCD_CONF), dirname(HEALTH_CHECK)];
+
+function within(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(`${dir}/`);
+}
 
 function isTidyAbsolutePath(path: string, nameChars: RegExp): boolean {
   const names = path.split("/").slice(1);
@@ -135,6 +146,11 @@ function isTidyAbsolutePath(path: string, nameChars: RegExp): boolean {
 }
 
 const SYNC_DIR_NAME = /^[A-Za-z0-9._-]+$/;
+const SYSTEM_DIR_TEXT =
+  "must not be a system, home or lsyncd-cluster directory: the sync user owns it and every " +
+  "host's sync key writes into it. Refused: /, /media, /mnt, /opt, /srv, /var, /var/www themselves, " +
+  `anything in ${SYSTEM_TREES.join(", ")}, and ${PROGRAM_DIRS.join(", ")} with what is in or above them; ` +
+  'use a directory of its own such as "/srv/pics" or "/var/www/images"';
 
 function syncDirProblem(path: string): string | undefined {
   if (!isTidyAbsolutePath(path, SYNC_DIR_NAME)) {
@@ -142,11 +158,12 @@ function syncDirProblem(path: string): string | undefined {
     const guess = isTidyAbsolutePath(tidy, SYNC_DIR_NAME) ? ` (did you mean ${JSON.stringify(tidy)}?)` : "";
     return SYNC_DIR_TEXT + guess;
   }
-  if (SYSTEM_DIRS.has(path) || SYSTEM_TREES.some((tree) => path === tree || path.startsWith(`${tree}/`))) {
-    return (
-      "must not be a system directory: a disk is mounted over it and lsyncd mirrors every " +
-      'change in it to every host; use a directory of its own such as "/srv/pics"'
-    );
+  if (
+    SYSTEM_DIRS.has(path) ||
+    SYSTEM_TREES.some((tree) => within(path, tree)) ||
+    PROGRAM_DIRS.some((dir) => within(path, dir) || within(dir, path))
+  ) {
+    return SYSTEM_DIR_TEXT;
   }
   return undefined;
 }
@@ -276,12 +293,55 @@ function listedOnce(listKey: string) {
   };
 }
 
+/** Most addresses the operator CIDRs may cover together: one /8. */
+const MAX_OPERATOR_ADDRESSES = 2 ** 24;
+
+/** How many distinct addresses valid IPv4 CIDRs cover together (overlaps counted once). */
+function addressesCovered(cidrs: readonly string[]): number {
+  const ranges = cidrs
+    .map((cidr) => {
+      const [address = "", prefix = ""] = cidr.split("/");
+      const start = ipv4ToNumber(address);
+      return [start, start + 2 ** (32 - Number(prefix))] as const;
+    })
+    .sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let end = -1;
+  for (const [from, to] of ranges) {
+    if (to <= end) continue;
+    total += to - Math.max(from, end);
+    end = to;
+  }
+  return total;
+}
+
+/**
+ * SSH open to "almost everyone" is as bad as to everyone: 0.0.0.0/1 + 128.0.0.0/1 passes a
+ * per-entry /0 check. The union is measured once every entry is a valid CIDR.
+ */
+function coversLittle() {
+  return (values: readonly string[], ctx: z.core.$RefinementCtx<string[]>): void => {
+    if (!Array.isArray(values) || values.some((v) => typeof v !== "string" || cidrProblem(v, false) !== undefined)) return;
+    const covered = addressesCovered(values);
+    if (covered <= MAX_OPERATOR_ADDRESSES) return;
+    ctx.addIssue({
+      code: "custom",
+      input: values,
+      message:
+        `must together cover at most ${MAX_OPERATOR_ADDRESSES.toLocaleString("en-US")} addresses (one /8), ` +
+        `but these cover ${covered.toLocaleString("en-US")}: SSH to every host would be open to much of the ` +
+        `internet; list the operators' own addresses instead, e.g. ["203.0.113.7/32"]`,
+    });
+  };
+}
+
 function cidrList(listKey: string, allowWholeInternet: boolean, accepted: string, missing?: string) {
   const e = say(accepted, missing);
-  return z
+  const list = z
     .array(checked(CIDR_TEXT, (cidr) => cidrProblem(cidr, allowWholeInternet)), e)
     .min(1, e)
     .superRefine(listedOnce(listKey), ALWAYS);
+  return allowWholeInternet ? list : list.superRefine(coversLittle(), ALWAYS);
 }
 
 const GP3_BASELINE_IOPS = 3000;

@@ -1,11 +1,13 @@
 // Files installed with lsyncd on every host: `lsyncd-cluster-health` for monitoring, and
-// logrotate for lsyncd's log. Both ride in the lsyncd step, so they change with it.
+// logrotate for lsyncd's log and the push record. Both ride in the lsyncd step, so they change with it.
 import {
   HEALTH_CHECK,
   LOGROTATE_FILE,
   LSYNCD_HEARTBEAT,
   LSYNCD_LOG,
   LSYNCD_STATUS,
+  RSYNCD_PUSH_LOG,
+  SYNC_USER,
 } from "./paths";
 import { sh } from "./quote";
 import { FileSpec } from "./scripts/bash";
@@ -72,6 +74,19 @@ ${LSYNCD_LOG} {
     compress
     delaycompress
     create 0640 root adm
+    su root root
+}
+# One line per file pushed into this host (rsyncd transfer logging, see rsyncdConf.ts): the
+# sync user's daemon appends but cannot read it. rsync opens it anew for every push.
+${RSYNCD_PUSH_LOG} {
+    weekly
+    rotate 8
+    maxsize 100M
+    missingok
+    notifempty
+    compress
+    delaycompress
+    create 0620 root ${SYNC_USER}
     su root root
 }
 `;

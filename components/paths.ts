@@ -43,6 +43,11 @@ export const SSH_BINARY = "/usr/bin/ssh";
  * root-only ETC_DIR because the unprivileged sync user's rsync reads it.
  */
 export const RSYNCD_CONF = "/etc/lsyncd-cluster-rsyncd.conf";
+/**
+ * One line per file pushed into this host (rsyncd transfer logging). Written by the sync
+ * user's daemon, so group-writable for it but not readable (root:lsyncd-sync 0620).
+ */
+export const RSYNCD_PUSH_LOG = `${LSYNCD_LOG_DIR}/pushes.log`;
 /** The module name pushers address (`<alias>::sync/`). */
 export const RSYNC_MODULE = "sync";
 

@@ -107,7 +107,9 @@ export function renderLsyncdConf(spec: LsyncdConfSpec): string {
       "    group = false,",
       "    perms = true,",
       "    times = true,",
-      "    links = true,",
+      // Links are not synced: the receiving daemon refuses them (rsyncdConf.ts says why),
+      // and without -l rsync skips a link with a note instead of failing the batch.
+      "    links = false,",
       // --update plus preserved mtimes is what stops a pushed file echoing back.
       "    update = true,",
       // Images are already compressed and the hosts share a LAN.

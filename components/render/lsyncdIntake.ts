@@ -65,7 +65,16 @@ ${origins.join("\n")}
   if type(Syncs) ~= "table" or type(Syncs.get) ~= "function" then
     error("lsyncd-cluster: this lsyncd has no Syncs table; it needs lsyncd 2.2.x")
   end
+  -- lstat through LuaFileSystem (Debian's lua-filesystem, installed by the packages step):
+  -- the size check must never open anything but a regular file, since opening a FIFO
+  -- blocks lsyncd's only thread for ever (issue 11). Without it lsyncd refuses to start.
+  local okLfs, lfs = pcall(require, "lfs")
+  if not okLfs or type(lfs) ~= "table" or type(lfs.symlinkattributes) ~= "function" then
+    error("lsyncd-cluster: LuaFileSystem (lua-filesystem) is missing; the packages step installs it")
+  end
+  -- A link, FIFO, socket or device has no size to wait for: nil, so it is queued at once.
   local function sizeOf(file)
+    if lfs.symlinkattributes(file, "mode") ~= "file" then return nil end
     local f = io.open(file, "rb")
     if not f then return nil end
     local size = f:seek("end")

@@ -1,8 +1,38 @@
 // Our own systemd unit for lsyncd. Debian ships only a SysV script, so systemd never
 // restarts an lsyncd that died (rsync exit 1/2/4/25/28/127, watch exhaustion). A unit in
 // /etc/systemd/system named lsyncd.service takes the SysV script's place.
-import { LSYNCD_CONF } from "../paths";
+//
+// lsyncd runs as root (it reads every file of the sync dir, whoever wrote it, and holds the
+// sync key) but only ever writes its log/status/heartbeat and its ssh ControlMaster
+// sockets: the sandbox leaves it exactly that, so a bug in its event handling (it parses
+// names a stolen key chose) cannot write anywhere else. Valid for systemd 252.
+import { LSYNCD_CONF, LSYNCD_LOG_DIR, SSH_CONTROL_DIR } from "../paths";
 import { plainPath } from "../quote";
+
+const SANDBOX = [
+  "NoNewPrivileges=yes",
+  "ProtectSystem=strict",
+  // "-": a missing dir is no reason not to start (the identity step makes the socket dir).
+  `ReadWritePaths=-${LSYNCD_LOG_DIR} -${SSH_CONTROL_DIR}`,
+  // ssh is given its config with -F; nothing in a home is needed.
+  "ProtectHome=read-only",
+  "PrivateTmp=yes",
+  "PrivateDevices=yes",
+  "ProtectKernelTunables=yes",
+  "ProtectKernelModules=yes",
+  "ProtectKernelLogs=yes",
+  "ProtectControlGroups=yes",
+  "ProtectClock=yes",
+  "ProtectHostname=yes",
+  "RestrictSUIDSGID=yes",
+  "RestrictNamespaces=yes",
+  "RestrictRealtime=yes",
+  "LockPersonality=yes",
+  "SystemCallArchitectures=native",
+  "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
+  // Read any file an application wrote into the sync dir; nothing else of root's powers.
+  "CapabilityBoundingSet=CAP_DAC_READ_SEARCH",
+];
 
 export function renderLsyncdUnit(syncDir: string): string {
   plainPath("a unit file", syncDir);
@@ -22,6 +52,7 @@ export function renderLsyncdUnit(syncDir: string): string {
     "RestartSec=2",
     // lsyncd exits 143 on SIGTERM: a requested stop, not a failure.
     "SuccessExitStatus=143",
+    ...SANDBOX,
     "",
     "[Install]",
     "WantedBy=multi-user.target",

@@ -34,6 +34,12 @@ export function renderNginxSite(spec: NginxSiteSpec): string {
     "    server_name _;",
     `    root ${spec.syncDir};`,
     "    autoindex off;",
+    // No link inside the root is followed, wherever it points: the sync daemon refuses
+    // links (rsyncdConf.ts), so any link here was made locally and is not an image. Only
+    // components below the root are checked, so the root itself may sit under a link.
+    "    disable_symlinks on from=$document_root;",
+    // Browsers must not guess a type from an image's bytes (a pushed "image" that is HTML).
+    "    add_header X-Content-Type-Options nosniff always;",
     // Images are read constantly and change rarely: keep descriptors and metadata cached.
     "    open_file_cache max=10000 inactive=60s;",
     "    open_file_cache_valid 5s;",

@@ -3,33 +3,59 @@
 // over a remote shell"), so a pusher gets exactly one module and no shell. This replaced
 // rrsync: the same confinement without a Python process per push (measured on the test
 // hosts: a no-op push cost the receiver 38 ms of CPU with rrsync and 8 ms with this, and a
-// 2,000-file push 1.0 vs 0.75 CPU-s), and incoming symlinks are sanitized, so a stolen
-// sync key cannot plant a link that makes nginx serve files from outside the sync dir.
-import { RSYNC_MODULE } from "../paths";
+// 2,000-file push 1.0 vs 0.75 CPU-s).
+//
+// What a stolen sync key can send is cut down to what images need (issue 11, measured by
+// test/e2e/adversary.test.ts): regular files and directories, nothing else.
+import { RSYNC_MODULE, RSYNCD_PUSH_LOG } from "../paths";
 import { plainPath } from "../quote";
+
+/**
+ * Options the daemon refuses outright (the whole push fails, with rsync's "option may not
+ * be used with this server"):
+ * - links, keep-dirlinks: the receiver is the unprivileged sync user, so it cannot chroot,
+ *   and without chroot rsync only sanitizes a link's value against the path the sender
+ *   *claims*. A link `a -> .` then `a/a/a/a/a/x -> ../../../../..` with -R reached `/`
+ *   (nginx served /etc/passwd), and a link planted as a temp dir made rsync write into
+ *   /dev/shm. Images never need links, so none are accepted at all.
+ * - D, devices, specials: a pushed FIFO blocked lsyncd for ever. Nothing but files and
+ *   directories is synced. "D" itself must be listed: a client's -D reaches the daemon as
+ *   -D, which refusing the long names does not match (measured).
+ */
+export const REFUSED_OPTIONS = ["links", "keep-dirlinks", "D", "devices", "specials", "copy-devices", "write-devices"] as const;
+
+/**
+ * Modes as they land, whatever the sender asked for: no setuid/setgid file, nothing
+ * world-writable. Group write stays: the sync dir is a 2775 group-shared tree.
+ */
+export const INCOMING_CHMOD = "Fug-s,Fo-w,Do-w";
 
 export function renderRsyncdConf(syncDir: string): string {
   plainPath("an rsyncd config", syncDir);
   return [
     "# Managed by lsyncd-cluster; local edits are overwritten.",
     "# Read by the rsync that sshd starts for a peer's sync key (see authorized_keys).",
+    // One line per pushed file: who pushed what, outside the module (nothing can be read
+    // back through a sync key) and not readable by the sync user (0620, see trustScript.ts).
+    `log file = ${RSYNCD_PUSH_LOG}`,
+    "transfer logging = yes",
+    "log format = %o %a %m %f %l",
+    "",
     `[${RSYNC_MODULE}]`,
     `    path = ${syncDir}`,
-    // The receiver is the unprivileged sync user: it cannot chroot. Without chroot rsync
-    // confines every path and every incoming symlink value to the module.
+    // The receiver is the unprivileged sync user: it cannot chroot. Links are refused
+    // (below), so no path the daemon resolves can pass through one the pusher made.
     "    use chroot = no",
     "    read only = no",
     // Pushes only: nothing can be read back through a sync key.
     "    write only = yes",
     "    list = no",
-    // Symlinks arrive as symlinks (images may be links), their values confined to the
-    // module: a leading "/" or an escaping ".." is dropped.
-    "    munge symlinks = no",
+    `    refuse options = ${REFUSED_OPTIONS.join(" ")}`,
+    // Belt and braces should a link get in some other way: stored values can never be followed.
+    "    munge symlinks = yes",
+    `    incoming chmod = ${INCOMING_CHMOD}`,
     // The peer's address comes from SSH_CONNECTION; no DNS lookup per push.
     "    reverse lookup = no",
-    // A pusher's errors reach its own lsyncd log; the receiver keeps no per-push log.
-    "    log file = /dev/null",
-    "    transfer logging = no",
     "",
   ].join("\n");
 }

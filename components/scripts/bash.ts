@@ -23,6 +23,26 @@ lsc_write() {
   mv -f "$tmp" "$path"
   LSC_CHANGED=$((LSC_CHANGED + 1))
 }
+# lsc_owned_dir MODE OWNER PATH: PATH as a real directory of OWNER with MODE, in a parent
+# another user may write (the sync dir). A link or file there is removed (the link, never
+# its target); a missing dir is made with MODE at once (mkdir -m is atomic); ownership is
+# set with chown -h, which never follows a link swapped in meanwhile, and the mode only on
+# what is still a real directory just before.
+lsc_owned_dir() {
+  local mode=$1 owner=$2 path=$3
+  if [ -L "$path" ] || { [ -e "$path" ] && [ ! -d "$path" ]; }; then
+    rm -f -- "$path"
+    LSC_CHANGED=$((LSC_CHANGED + 1))
+  fi
+  if [ ! -d "$path" ]; then
+    mkdir -m "$mode" -- "$path"
+    LSC_CHANGED=$((LSC_CHANGED + 1))
+  fi
+  chown -h -- "$owner" "$path"
+  if [ ! -L "$path" ] && [ "$(stat -c %a -- "$path")" != "$(printf '%o' "$((8#$mode))")" ]; then
+    chmod -- "$mode" "$path"
+  fi
+}
 # lsc_remove PATH...: delete files this program wrote; absent is fine (delete runs twice).
 lsc_remove() {
   local path

@@ -14,6 +14,35 @@ export type DiskSource =
 
 const FSTAB_MARK = "# lsyncd-cluster";
 
+/**
+ * The sync dir holds whatever peers push: nothing in it may run as a program, gain
+ * privileges (setuid) or act as a device, even if a mode or node slips past the rsync
+ * daemon's own refusals (rsyncdConf.ts).
+ */
+export const SAFE_MOUNT_OPTIONS = ["nosuid", "nodev", "noexec"] as const;
+
+/** Shell lines that write `$line` as our one fstab line (every other line kept byte for byte). */
+const writeFstabLine = [
+  `if ! grep -qxF "$line" /etc/fstab; then`,
+  "  tmp=$(mktemp /etc/fstab.lsc-XXXXXX)",
+  `  grep -vF ${sh(FSTAB_MARK)} /etc/fstab >"$tmp" || [ "$?" -eq 1 ]`,
+  `  printf '%s\\n' "$line" >>"$tmp"`,
+  '  chmod 0644 "$tmp"',
+  '  mv -f "$tmp" /etc/fstab',
+  "fi",
+];
+
+/** Shell lines that add the safe options to the mount at $dir when it lacks any of them. */
+const ensureSafeOptions = (bind: boolean) => [
+  'opts=",$(findmnt -n -o OPTIONS --mountpoint "$dir"),"',
+  `for o in ${SAFE_MOUNT_OPTIONS.join(" ")}; do`,
+  '  case "$opts" in *",$o,"*) ;; *)',
+  `    mount -o remount,${bind ? "bind," : ""}${SAFE_MOUNT_OPTIONS.join(",")} "$dir"`,
+  "    break ;;",
+  "  esac",
+  "done",
+];
+
 /** Shell lines that set $dev to the device path, waiting for it to appear. */
 function findDevice(disk: Exclude<DiskSource, { kind: "none" }>): string[] {
   switch (disk.kind) {
@@ -52,7 +81,19 @@ function findDevice(disk: Exclude<DiskSource, { kind: "none" }>): string[] {
 
 export function diskCreate(syncDir: string, disk: DiskSource): string {
   if (disk.kind === "none") {
-    return script([`install -d -m 0755 ${sh(syncDir)}`]);
+    // The sync dir on the root filesystem: a bind mount of itself carries the safe options
+    // (an fstab line of ours keeps it across reboots). A dir that is already some other
+    // mount point is left as it is, only its options are added.
+    return script([
+      `dir=${sh(syncDir)}`,
+      'install -d -m 0755 "$dir"',
+      'if ! mountpoint -q "$dir" || grep -qF "$dir $dir none bind," /etc/fstab; then',
+      `  line="$dir $dir none bind,${SAFE_MOUNT_OPTIONS.join(",")},nofail 0 0 ${FSTAB_MARK}"`,
+      ...writeFstabLine.map((l) => `  ${l}`),
+      '  mountpoint -q "$dir" || mount --bind "$dir" "$dir"',
+      "fi",
+      ...ensureSafeOptions(true),
+    ]);
   }
   return script([
     `dir=${sh(syncDir)}`,
@@ -82,15 +123,9 @@ export function diskCreate(syncDir: string, disk: DiskSource): string {
     'uuid=$(blkid -p -o value -s UUID "$dev")',
     '[ -n "$uuid" ] || { echo "$dev has a $fstype filesystem without a UUID" >&2; exit 1; }',
     'install -d -m 0755 "$dir"',
-    `line="UUID=$uuid $dir $fstype defaults,nofail,noatime,x-systemd.device-timeout=30s 0 2 ${FSTAB_MARK}"`,
+    `line="UUID=$uuid $dir $fstype defaults,nofail,noatime,${SAFE_MOUNT_OPTIONS.join(",")},x-systemd.device-timeout=30s 0 2 ${FSTAB_MARK}"`,
     // Rewrite only our own line; every other fstab line is kept byte for byte.
-    `if ! grep -qxF "$line" /etc/fstab; then`,
-    "  tmp=$(mktemp /etc/fstab.lsc-XXXXXX)",
-    `  grep -vF ${sh(FSTAB_MARK)} /etc/fstab >"$tmp" || [ "$?" -eq 1 ]`,
-    `  printf '%s\\n' "$line" >>"$tmp"`,
-    '  chmod 0644 "$tmp"',
-    '  mv -f "$tmp" /etc/fstab',
-    "fi",
+    ...writeFstabLine,
     'if mountpoint -q "$dir"; then',
     '  mounted=$(findmnt -n -o SOURCE --mountpoint "$dir")',
     '  if [ "$(readlink -f "$mounted")" != "$dev" ]; then',
@@ -103,13 +138,26 @@ export function diskCreate(syncDir: string, disk: DiskSource): string {
     "  fi",
     '  mount "$dir"',
     "fi",
+    // A disk mounted by an earlier version (or by hand) gets the safe options now.
+    ...ensureSafeOptions(false),
   ]);
 }
 
 export function diskDelete(syncDir: string, onDevice: boolean): string {
   if (!onDevice) {
     // The directory holds the synced images: destroying the cluster never deletes data.
-    return script([`echo ${sh(`leaving ${syncDir} and its files in place`)}`]);
+    // Only our bind mount of it (and its fstab line) goes.
+    return script([
+      `dir=${sh(syncDir)}`,
+      `if grep -qF "$dir $dir none bind," /etc/fstab && grep -qF ${sh(FSTAB_MARK)} /etc/fstab; then`,
+      "  tmp=$(mktemp /etc/fstab.lsc-XXXXXX)",
+      `  grep -vF ${sh(FSTAB_MARK)} /etc/fstab >"$tmp" || [ "$?" -eq 1 ]`,
+      '  chmod 0644 "$tmp"',
+      '  mv -f "$tmp" /etc/fstab',
+      '  if mountpoint -q "$dir"; then umount "$dir"; fi',
+      "fi",
+      `echo ${sh(`leaving ${syncDir} and its files in place`)}`,
+    ]);
   }
   return script([
     `dir=${sh(syncDir)}`,

@@ -15,8 +15,9 @@ export function identityCreate(syncDir: string): string {
     // useradd --system leaves "!" (locked): sshd refuses a locked account even for keys.
     // "*" means no password can ever match, but key logins work.
     `usermod -p '*' ${user}`,
-    `install -d -m 0750 -o ${user} -g ${user} ${sh(SYNC_HOME)}`,
-    `install -d -m 0700 -o ${user} -g ${user} ${sh(`${SYNC_HOME}/.ssh`)}`,
+    // Home, .ssh and authorized_keys are root's (sshd's StrictModes accepts root as owner):
+    // the sync user can neither rewrite its forced command nor swap .ssh for its own.
+    `install -d -m 0755 -o root -g root ${sh(SYNC_HOME)} ${sh(`${SYNC_HOME}/.ssh`)}`,
     `install -d -m 0700 ${sh(SSH_CONTROL_DIR)}`,
     `if [ ! -s ${sh(SYNC_KEY)} ]; then`,
     `  rm -f ${sh(SYNC_KEY)} ${sh(`${SYNC_KEY}.pub`)}`,
@@ -24,8 +25,15 @@ export function identityCreate(syncDir: string): string {
     "fi",
     `chmod 0600 ${sh(SYNC_KEY)}`,
     // The sync user writes the tree; root-owned leftovers would make rsync fail to replace them.
-    `install -d -m 2775 -o ${user} -g ${user} ${sh(syncDir)} ${sh(syncTempRoot(syncDir))}`,
-    `find ${sh(syncDir)} -xdev -path ${sh(`${syncDir}/lost+found`)} -prune -o \\( ! -user ${user} -o ! -group ${user} \\) -exec chown ${user}:${user} {} +`,
+    // The sync dir's parent is root's; inside it the sync user may have planted links, so
+    // the temp root goes through lsc_owned_dir, find never follows a link (-P) and chown
+    // changes a link itself, never its target (-h).
+    `install -d -m 2775 -o ${user} -g ${user} ${sh(syncDir)}`,
+    // The temp root is root's and not writable by the sync user (2755: mkdir in the setgid sync dir sets g+s anyway): the pushers' dirs in it
+    // (the sync user's, see trustScript.ts) cannot be deleted or renamed through a stolen
+    // key (an rsync --delete of them stopped every other pusher until the next deploy).
+    `lsc_owned_dir 2755 root:root ${sh(syncTempRoot(syncDir))}`,
+    `find -P ${sh(syncDir)} -xdev \\( -path ${sh(`${syncDir}/lost+found`)} -o -path ${sh(syncTempRoot(syncDir))} \\) -prune -o \\( ! -user ${user} -o ! -group ${user} \\) -exec chown -h ${user}:${user} {} +`,
     "hostkey=",
     "for type in ed25519 ecdsa rsa; do",
     '  f="/etc/ssh/ssh_host_${type}_key.pub"',

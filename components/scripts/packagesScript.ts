@@ -1,13 +1,23 @@
 // packages: install what is missing, and remember what we installed, so delete removes
 // exactly that and leaves a server's own nginx or rsync alone.
 import { RSYNC_BINARY, SSH_BINARY, STATE_DIR } from "../paths";
-import { sh, shWords } from "../quote";
+import { sh } from "../quote";
 import { script } from "./bash";
 
-/** Debian package and the binary whose presence means it is already there. */
+/**
+ * Debian package and the binary whose presence means it is already there; a library has
+ * no binary, so dpkg is asked instead (binary absent).
+ */
 export interface PackageNeed {
   readonly name: string;
-  readonly binary: string;
+  readonly binary?: string;
+}
+
+/** A shell test that succeeds when the need is met. */
+function present(p: PackageNeed): string {
+  return p.binary !== undefined
+    ? `[ -x ${sh(p.binary)} ]`
+    : `[ "$(dpkg-query -W -f='\${db:Status-Status}' ${sh(p.name)} 2>/dev/null)" = installed ]`;
 }
 
 export function packagesFor(web: boolean): PackageNeed[] {
@@ -16,6 +26,8 @@ export function packagesFor(web: boolean): PackageNeed[] {
     { name: "rsync", binary: RSYNC_BINARY },
     { name: "openssh-client", binary: SSH_BINARY },
     { name: "e2fsprogs", binary: "/sbin/mkfs.ext4" },
+    // lstat for lsyncd's Lua: the event intake must never open a FIFO (lsyncdIntake.ts).
+    { name: "lua-filesystem" },
   ];
   return web ? [...base, { name: "nginx", binary: "/usr/sbin/nginx" }] : base;
 }
@@ -25,7 +37,7 @@ const RECORD = `${STATE_DIR}/installed-packages`;
 export function packagesCreate(needs: readonly PackageNeed[]): string {
   const lines = [
     "missing=()",
-    ...needs.map((p) => `[ -x ${sh(p.binary)} ] || missing+=(${sh(p.name)})`),
+    ...needs.map((p) => `${present(p)} || missing+=(${sh(p.name)})`),
     'if [ "${#missing[@]}" -gt 0 ]; then',
     "  export DEBIAN_FRONTEND=noninteractive",
     "  apt-get -q update -o DPkg::Lock::Timeout=300",
@@ -33,9 +45,7 @@ export function packagesCreate(needs: readonly PackageNeed[]): string {
     `  printf '%s\\n' "\${missing[@]}" >>${sh(RECORD)}`,
     `  sort -u -o ${sh(RECORD)} ${sh(RECORD)}`,
     "fi",
-    `for bin in ${shWords(needs.map((p) => p.binary))}; do`,
-    '  [ -x "$bin" ] || { echo "$bin is still missing after apt-get install" >&2; exit 1; }',
-    "done",
+    ...needs.map((p) => `${present(p)} || { echo ${sh(`${p.binary ?? p.name} is still missing after apt-get install`)} >&2; exit 1; }`),
   ];
   return script(lines);
 }

@@ -9,7 +9,7 @@ import { script } from "./bash";
 export function seedCreate(syncDir: string, exchange: string, node: string, excludes: readonly string[]): string {
   const args = [
     "--recursive",
-    "--links",
+    // No --links: the node's daemon refuses links (rsyncdConf.ts); rsync skips them.
     "--perms",
     "--times",
     "--update",

@@ -300,16 +300,20 @@ describe("a stolen sync key", () => {
     expect(r.stderr).toContain("write only");
   });
 
-  it("cannot plant a symlink that reaches outside the sync dir: nginx serves nothing through it", async () => {
+  it("cannot plant a symlink at all: the daemon refuses links, nothing arrives, nginx serves nothing", async () => {
+    // Issue 11: links used to be stored "confined" (value sanitized), but a chain of them
+    // (a -> ., then a/a/a/x -> ../../..) escaped; see test/e2e/adversary.test.ts.
     const dir = mkdtempSync(join(tmpdir(), "lsc-stolen-link-"));
     symlinkSync("/etc/passwd", join(dir, "passwd.jpg"));
     symlinkSync("../../../../etc/passwd", join(dir, "up.jpg"));
     const r = rsyncAsSync("-l", join(dir, "passwd.jpg"), join(dir, "up.jpg"), `${module()}/`);
-    expect(r.status).toBe(0);
-    // The daemon stores the values confined to the module: no leading "/", no escaping "..".
-    expect(await run(h(), exchange(), `readlink ${SYNC_DIR}/passwd.jpg ${SYNC_DIR}/up.jpg`)).toBe("etc/passwd\netc/passwd\n");
-    // Relayed like any file; the nodes' nginx finds nothing behind it.
-    await waitFor("the links reached node02", async () => (await h().exec(node(1), `test -L ${SYNC_DIR}/up.jpg`)).code === 0, 15_000, 100);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("refuse --links");
+    expect((await h().exec(exchange(), `test -L ${SYNC_DIR}/passwd.jpg || test -L ${SYNC_DIR}/up.jpg`)).code).not.toBe(0);
+    // Without -l the sender skips links itself: the push succeeds and still carries none.
+    const skipped = rsyncAsSync(join(dir, "passwd.jpg"), join(dir, "up.jpg"), `${module()}/`);
+    expect(skipped.stdout + skipped.stderr).toContain("skipping non-regular file");
+    expect((await h().exec(exchange(), `test -e ${SYNC_DIR}/passwd.jpg || test -e ${SYNC_DIR}/up.jpg`)).code).not.toBe(0);
     for (const name of ["passwd.jpg", "up.jpg"]) expect(await fetchImage(node(1), name)).toBeUndefined();
   });
 });

@@ -165,17 +165,27 @@ describe("AwsCluster with EBS data disks (5 nodes, 2 zones, web on)", () => {
     }
   });
 
-  test("SSH is reachable only from the operator CIDRs and from the cluster's own security group", () => {
+  test("SSH is reachable only from the operator CIDRs, and between hosts only exchange <-> node (never node to node)", () => {
     const clusterSg = b.rec.named("c-network-cluster-sg");
     const rules = sshRules(b.rec);
-    expect(rules.every((r) => r.inputs.securityGroupId === `${clusterSg.name}-id`)).toBe(true);
-    expect(rules.map((r) => r.inputs.cidrIpv4).filter(Boolean).sort()).toEqual([...baseSpec.operatorCidrs].sort());
-    expect(rules.filter((r) => r.inputs.referencedSecurityGroupId === `${clusterSg.name}-id`)).toHaveLength(1);
-    expect(rules).toHaveLength(baseSpec.operatorCidrs.length + 1);
+    const operator = rules.filter((r) => r.inputs.cidrIpv4 !== undefined || r.inputs.cidrIpv6 !== undefined);
+    expect(operator.every((r) => r.inputs.securityGroupId === `${clusterSg.name}-id`)).toBe(true);
+    expect(operator.map((r) => r.inputs.cidrIpv4).sort()).toEqual([...baseSpec.operatorCidrs].sort());
+    const between = rules
+      .filter((r) => r.inputs.referencedSecurityGroupId !== undefined)
+      .map((r) => `${r.inputs.referencedSecurityGroupId} -> ${r.inputs.securityGroupId}`)
+      .sort();
+    expect(between).toEqual(["c-network-exchange-sg-id -> c-network-node-sg-id", "c-network-node-sg-id -> c-network-exchange-sg-id"]);
+    expect(rules).toHaveLength(baseSpec.operatorCidrs.length + 2);
     for (const r of rules) {
       expect(r.inputs.cidrIpv4).not.toBe("0.0.0.0/0");
       expect(r.inputs.cidrIpv6).not.toBe("::/0");
       expect(r.inputs).toMatchObject({ ipProtocol: "tcp", fromPort: 22, toPort: 22 });
+    }
+    expect(instanceOf(b.rec, "exchange").inputs.vpcSecurityGroupIds).toContain("c-network-exchange-sg-id");
+    for (const n of b.cluster.nodes) {
+      expect(instanceOf(b.rec, n.name).inputs.vpcSecurityGroupIds).toContain("c-network-node-sg-id");
+      expect(instanceOf(b.rec, n.name).inputs.vpcSecurityGroupIds).not.toContain("c-network-exchange-sg-id");
     }
   });
 
@@ -197,9 +207,9 @@ describe("AwsCluster with EBS data disks (5 nodes, 2 zones, web on)", () => {
     for (const r of http) {
       expect(r.inputs).toMatchObject({ ipProtocol: "tcp", fromPort: 8080, toPort: 8080 });
     }
-    expect(instanceOf(b.rec, "exchange").inputs.vpcSecurityGroupIds).toEqual(["c-network-cluster-sg-id"]);
+    expect(instanceOf(b.rec, "exchange").inputs.vpcSecurityGroupIds).toEqual(["c-network-cluster-sg-id", "c-network-exchange-sg-id"]);
     for (const n of b.cluster.nodes) {
-      expect(instanceOf(b.rec, n.name).inputs.vpcSecurityGroupIds).toEqual(["c-network-cluster-sg-id", "c-network-web-sg-id"]);
+      expect(instanceOf(b.rec, n.name).inputs.vpcSecurityGroupIds).toEqual(["c-network-cluster-sg-id", "c-network-node-sg-id", "c-network-web-sg-id"]);
     }
   });
 
@@ -305,12 +315,12 @@ describe("AwsCluster with web disabled", () => {
     b = await build(spec({ web: { enabled: false, port: 8080 } }));
   });
 
-  test("no web security group and no HTTP rule; nodes are only in the cluster group", () => {
-    expect(b.rec.ofType(T.sg).map((s) => s.name)).toEqual(["c-network-cluster-sg"]);
+  test("no web security group and no HTTP rule; nodes are only in the cluster and node groups", () => {
+    expect(b.rec.ofType(T.sg).map((s) => s.name)).toEqual(["c-network-cluster-sg", "c-network-exchange-sg", "c-network-node-sg"]);
     expect(b.rec.ofType(T.ingress).filter((r) => r.inputs.fromPort === 8080 || r.inputs.toPort === 8080)).toEqual([]);
     expect(b.rec.ofType(T.ingress).every((r: RecordedResource) => r.inputs.fromPort === 22)).toBe(true);
     for (const n of b.cluster.nodes) {
-      expect(instanceOf(b.rec, n.name).inputs.vpcSecurityGroupIds).toEqual(["c-network-cluster-sg-id"]);
+      expect(instanceOf(b.rec, n.name).inputs.vpcSecurityGroupIds).toEqual(["c-network-cluster-sg-id", "c-network-node-sg-id"]);
     }
   });
 });

@@ -86,8 +86,13 @@ const SYNC_DIR =
   'must be an absolute path such as "/srv/pics" (letters, digits, ".", "_", "-" and single "/" ' +
   'between names; no "." or ".." names, no trailing "/", not "/" itself)';
 const SYSTEM_DIR =
-  "must not be a system directory: a disk is mounted over it and lsyncd mirrors every change in it " +
-  'to every host; use a directory of its own such as "/srv/pics"';
+  "must not be a system, home or lsyncd-cluster directory: the sync user owns it and every " +
+  "host's sync key writes into it. Refused: /, /media, /mnt, /opt, /srv, /var, /var/www themselves, " +
+  "anything in /bin, /boot, /dev, /etc, /home, /lib, /lib32, /lib64, /libx32, /lost+found, /proc, /root, " +
+  "/run, /sbin, /snap, /sys, /tmp, /usr, /var/backups, /var/cache, /var/lib, /var/local, /var/lock, " +
+  "/var/log, /var/mail, /var/run, /var/spool, /var/tmp, and /var/lib/lsyncd-cluster, " +
+  "/var/lib/lsyncd-cluster/sync-home, /etc/lsyncd-cluster, /var/log/lsyncd, /etc/lsyncd, /usr/local/bin " +
+  'with what is in or above them; use a directory of its own such as "/srv/pics" or "/var/www/images"';
 const EXCLUDE =
   'must be a non-empty rsync exclude pattern of at most 256 characters, without line breaks or NUL, e.g. "*.tmp"';
 const OPERATOR_WHY =
@@ -144,6 +149,10 @@ const awsCases: [string, Raw, string][] = [
   ["syncDir /etc", aws({ syncDir: "/etc" }), `[syncDir] ${SYSTEM_DIR}; got "/etc"`],
   ["syncDir /home", aws({ syncDir: "/home" }), `[syncDir] ${SYSTEM_DIR}; got "/home"`],
   ["syncDir under /tmp", aws({ syncDir: "/tmp/pics" }), `[syncDir] ${SYSTEM_DIR}; got "/tmp/pics"`],
+  // issue 11: the sync user would own these, and every stolen sync key would write there
+  ...["/home/admin", "/root/.ssh", "/usr/local/bin", "/var/spool/cron", "/var/lib/lsyncd-cluster/sync-home", "/boot/efi", "/var/lib/images", "/run/pics", "/srv", "/var/www", "/etc/lsyncd-cluster", "/var/log/lsyncd/x"].map(
+    (dir): [string, Raw, string] => [`syncDir ${dir}`, aws({ syncDir: dir }), `[syncDir] ${SYSTEM_DIR}; got "${dir}"`],
+  ),
   // hosts in AWS
   ["nodeCount in words", aws({ nodeCount: "three" }), '[nodeCount] must be a whole number from 1 to 50; got "three"'],
   ["nodeCount above 50", aws({ nodeCount: 51 }), "[nodeCount] must be a whole number from 1 to 50; got 51"],
@@ -166,6 +175,10 @@ const awsCases: [string, Raw, string][] = [
   ["prefix above 32", aws({ operatorCidrs: ["10.0.0.0/33"] }), `[operatorCidrs[0]] ${CIDR}; got "10.0.0.0/33"`],
   ["leading zero", aws({ operatorCidrs: ["010.0.0.0/8"] }), `[operatorCidrs[0]] ${CIDR}; got "010.0.0.0/8"`],
   ["IPv6 CIDR", aws({ operatorCidrs: ["2001:db8::/32"] }), `[operatorCidrs[0]] ${CIDR}; got "2001:db8::/32"`],
+  // issue 11: a union that covers (nearly) everything is as open as 0.0.0.0/0
+  ["SSH open to the world in two halves", aws({ operatorCidrs: ["0.0.0.0/1", "128.0.0.0/1"] }), `[operatorCidrs] must together cover at most 16,777,216 addresses (one /8), but these cover 4,294,967,296: SSH to every host would be open to much of the internet; list the operators' own addresses instead, e.g. ["203.0.113.7/32"]; got ["0.0.0.0/1","128.0.0.0/1"]`],
+  ["SSH open to a /7", aws({ operatorCidrs: ["10.0.0.0/7"] }), `[operatorCidrs] must together cover at most 16,777,216 addresses (one /8), but these cover 33,554,432: SSH to every host would be open to much of the internet; list the operators' own addresses instead, e.g. ["203.0.113.7/32"]; got ["10.0.0.0/7"]`],
+  ["SSH open to two /8s", aws({ operatorCidrs: ["10.0.0.0/8", "203.0.113.7/32", "11.0.0.0/8"] }), `[operatorCidrs] must together cover at most 16,777,216 addresses (one /8), but these cover 33,554,433: SSH to every host would be open to much of the internet; list the operators' own addresses instead, e.g. ["203.0.113.7/32"]; got ["10.0.0.0/8","203.0.113.7/32","11.0.0.0/8"]`],
   ["CIDR listed twice", aws({ operatorCidrs: ["203.0.113.7/32", "203.0.113.7/32"] }), '[operatorCidrs[1]] must be listed only once; "203.0.113.7/32" is already operatorCidrs[0]'],
   ["webCidrs empty", aws({ webCidrs: [] }), '[webCidrs] must be a non-empty list of IPv4 CIDRs allowed to reach HTTP on the web nodes, e.g. ["0.0.0.0/0"] or ["10.0.0.0/8"]; got []'],
   ["webCidrs host bits", aws({ webCidrs: ["10.1.0.0/8"] }), '[webCidrs[0]] must have no address bits set after the /8 prefix: use "10.0.0.0/8" for the network, or "10.1.0.0/32" for the one address; got "10.1.0.0/8"'],

@@ -78,8 +78,20 @@ function LAST_SPAWN()
   return table.concat(parts, " ") .. " #events=" .. #sp.agent.picked
 end
 SIZES = {}
+-- lstat's mode of a path: "file" for every path with a size, else MODES[path] (e.g. "named pipe").
+MODES = {}
+OPENED = {}
+package.preload.lfs = function()
+  return { symlinkattributes = function(path, what)
+    assert(what == "mode")
+    if MODES[path] ~= nil then return MODES[path] end
+    if SIZES[path] ~= nil then return "file" end
+    return nil
+  end }
+end
 io = { open = function(path, mode)
   if mode == "w" then return { write = function() end, close = function() end } end
+  OPENED[#OPENED + 1] = path
   local size = SIZES[path]
   if size == nil then return nil end
   return { seek = function() return size end, close = function() end }
@@ -239,6 +251,19 @@ describe("lsyncd event intake (Lua, against a model of lsyncd 2.2.3)", () => {
     expect(l.queued(EX)).toBe("d:Create:/a");
     l.advance(0.7);
     expect(l.queued(EX)).toBe("d:Create:/a d:Create:/b");
+  });
+
+  it("never opens a FIFO (opening one blocks lsyncd for ever): it is queued once it settles, unopened", () => {
+    const l = new Lsyncd(nodeConf());
+    l.exec('MODES["/srv/pics/pipe.jpg"] = "named pipe"');
+    l.event(EX, "Create", "/pipe.jpg");
+    l.advance(1.1);
+    expect(l.queued(EX)).toBe("d:Create:/pipe.jpg");
+    expect(l.eval('table.concat(OPENED, " ")')).toBe("");
+  });
+
+  it("refuses to load without LuaFileSystem, instead of ever opening a FIFO", () => {
+    expect(() => new Lsyncd(`package.preload.lfs = function() error("no lfs") end\n${nodeConf()}`)).toThrow(/lua-filesystem/);
   });
 
   it("drops everything inside the temp dir on a node, the finished rename included", () => {

@@ -168,10 +168,10 @@ describe("SyncMesh over 3 nodes", () => {
 
   it("gives each pusher its own temp dir on the host it pushes to, and pushes through it", () => {
     const exchangeTrust = innerScript(rec.named("m-exchange-trust").inputs.create);
-    expect(exchangeTrust).toContain(
-      "install -d -m 2775 -o 'lsyncd-sync' -g 'lsyncd-sync' '/srv/pics/.lsyncd-tmp/node01' '/srv/pics/.lsyncd-tmp/node02' '/srv/pics/.lsyncd-tmp/node03'",
-    );
-    expect(innerScript(rec.named("m-node02-trust").inputs.create)).toContain("install -d -m 2775 -o 'lsyncd-sync' -g 'lsyncd-sync' '/srv/pics/.lsyncd-tmp/exchange'");
+    for (const n of ["node01", "node02", "node03"]) {
+      expect(exchangeTrust).toContain(`lsc_owned_dir 2775 'lsyncd-sync':'lsyncd-sync' '/srv/pics/.lsyncd-tmp/${n}'\n`);
+    }
+    expect(innerScript(rec.named("m-node02-trust").inputs.create)).toContain("lsc_owned_dir 2775 'lsyncd-sync':'lsyncd-sync' '/srv/pics/.lsyncd-tmp/exchange'\n");
     const conf = (h: string) => filesWritten(rec.named(`m-${h}-lsyncd`).inputs.create)[LSYNCD_CONF].content;
     expect(conf("node02")).toContain('temp_dir = ".lsyncd-tmp/node02/",');
     expect(conf("exchange")).toContain('temp_dir = ".lsyncd-tmp/exchange/",');

@@ -53,7 +53,7 @@ sync {
     group = false,
     perms = true,
     times = true,
-    links = true,
+    links = false,
     update = true,
     whole_file = true,
     compress = false,
@@ -136,21 +136,25 @@ describe("ssh files", () => {
     );
   });
 
-  it("serves one write-only module, the sync dir, with symlinks confined to it", () => {
+  it("serves one write-only module, the sync dir: no links, devices or specials, modes sanitised, every push logged", () => {
     expect(renderRsyncdConf("/srv/pics")).toBe(
       [
         "# Managed by lsyncd-cluster; local edits are overwritten.",
         "# Read by the rsync that sshd starts for a peer's sync key (see authorized_keys).",
+        "log file = /var/log/lsyncd/pushes.log",
+        "transfer logging = yes",
+        "log format = %o %a %m %f %l",
+        "",
         "[sync]",
         "    path = /srv/pics",
         "    use chroot = no",
         "    read only = no",
         "    write only = yes",
         "    list = no",
-        "    munge symlinks = no",
+        "    refuse options = links keep-dirlinks D devices specials copy-devices write-devices",
+        "    munge symlinks = yes",
+        "    incoming chmod = Fug-s,Fo-w,Do-w",
         "    reverse lookup = no",
-        "    log file = /dev/null",
-        "    transfer logging = no",
         "",
       ].join("\n"),
     );
@@ -188,12 +192,32 @@ describe("system files", () => {
     expect(unit).toContain("RequiresMountsFor=/srv/pics\n");
   });
 
+  it("sandboxes lsyncd: it may write only its log dir and its ssh sockets (issue 11)", () => {
+    const unit = renderLsyncdUnit("/srv/pics");
+    for (const line of [
+      "NoNewPrivileges=yes",
+      "ProtectSystem=strict",
+      "ReadWritePaths=-/var/log/lsyncd -/var/lib/lsyncd-cluster/cm",
+      "ProtectHome=read-only",
+      "PrivateTmp=yes",
+      "PrivateDevices=yes",
+      "RestrictSUIDSGID=yes",
+      "CapabilityBoundingSet=CAP_DAC_READ_SEARCH",
+    ]) {
+      expect(unit).toContain(`\n${line}\n`);
+    }
+    expect(unit).not.toContain("/srv/pics\nReadWritePaths");
+    expect(unit.match(/^ReadWritePaths=.*$/gm)).toEqual(["ReadWritePaths=-/var/log/lsyncd -/var/lib/lsyncd-cluster/cm"]);
+  });
+
   it("serves the sync dir read-only, hiding the temp dir, as the default server", () => {
     const site = renderNginxSite({ syncDir: "/srv/pics", port: 8080 });
     expect(site).toContain("    listen 8080 default_server;\n    listen [::]:8080 default_server;\n");
     expect(site).toContain("    root /srv/pics;\n");
     expect(site).toContain("location ^~ /.lsyncd-tmp/ { return 404; }");
     expect(site).toContain("limit_except GET HEAD { deny all; }");
+    expect(site).toContain("    disable_symlinks on from=$document_root;\n");
+    expect(site).toContain("    add_header X-Content-Type-Options nosniff always;\n");
     expect(renderNginxSite({ syncDir: "/srv/pics", port: 80, listenAddress: "127.0.10.2" })).toContain(
       "    listen 127.0.10.2:80 default_server;\n",
     );
@@ -204,6 +228,9 @@ describe("system files", () => {
     const conf = renderLogrotate();
     expect(conf).toContain("/var/log/lsyncd/lsyncd.log {");
     expect(conf).not.toMatch(/postrotate|HUP|kill/);
+    // The push record keeps its write-only mode for the sync user after each rotation.
+    expect(conf).toContain("/var/log/lsyncd/pushes.log {\n    weekly\n");
+    expect(conf).toContain("    create 0620 root lsyncd-sync\n");
   });
 });
 
