@@ -20,11 +20,7 @@ import { sh } from "../quote";
 
 /** One line per file: its hash, or "missing <path>". */
 function fileHashes(paths: readonly string[]): string[] {
-  return [
-    `for f in ${paths.map(sh).join(" ")}; do`,
-    '  if [ -f "$f" ]; then sha256sum -- "$f"; else echo "missing $f"; fi',
-    "done",
-  ];
+  return paths.map((p) => `if [ -f ${sh(p)} ]; then sha256sum -- ${sh(p)}; else echo ${sh(`missing ${p}`)}; fi`);
 }
 
 /**

@@ -38,7 +38,7 @@ export function trustCreate(spec: TrustSpec): string {
     "fi",
     // The push record rsyncd appends to as the sync user, who may write but not read it.
     `[ -d ${sh(LSYNCD_LOG_DIR)} ] || install -d -m 0755 ${sh(LSYNCD_LOG_DIR)}`,
-    `[ -f ${sh(RSYNCD_PUSH_LOG)} ] && [ ! -L ${sh(RSYNCD_PUSH_LOG)} ] || install -m 0620 -o root -g ${user} /dev/null ${sh(RSYNCD_PUSH_LOG)}`,
+    `if ! { [ -f ${sh(RSYNCD_PUSH_LOG)} ] && [ ! -L ${sh(RSYNCD_PUSH_LOG)} ]; }; then install -m 0620 -o root -g ${user} /dev/null ${sh(RSYNCD_PUSH_LOG)}; fi`,
     `chown root:${user} ${sh(RSYNCD_PUSH_LOG)}`,
     `chmod 0620 ${sh(RSYNCD_PUSH_LOG)}`,
     // Written before the keys that point at it.
