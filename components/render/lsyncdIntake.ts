@@ -22,6 +22,17 @@
 //    through lsyncd's own code, and the direct path stays off until everything queued up
 //    to then has left the queue (also at startup, when lsyncd's Init may be queued). Settle checks share one alarm. Should a future lsyncd lack these
 //    internals, the direct path is never taken (a log line says so) and only speed is lost.
+// 5. One version per name everywhere (issue 15). rsync cannot order two versions written in
+//    the same second (its --update compares whole seconds, and with --modify-window=-1 it
+//    lets an older file replace a newer one), and two pushes of one name can land on the
+//    exchange at once. So every push keeps what it replaces (`--backup` into the pusher's
+//    `.replaced/` dir: a hard link, the name never disappears) and the receiver decides
+//    here, when the rename lands: the newer mtime to the nanosecond wins, an exact tie goes
+//    to the larger sha256. A replaced version that wins is put back (one atomic rename)
+//    and sent to the pusher; on the exchange the final version of a name that met another
+//    goes to every node, its pusher included, so whoever lost holds the winner and whoever
+//    held a better one fights back the same way. The rule is one total order on every host,
+//    so this ends. A file rsync deletes arrives as a move into `.replaced/`: a delete.
 import { lua } from "../quote";
 
 export interface IntakeSpec {
@@ -37,6 +48,9 @@ export interface IntakeSpec {
   /** Seconds a file without close-write must keep its size before it is pushed. */
   readonly settleSeconds: number;
 }
+
+/** Inside a pusher's temp dir: where its push keeps the version it replaced (rsync --backup-dir). */
+export const REPLACED_DIR_NAME = ".replaced";
 
 export function renderIntake(spec: IntakeSpec): string {
   if (!Number.isInteger(spec.settleSeconds) || spec.settleSeconds < 1) {
@@ -79,6 +93,70 @@ ${origins.join("\n")}
     return p:byte(-1) ~= 47
   end
   local DIRECT = { Create = true, Modify = true, Attrib = true }
+  local REPLACED = ${lua(`/${REPLACED_DIR_NAME}/`)}
+
+  -- 5. Which of two versions of a name wins: newer mtime (ns), then larger sha256.
+  local function shq(p)
+    return "'" .. (p:gsub("'", "'\\\\''")) .. "'"
+  end
+  local function output(cmd)
+    local f = io.popen(cmd)
+    if not f then return "" end
+    local out = f:read("a") or ""
+    f:close()
+    return out
+  end
+  local function beats(a, b)
+    local out = output("stat -c %.9Y -- " .. shq(a) .. " " .. shq(b) .. " 2>/dev/null")
+    local sa, na, sb, nb = out:match("^(%d+)%.(%d+)\\n(%d+)%.(%d+)\\n")
+    if sa == nil then return false end
+    sa, na, sb, nb = tonumber(sa), tonumber(na), tonumber(sb), tonumber(nb)
+    if sa ~= sb then return sa > sb end
+    if na ~= nb then return na > nb end
+    local sums = output("sha256sum -- " .. shq(a) .. " " .. shq(b) .. " 2>/dev/null")
+    local ha, hb = sums:match("^(%x+) [^\\n]*\\n(%x+) ")
+    return ha ~= nil and hb ~= nil and ha > hb
+  end
+  local function exists(file)
+    local f = io.open(file, "rb")
+    if f then f:close() return true end
+    return false
+  end
+  -- The pusher dir ("/<temp>/<pusher>/") of a path inside the temp dir, and whether the
+  -- path is in its .replaced/ (then a move out of it is our own restore, queued already).
+  local function pusherDirOf(p)
+    local pusher, inner = p:sub(#TEMP + 1):match("^([^/]+)/(.*)$")
+    if pusher == nil then return nil, false end
+    local dir = TEMP .. pusher .. "/"
+    return dir, starts("/" .. inner, REPLACED)
+  end
+  -- Every sync sees every event (same source, same excludes); the first decides, the
+  -- others reuse its verdict: "new" (nothing replaced), "replaced" (the arrival won) or
+  -- "kept" (the replaced version won and is back in place).
+  local verdicts = {}
+  local function arbitrate(source, pdir, path, name)
+    local key = path .. "\\0" .. name
+    local v = verdicts[key]
+    if v ~= nil then
+      v.left = v.left - 1
+      if v.left <= 0 then verdicts[key] = nil end
+      return v.verdict
+    end
+    local backup = source .. pdir:sub(2) .. REPLACED:sub(2) .. name:sub(2)
+    local current = source .. name:sub(2)
+    local verdict = "new"
+    if exists(backup) then
+      if exists(current) and beats(backup, current) and os.rename(backup, current) then
+        verdict = "kept"
+        log("Normal", "lsyncd-cluster: kept the newer version of ", name, " (", pdir, " sent an older one)")
+      else
+        os.remove(backup)
+        verdict = "replaced"
+      end
+    end
+    if Syncs.size() > 1 then verdicts[key] = { verdict = verdict, left = Syncs.size() - 1 } end
+    return verdict
+  end
 
   for n = 1, Syncs.size() do
     local s = Syncs.get(n)
@@ -199,13 +277,28 @@ ${origins.join("\n")}
     s.delay = function(self, etype, time, path, path2)
       if not announced then announce() end
       if starts(path, TEMP) then
-        -- 2./3. rsync renamed a complete file from a peer into place.
-        if RELAY_ARRIVALS and etype == "Move" and path2 ~= nil and not starts(path2, TEMP)
-          and not (origin ~= nil and starts(path, origin)) then
-          held[path2] = nil
-          return enqueue("Create", time, path2)
+        if etype ~= "Move" or path2 == nil or starts(path2, TEMP) then return end
+        local pdir, restore = pusherDirOf(path)
+        if pdir == nil or restore then return end
+        -- 2./3./5. rsync renamed a complete file from a peer into place.
+        held[path2] = nil
+        local verdict = arbitrate(s.source, pdir, path, path2)
+        if verdict == "new" then
+          if RELAY_ARRIVALS and not (origin ~= nil and pdir == origin) then
+            return enqueue("Create", time, path2)
+          end
+          return
         end
+        -- Two versions met: the exchange sends the final one to every node (the pusher
+        -- included); a node sends back only a version of its own that it kept.
+        if RELAY_ARRIVALS or verdict == "kept" then return enqueue("Create", time, path2) end
         return
+      end
+      if etype == "Move" and starts(path2, TEMP) then
+        -- 5. rsync --delete --backup moved a deleted file into a pusher's .replaced/.
+        if isFile(path2) then os.remove(s.source .. path2:sub(2)) end
+        held[path] = nil
+        return slow("Delete", time, path, nil)
       end
       if etype == "Create" and isFile(path) then
         return hold(path)

@@ -84,6 +84,33 @@ io = { open = function(path, mode)
   if size == nil then return nil end
   return { seek = function() return size end, close = function() end }
 end }
+-- Versions for the arbitration: path -> { mtime = "sec.nsec", sha = "hex" }; what stat and
+-- sha256sum would print for the single-quoted paths of a command.
+FILES = {}
+RAN = {}
+REMOVED = {}
+io.popen = function(cmd)
+  RAN[#RAN + 1] = cmd
+  local out = {}
+  for quoted in cmd:gmatch("'(.-)' ") do
+    local p = quoted:gsub("'\\\\''", "'")
+    local f = FILES[p]
+    if f then out[#out + 1] = cmd:find("^stat") and (f.mtime .. "\\n") or (f.sha .. "  " .. p .. "\\n") end
+  end
+  local text = table.concat(out)
+  return { read = function() return text end, close = function() return true end }
+end
+os.rename = function(a, b)
+  if SIZES[a] == nil then return nil end
+  SIZES[b], FILES[b], SIZES[a], FILES[a] = SIZES[a], FILES[a], nil, nil
+  return true
+end
+os.remove = function(a)
+  local had = SIZES[a] ~= nil
+  SIZES[a], FILES[a] = nil, nil
+  REMOVED[#REMOVED + 1] = a
+  return had
+end
 
 local Queue = {}
 Queue.__index = function(q, k) return Queue[k] end
@@ -180,6 +207,17 @@ class Lsyncd {
     return this.eval(`QUEUED(${JSON.stringify(target)})`);
   }
 
+  /** A version of a file under /srv/pics: its mtime ("sec.nsec") and content hash. */
+  version(path: string, mtime: string, sha: string): void {
+    const p = JSON.stringify(`/srv/pics${path}`);
+    this.exec(`SIZES[${p}] = 1; FILES[${p}] = { mtime = ${JSON.stringify(mtime)}, sha = ${JSON.stringify(sha)} }`);
+  }
+
+  /** The content hash now at a path, or "none". */
+  sha(path: string): string {
+    return this.eval(`FILES[${JSON.stringify(`/srv/pics${path}`)}] and FILES[${JSON.stringify(`/srv/pics${path}`)}].sha or "none"`);
+  }
+
   size(path: string, bytes: number | null): void {
     this.exec(`SIZES[${JSON.stringify(`/srv/pics${path}`)}] = ${bytes === null ? "nil" : bytes}`);
   }
@@ -259,6 +297,93 @@ describe("lsyncd event intake (Lua, against a model of lsyncd 2.2.3)", () => {
     for (const t of [n1, n2]) l.event(t, "Move", "/.lsyncd-tmp/node02/.b.jpg.AbC", "/b.jpg");
     expect(l.queued(n1)).toBe("d:Create:/b.jpg");
     expect(l.queued(n2)).toBe("d:Create:/a.jpg");
+  });
+
+  describe("two versions of one name (issue 15): the newer mtime to the nanosecond wins", () => {
+    const [n1, n2] = ["lsyncd-node01", "lsyncd-node02"].map((x) => `lsc-${x.slice(7)}::sync/`);
+    const arrive = (l: Lsyncd, targets: string[], from: string, name: string) => {
+      for (const t of targets) l.event(t, "Move", `/.lsyncd-tmp/${from}/.${name.slice(1)}.XyZ`, name);
+    };
+
+    it("on the exchange, keeps its own newer version, puts it back and sends it to every node, the pusher included", () => {
+      const l = new Lsyncd(exchangeConf());
+      l.version("/dup.bin", "1796038879.020673282", "aaaa"); // node01's, just renamed in
+      l.version("/.lsyncd-tmp/node01/.replaced/dup.bin", "1796038879.065157907", "bbbb"); // what it replaced
+      arrive(l, [n1, n2], "node01", "/dup.bin");
+      expect(l.sha("/dup.bin")).toBe("bbbb");
+      expect(l.sha("/.lsyncd-tmp/node01/.replaced/dup.bin")).toBe("none");
+      expect(l.queued(n1)).toBe("d:Create:/dup.bin");
+      expect(l.queued(n2)).toBe("d:Create:/dup.bin");
+      expect(l.log()).toContain("kept the newer version of /dup.bin");
+      // Our own rename back into place is not an arrival.
+      for (const t of [n1, n2]) l.event(t, "Move", "/.lsyncd-tmp/node01/.replaced/dup.bin", "/dup.bin");
+      expect(l.queued(n1)).toBe("d:Create:/dup.bin");
+    });
+
+    it("on the exchange, lets a newer arrival replace its version and sends it to every node, the pusher included", () => {
+      const l = new Lsyncd(exchangeConf());
+      l.version("/dup.bin", "1796038879.065157907", "bbbb");
+      l.version("/.lsyncd-tmp/node02/.replaced/dup.bin", "1796038879.020673282", "aaaa");
+      arrive(l, [n1, n2], "node02", "/dup.bin");
+      expect(l.sha("/dup.bin")).toBe("bbbb");
+      expect(l.eval("REMOVED[1]")).toBe("/srv/pics/.lsyncd-tmp/node02/.replaced/dup.bin");
+      expect(l.queued(n1)).toBe("d:Create:/dup.bin");
+      expect(l.queued(n2)).toBe("d:Create:/dup.bin");
+    });
+
+    it("compares whole seconds first, then nanoseconds as numbers", () => {
+      const l = new Lsyncd(exchangeConf());
+      l.version("/a", "1796038880.000000001", "aaaa");
+      l.version("/.lsyncd-tmp/node01/.replaced/a", "1796038879.999999999", "bbbb");
+      arrive(l, [n1, n2], "node01", "/a");
+      expect(l.sha("/a")).toBe("aaaa");
+    });
+
+    it("breaks an exact mtime tie by the larger sha256, whichever arrived", () => {
+      for (const [arrived, replaced] of [["1111", "ffff"], ["ffff", "1111"]]) {
+        const l = new Lsyncd(exchangeConf());
+        l.version("/t", "1796038879.5", arrived);
+        l.version("/.lsyncd-tmp/node01/.replaced/t", "1796038879.5", replaced);
+        arrive(l, [n1, n2], "node01", "/t");
+        expect(l.sha("/t")).toBe("ffff");
+      }
+    });
+
+    it("on a node, sends a kept newer version of its own back to the exchange, and a lost one nowhere", () => {
+      const l = new Lsyncd(nodeConf());
+      l.version("/dup.bin", "1796038879.020673282", "aaaa");
+      l.version("/.lsyncd-tmp/exchange/.replaced/dup.bin", "1796038879.065157907", "bbbb");
+      arrive(l, [EX], "exchange", "/dup.bin");
+      expect(l.sha("/dup.bin")).toBe("bbbb");
+      expect(l.queued(EX)).toBe("d:Create:/dup.bin");
+      l.drain(EX);
+      l.version("/x", "1796038879.9", "cccc");
+      l.version("/.lsyncd-tmp/exchange/.replaced/x", "1796038879.1", "dddd");
+      arrive(l, [EX], "exchange", "/x");
+      expect(l.sha("/x")).toBe("cccc");
+      expect(l.queued(EX)).toBe("");
+    });
+
+    it("quotes hostile names for stat and sha256sum", () => {
+      const l = new Lsyncd(exchangeConf());
+      const name = "/it's $(touch x); `id`.jpg";
+      l.version(name, "1796038879.5", "aaaa");
+      l.version(`/.lsyncd-tmp/node01/.replaced${name}`, "1796038879.5", "bbbb");
+      arrive(l, [n1, n2], "node01", name);
+      expect(l.sha(name)).toBe("bbbb");
+      expect(l.eval("RAN[1]")).toBe(
+        "stat -c %.9Y -- '/srv/pics/.lsyncd-tmp/node01/.replaced/it'\\''s $(touch x); `id`.jpg' '/srv/pics/it'\\''s $(touch x); `id`.jpg' 2>/dev/null",
+      );
+    });
+
+    it("takes a file rsync deleted into .replaced/ as a delete, and drops the kept copy", () => {
+      const l = new Lsyncd(exchangeConf());
+      l.version("/.lsyncd-tmp/node01/.replaced/gone.jpg", "1796038879.5", "aaaa");
+      for (const t of [n1, n2]) l.event(t, "Move", "/gone.jpg", "/.lsyncd-tmp/node01/.replaced/gone.jpg");
+      expect(l.queued(n1)).toBe("s:Delete:/gone.jpg");
+      expect(l.queued(n2)).toBe("s:Delete:/gone.jpg");
+      expect(l.sha("/.lsyncd-tmp/node01/.replaced/gone.jpg")).toBe("none");
+    });
   });
 
   it("hands anything but a plain new file event to lsyncd's own code", () => {

@@ -45,7 +45,7 @@ sync {
   delete = "running",
   exclude = { "/lost+found/" },
   rsync = {
-    _extra = { "--exclude=/.lsyncd-tmp/" },
+    _extra = { "--exclude=/.lsyncd-tmp/", "--modify-window=-1", "--backup", "--backup-dir=.lsyncd-tmp/node01/.replaced/" },
     rsh = "/usr/bin/ssh -F /etc/lsyncd-cluster/ssh_config",
     temp_dir = ".lsyncd-tmp/node01/",
     protect_args = false,
@@ -54,7 +54,6 @@ sync {
     perms = true,
     times = true,
     links = true,
-    update = true,
     whole_file = true,
     compress = false,
   },
