@@ -32,7 +32,10 @@ async function identical(hosts: TestHost[]): Promise<boolean> {
 }
 
 describe("same name written on two nodes while the exchange is down", () => {
-  it("ends with the newer version on every host (same size, same second, 25 ms apart)", async () => {
+  it.each([
+    ["node01 first, node02 newer", 0, 1],
+    ["node02 first, node01 newer", 1, 0],
+  ])("ends with the newer version on every host (same size, same second, 25 ms apart): %s", async (_what, first, second) => {
     await run(h(), exchange(), "systemctl stop lsyncd");
     await h().stopSshd(exchange());
     try {
@@ -41,22 +44,23 @@ describe("same name written on two nodes while the exchange is down", () => {
       const older = randomBytes(40_000);
       const newer = randomBytes(40_000);
       for (let i = 0; i < 20; i++) {
-        await writeImage(h(), node(i % 2), `outage-dup-filler-${i}.bin`, randomBytes(3000));
+        await writeImage(h(), node(i % 2), `outage-dup-filler-${first}-${i}.bin`, randomBytes(3000));
       }
       // Both writes within one second: wait for the start of a second first.
       await run(h(), node(0), "t=$(date +%N); sleep 0.$(printf %09d $((1000000000 - 10#$t)))");
-      await writeImage(h(), node(0), "dup.bin", older);
+      const name = `dup-${first}.bin`;
+      await writeImage(h(), node(first), name, older);
       await new Promise((r) => setTimeout(r, 25));
-      await writeImage(h(), node(1), "dup.bin", newer);
-      const mtimes = await Promise.all([node(0), node(1)].map((n) => run(h(), n, `stat -c %.9Y ${SYNC_DIR}/dup.bin`)));
-      console.log(`dup.bin mtimes: node01 ${mtimes[0].trim()}, node02 ${mtimes[1].trim()}`);
+      await writeImage(h(), node(second), name, newer);
+      const mtimes = await Promise.all([node(first), node(second)].map((n) => run(h(), n, `stat -c %.9Y ${SYNC_DIR}/${name}`)));
+      console.log(`${name} mtimes: older ${mtimes[0].trim()} on ${node(first).name}, newer ${mtimes[1].trim()} on ${node(second).name}`);
       // Both nodes retry against the dead exchange for a while.
       await new Promise((r) => setTimeout(r, 5000));
       await h().startSshd(exchange());
       await run(h(), exchange(), "systemctl start lsyncd");
       const ms = await waitFor(
-        "every host identical, with node02's dup.bin",
-        async () => (await identical(all())) && (await checksums(h(), node(0))).get("dup.bin") === sha256(newer),
+        `every host identical, with ${node(second).name}'s ${name}`,
+        async () => (await identical(all())) && (await checksums(h(), node(first))).get(name) === sha256(newer),
         60_000,
         500,
       );
