@@ -154,6 +154,7 @@ export function renderLsyncdConf(spec: LsyncdConfSpec): string {
     tempDir: TEMP_DIR_PATTERN,
     originDirOf: spec.targets.map((t) => ({ target: targetOf(t), dir: pusherTempPath(t) })),
     settleSeconds: SETTLE_SECONDS,
+    quietSeconds: spec.lsyncd.quietPeriod,
   });
   return `${head.join("\n")}\n${renderAction()}${syncs.join("\n")}\n${heartbeat.join("\n")}\n${intake}`;
 }

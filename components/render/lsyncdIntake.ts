@@ -2,9 +2,12 @@
 // events (lsyncd 2.2.x keeps the syncs in the `Syncs` upvalue of `sync`). Four jobs:
 //
 // 1. Complete files only. lsyncd acts on IN_CREATE, so with a low delay a file still being
-//    written is pushed half-done and its peers serve it truncated (measured). A new file is
-//    held until its close-write arrives (then pushed at once) or, when none comes (a hard
-//    link, symlink or move-in), until its size has stopped changing for SETTLE seconds.
+//    written is pushed half-done and its peers serve it truncated (measured). A file written
+//    here is held until it has been quiet for QUIET seconds after its last close-write
+//    (issue 15: an upload handler that reopens the file per 64 kB chunk closes it 32 times
+//    for 2 MB; taking the first close-write as "complete" had peers serve 64 kB for
+//    seconds), or, when no close-write comes (a hard link, symlink or move-in), until its
+//    size has stopped changing for max(QUIET, SETTLE) seconds.
 // 2. Arrivals. Events inside rsync's temp dir are dropped; rsync's rename of a finished file
 //    out of it is, on the exchange, relayed at once as that file (on a node, dropped: a node
 //    pushing back what it received is a pure echo, and a late echo re-creates on the
@@ -47,6 +50,12 @@ export interface IntakeSpec {
   readonly originDirOf: ReadonlyArray<{ readonly target: string; readonly dir: string }>;
   /** Seconds a file without close-write must keep its size before it is pushed. */
   readonly settleSeconds: number;
+  /**
+   * Seconds a file written here must stay quiet (no close-write, same size) after its last
+   * close-write before it is pushed; 0 = at its first close-write (a writer that reopens
+   * the file per chunk gets each chunk pushed and served by the peers).
+   */
+  readonly quietSeconds: number;
 }
 
 /** Inside a pusher's temp dir: where its push keeps the version it replaced (rsync --backup-dir). */
@@ -56,12 +65,16 @@ export function renderIntake(spec: IntakeSpec): string {
   if (!Number.isInteger(spec.settleSeconds) || spec.settleSeconds < 1) {
     throw new Error(`settleSeconds must be a positive integer, got ${spec.settleSeconds}`);
   }
+  if (!Number.isFinite(spec.quietSeconds) || spec.quietSeconds < 0 || spec.quietSeconds > 60) {
+    throw new Error(`quietSeconds must be a number of seconds from 0 to 60, got ${spec.quietSeconds}`);
+  }
   const origins = spec.originDirOf.map((o) => `    [${lua(o.target)}] = ${lua(o.dir)},`);
   return `
 -- lsyncd-cluster event intake: complete files only, no echo, origin-aware relay, O(1)
 -- queueing of new files (components/render/lsyncdIntake.ts says why).
 do
   local SETTLE = ${spec.settleSeconds}
+  local QUIET = ${spec.quietSeconds}
   local RELAY_ARRIVALS = ${spec.relayArrivals ? "true" : "false"}
   local TEMP = ${lua(spec.tempDir)}
   local ORIGIN_OF = {
@@ -233,46 +246,55 @@ ${origins.join("\n")}
       queued[path] = d
     end
 
-    -- 1. New files wait for close-write or a settled size; one alarm serves them all.
-    local held = {}                   -- path -> its newest entry in the FIFO
-    local fifo, head, tail = {}, 1, 0 -- entries { path, due, size } in due order
-    local armed = false
-    local function sweep()
-      armed = false
-      local t = now()
-      while head <= tail do
-        local e = fifo[head]
-        if held[e.path] == e then
-          if t < e.due then
-            armed = true
-            alarm(e.due, sweep)
-            return
+    -- 1. A file written here waits until it has been quiet: QUIET seconds after its last
+    -- close-write (a writer that reopens the file per chunk closes it many times), and a
+    -- new file without close-write (a link, a move-in) until its size held still for
+    -- max(QUIET, SETTLE). Each wait length has its own FIFO (dues grow in it) and alarm.
+    local held = {} -- path -> its newest entry { path, due, size, holder }
+    local function holder(seconds)
+      local fifo, head, tail = {}, 1, 0
+      local armed = false
+      local self = {}
+      local function sweep()
+        armed = false
+        local t = now()
+        while head <= tail do
+          local e = fifo[head]
+          if held[e.path] == e then
+            if t < e.due then
+              armed = true
+              alarm(e.due, sweep)
+              return
+            end
+            local size = sizeOf(s.source .. e.path:sub(2))
+            if size ~= nil and size ~= e.size then
+              tail = tail + 1
+              fifo[tail] = { path = e.path, due = t + seconds, size = size, holder = self }
+              held[e.path] = fifo[tail]
+            else
+              held[e.path] = nil
+              enqueue("Create", t, e.path)
+            end
           end
-          local size = sizeOf(s.source .. e.path:sub(2))
-          if size ~= nil and size ~= e.size then
-            tail = tail + 1
-            fifo[tail] = { path = e.path, due = t + SETTLE, size = size }
-            held[e.path] = fifo[tail]
-          else
-            held[e.path] = nil
-            enqueue("Create", t, e.path)
-          end
+          fifo[head] = nil
+          head = head + 1
         end
-        fifo[head] = nil
-        head = head + 1
+        fifo, head, tail = {}, 1, 0
       end
-      fifo, head, tail = {}, 1, 0
-    end
-    local function hold(path)
-      local e = { path = path, due = now() + SETTLE, size = sizeOf(s.source .. path:sub(2)) }
-      tail = tail + 1
-      fifo[tail] = e
-      held[path] = e
-      if not armed then
-        armed = true
-        alarm(e.due, sweep)
+      self.hold = function(path)
+        local e = { path = path, due = now() + seconds, size = sizeOf(s.source .. path:sub(2)), holder = self }
+        tail = tail + 1
+        fifo[tail] = e
+        held[path] = e
+        if not armed then
+          armed = true
+          alarm(e.due, sweep)
+        end
       end
+      return self
     end
+    local holdNew = holder(math.max(QUIET, SETTLE))
+    local holdWritten = QUIET >= SETTLE and holdNew or holder(QUIET)
 
     s.delay = function(self, etype, time, path, path2)
       if not announced then announce() end
@@ -301,8 +323,13 @@ ${origins.join("\n")}
         return slow("Delete", time, path, nil)
       end
       if etype == "Create" and isFile(path) then
-        return hold(path)
+        return holdNew.hold(path)
       end
+      if etype == "Modify" and QUIET > 0 and isFile(path) then
+        return holdWritten.hold(path)
+      end
+      -- A change of attributes while the file is being written waits with it.
+      if etype == "Attrib" and path2 == nil and held[path] ~= nil then return end
       if path ~= nil then held[path] = nil end
       if path2 ~= nil then
         held[path2] = nil

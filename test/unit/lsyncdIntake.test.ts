@@ -8,7 +8,9 @@ import { LsyncdSpec } from "../../components/spec";
 const fengari = require("fengari");
 const { lua, lauxlib, lualib, to_luastring, to_jsstring } = fengari;
 
-const defaults: LsyncdSpec = { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10 };
+// quietPeriod 0 (push at the first close-write) for the rules that predate it; the quiet
+// period has its own tests below, with the default of 1 s.
+const defaults: LsyncdSpec = { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10, quietPeriod: 0 };
 
 /**
  * lsyncd 2.2.3 as far as the intake sees it. `stock` stands for lsyncd's own delay(): it
@@ -297,6 +299,74 @@ describe("lsyncd event intake (Lua, against a model of lsyncd 2.2.3)", () => {
     for (const t of [n1, n2]) l.event(t, "Move", "/.lsyncd-tmp/node02/.b.jpg.AbC", "/b.jpg");
     expect(l.queued(n1)).toBe("d:Create:/b.jpg");
     expect(l.queued(n2)).toBe("d:Create:/a.jpg");
+  });
+
+  describe("the quiet period (issue 15): a file is pushed once it has been quiet after its last close-write", () => {
+    const quietNode = (quietPeriod: number) =>
+      renderLsyncdConf({ host: "node01", syncDir: "/srv/pics", lsyncd: { ...defaults, quietPeriod }, targets: ["exchange"], relayArrivals: false });
+
+    it("holds a file reopened and appended per chunk until its close-writes stop, then pushes it once", () => {
+      const l = new Lsyncd(quietNode(1));
+      l.size("/up.jpg", 0);
+      l.event(EX, "Create", "/up.jpg");
+      for (let chunk = 1; chunk <= 20; chunk++) {
+        l.size("/up.jpg", chunk * 65536);
+        l.event(EX, "Modify", "/up.jpg");
+        l.advance(0.1);
+        expect(l.queued(EX)).toBe("");
+      }
+      l.advance(0.95);
+      expect(l.queued(EX)).toBe("d:Create:/up.jpg");
+    });
+
+    it("holds an existing file rewritten in place the same way", () => {
+      const l = new Lsyncd(quietNode(1));
+      l.size("/old.jpg", 10);
+      l.event(EX, "Modify", "/old.jpg");
+      l.advance(0.5);
+      l.event(EX, "Attrib", "/old.jpg"); // waits with the write
+      expect(l.queued(EX)).toBe("");
+      l.advance(0.6);
+      expect(l.queued(EX)).toBe("d:Create:/old.jpg");
+    });
+
+    it("keeps waiting while the size still changes without a close-write", () => {
+      const l = new Lsyncd(quietNode(1));
+      l.size("/w.jpg", 10);
+      l.event(EX, "Modify", "/w.jpg");
+      l.advance(0.5);
+      l.size("/w.jpg", 20);
+      l.advance(0.6);
+      expect(l.queued(EX)).toBe("");
+      l.advance(1);
+      expect(l.queued(EX)).toBe("d:Create:/w.jpg");
+    });
+
+    it("with a quiet period below the settle time, pushes a closed file after the quiet period, a link after the settle time", () => {
+      const l = new Lsyncd(quietNode(0.3));
+      l.size("/link.jpg", 5);
+      l.size("/a.jpg", 5);
+      l.event(EX, "Create", "/link.jpg");
+      l.event(EX, "Create", "/a.jpg");
+      l.event(EX, "Modify", "/a.jpg");
+      l.advance(0.35);
+      expect(l.queued(EX)).toBe("d:Create:/a.jpg");
+      l.advance(0.7);
+      expect(l.queued(EX)).toBe("d:Create:/a.jpg d:Create:/link.jpg");
+    });
+
+    it("with quietPeriod 0, pushes at the first close-write as before", () => {
+      const l = new Lsyncd(quietNode(0));
+      l.size("/a.jpg", 5);
+      l.event(EX, "Create", "/a.jpg");
+      l.event(EX, "Modify", "/a.jpg");
+      expect(l.queued(EX)).toBe("d:Modify:/a.jpg");
+    });
+
+    it("refuses a quiet period outside 0-60 s", () => {
+      expect(() => quietNode(-1)).toThrow("quietSeconds must be a number of seconds from 0 to 60, got -1");
+      expect(() => quietNode(Number.NaN)).toThrow("quietSeconds");
+    });
   });
 
   describe("two versions of one name (issue 15): the newer mtime to the nanosecond wins", () => {

@@ -15,9 +15,10 @@ const OPERATOR_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlcmF0b3Itc2VjcmV0\
 
 const common: CommonSpec = {
   syncDir: "/srv/pics",
-  lsyncd: { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10 },
+  lsyncd: { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10, quietPeriod: 1 },
   inotify: { maxUserWatches: 16777216, maxQueuedEvents: 65536, maxUserInstances: 1024 },
   web: { enabled: true, port: 80 },
+  audit: { intervalMinutes: 10, graceSeconds: 60 },
 };
 
 function host(name: string, i: number): MeshHostArgs {

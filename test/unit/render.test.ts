@@ -16,7 +16,7 @@ import { LsyncdSpec } from "../../components/spec";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const fengari = require("fengari");
 
-const defaults: LsyncdSpec = { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10 };
+const defaults: LsyncdSpec = { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10, quietPeriod: 1 };
 const KEY_A = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyOfExchangeAAAAAAAAAAAAAAAAAAAAAAAAA";
 const KEY_B = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAISyncKeyOfNode01AAAAAAAAAAAAAAAAAAAAAAAAAA";
 
@@ -193,6 +193,8 @@ describe("system files", () => {
     expect(site).toContain("    root /srv/pics;\n");
     expect(site).toContain("location ^~ /.lsyncd-tmp/ { return 404; }");
     expect(site).toContain("limit_except GET HEAD { deny all; }");
+    // A cached descriptor would serve a replaced image for up to open_file_cache_valid.
+    expect(site).not.toContain("open_file_cache");
     expect(renderNginxSite({ syncDir: "/srv/pics", port: 80, listenAddress: "127.0.10.2" })).toContain(
       "    listen 127.0.10.2:80 default_server;\n",
     );
