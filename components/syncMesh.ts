@@ -15,6 +15,7 @@ import { trustCreate, trustDelete } from "./scripts/trustScript";
 import { webCreate, webDelete } from "./scripts/webScript";
 import { CommonSpec } from "./spec";
 import { healthFiles, healthPaths } from "./healthFiles";
+import { auditInstall } from "./auditFiles";
 
 /** The fast disk of a mesh host, as far as the disk step needs to know it. */
 export type MeshDisk =
@@ -142,6 +143,7 @@ export class SyncMesh extends pulumi.ComponentResource {
       const targets = peersOf(host);
       const targetTrust = targets.map((t) => local.find((x) => x.name === t)!.steps.trust!);
       const seed = l.role === "node" ? [this.seeds[l.name]] : [];
+      const audit = auditInstall(args, { name: l.name, role: l.role, targets });
       l.steps.lsyncd = remoteStep(
         `${name}-${l.name}-lsyncd`,
         {
@@ -152,9 +154,10 @@ export class SyncMesh extends pulumi.ComponentResource {
             lsyncd: args.lsyncd,
             targets,
             relayArrivals: l.role === "exchange",
-            extraFiles: healthFiles(args),
+            extraFiles: [...healthFiles(args), ...audit.files],
+            timers: audit.timers,
           }),
-          delete: lsyncdDelete(healthPaths()),
+          delete: lsyncdDelete([...healthPaths(), ...audit.paths], audit.timers),
           dependsOn: [l.steps.trust!, l.steps.sysctl!, ...targetTrust, ...seed],
           deletedWith: host.deletedWith,
         },
