@@ -31,7 +31,7 @@
 //    exchange at once. So every push keeps what it replaces (`--backup` into the pusher's
 //    `.replaced/` dir: a hard link, the name never disappears) and the receiver decides
 //    here, when the rename lands: the newer mtime to the nanosecond wins, an exact tie goes
-//    to the larger sha256. A replaced version that wins is put back (one atomic rename)
+//    to the larger sha256 (whose mtime then moves 1 ns on, so rsync's quick check carries it). A replaced version that wins is put back (one atomic rename)
 //    and sent to the pusher; on the exchange the final version of a name that met another
 //    goes to every node, its pusher included, so whoever lost holds the winner and whoever
 //    held a better one fights back the same way. The rule is one total order on every host,
@@ -119,6 +119,7 @@ ${origins.join("\n")}
     f:close()
     return out
   end
+  -- Whether a beats b; for two contents with the same mtime, also that mtime (sec, nsec).
   local function beats(a, b)
     local out = output("stat -c %.9Y -- " .. shq(a) .. " " .. shq(b) .. " 2>/dev/null")
     local sa, na, sb, nb = out:match("^(%d+)%.(%d+)\\n(%d+)%.(%d+)\\n")
@@ -128,7 +129,15 @@ ${origins.join("\n")}
     if na ~= nb then return na > nb end
     local sums = output("sha256sum -- " .. shq(a) .. " " .. shq(b) .. " 2>/dev/null")
     local ha, hb = sums:match("^(%x+) [^\\n]*\\n(%x+) ")
-    return ha ~= nil and hb ~= nil and ha > hb
+    if ha == nil or hb == nil or ha == hb then return false end
+    return ha > hb, sa, na
+  end
+  -- The winner of a tie gets its mtime one nanosecond later: rsync's quick check (size and
+  -- mtime) would otherwise call the loser, where it has the same size, up to date.
+  local function bump(file, sec, nsec)
+    nsec = nsec + 1
+    if nsec > 999999999 then sec, nsec = sec + 1, 0 end
+    output(string.format("touch -m -d @%d.%09d -- %s 2>/dev/null", sec, nsec, shq(file)))
   end
   local function exists(file)
     local f = io.open(file, "rb")
@@ -159,13 +168,16 @@ ${origins.join("\n")}
     local current = source .. name:sub(2)
     local verdict = "new"
     if exists(backup) then
-      if exists(current) and beats(backup, current) and os.rename(backup, current) then
+      local backupWins, tieSec, tieNsec = false, nil, nil
+      if exists(current) then backupWins, tieSec, tieNsec = beats(backup, current) end
+      if backupWins and os.rename(backup, current) then
         verdict = "kept"
         log("Normal", "lsyncd-cluster: kept the newer version of ", name, " (", pdir, " sent an older one)")
       else
         os.remove(backup)
         verdict = "replaced"
       end
+      if tieSec ~= nil then bump(current, tieSec, tieNsec) end
     end
     if Syncs.size() > 1 then verdicts[key] = { verdict = verdict, left = Syncs.size() - 1 } end
     return verdict

@@ -71,3 +71,60 @@ describe("same name written on two nodes while the exchange is down", () => {
     }
   });
 });
+
+describe("lsyncd-cluster-audit", () => {
+  const audit = (args: string) => h().exec(exchange(), `lsyncd-cluster-audit ${args}`, { timeoutMs: 180_000 });
+  const health = () => h().exec(exchange(), "lsyncd-cluster-health");
+
+  it("is installed on the exchange with its timer enabled, and on no node", async () => {
+    expect(await run(h(), exchange(), "systemctl is-enabled lsyncd-cluster-audit.timer; systemctl is-active lsyncd-cluster-audit.timer")).toBe("enabled\nactive\n");
+    for (const n of h().nodes) expect((await h().exec(n, "test -e /usr/local/bin/lsyncd-cluster-audit")).code).toBe(1);
+  });
+
+  it("says OK on a converged cluster", async () => {
+    await waitFor("every host identical", () => identical(all()), 60_000, 500);
+    const r = await audit("--grace 2");
+    expect(r.stdout).toBe("OK: 3 node(s) identical with the exchange\n");
+    expect(r.code).toBe(0);
+    expect((await health()).code).toBe(0);
+  });
+
+  it("finds a missing, an extra and (with --checksum) a same-size same-mtime file; health WARNING; --repair makes every host identical", async () => {
+    const [extra, gone, same] = ["audit-extra.jpg", "audit-missing.jpg", "audit-same.jpg"];
+    for (const name of [gone, same]) await writeImage(h(), node(0), name, randomBytes(5000));
+    await waitFor("the audit files everywhere", async () => (await Promise.all(all().map((x) => checksums(h(), x)))).every((s) => s.has(same) && s.has(gone)), 20_000, 250);
+    // Behind lsyncd's back on node02: a delete, and other bytes with the same size and mtime.
+    await run(h(), node(1), "systemctl stop lsyncd");
+    await run(h(), node(1), `rm ${SYNC_DIR}/${gone} && cp -p ${SYNC_DIR}/${same} /tmp/ref && head -c 5000 /dev/urandom > ${SYNC_DIR}/${same} && touch -r /tmp/ref ${SYNC_DIR}/${same}`);
+    await run(h(), node(1), "systemctl start lsyncd");
+    // ... and on node03 a file written while its lsyncd is down (it stays down until after the repair).
+    await run(h(), node(2), `systemctl stop lsyncd && echo stray > ${SYNC_DIR}/${extra}`);
+    try {
+      await new Promise((r) => setTimeout(r, 3000));
+      const plain = await audit("--grace 2");
+      expect(plain.code).toBe(1);
+      const lines = plain.stdout.split("\n");
+      expect(lines[0]).toBe("DIFFERENT: 2 difference(s) persisted over 2s:");
+      expect(lines.slice(1, -1).sort()).toEqual([`node02: missing: ${gone}`, `node03: extra: ${extra}`]);
+      const health1 = await health();
+      expect(health1.code).toBe(1);
+      expect(health1.stdout).toMatch(/^WARNING: lsyncd running, but the audit at .* found 2 difference\(s\) with the nodes/);
+
+      const hashed = await audit("--grace 2 --checksum node02");
+      expect(hashed.stdout.split("\n").slice(1, -1).sort()).toEqual([`node02: differs: ${same}`, `node02: missing: ${gone}`]);
+
+      const t0 = Date.now();
+      const repaired = await audit("--grace 2 --checksum --repair");
+      console.log(`audit --repair: ${Date.now() - t0} ms\n${repaired.stdout}`);
+      expect(repaired.stdout).toMatch(/OK: 3 node\(s\) identical with the exchange \(content hashes compared\)\n$/);
+      expect(repaired.code).toBe(0);
+    } finally {
+      await run(h(), node(2), "systemctl start lsyncd");
+    }
+    await waitFor("every host identical after the repair", () => identical(all()), 30_000, 500);
+    const sums = await checksums(h(), node(2));
+    expect(sums.has(extra)).toBe(false);
+    expect(sums.has(gone)).toBe(true);
+    expect((await health()).code).toBe(0);
+  });
+});

@@ -93,6 +93,14 @@ RAN = {}
 REMOVED = {}
 io.popen = function(cmd)
   RAN[#RAN + 1] = cmd
+  if cmd:find("^touch") then
+    local stamp = cmd:match("@(%d+%.%d+)")
+    for quoted in cmd:gmatch("'(.-)' ") do
+      local f = FILES[(quoted:gsub("'\\\\''", "'"))]
+      if f then f.mtime = stamp end
+    end
+    return { read = function() return "" end, close = function() return true end }
+  end
   local out = {}
   for quoted in cmd:gmatch("'(.-)' ") do
     local p = quoted:gsub("'\\\\''", "'")
@@ -409,14 +417,25 @@ describe("lsyncd event intake (Lua, against a model of lsyncd 2.2.3)", () => {
       expect(l.sha("/a")).toBe("aaaa");
     });
 
-    it("breaks an exact mtime tie by the larger sha256, whichever arrived", () => {
+    it("breaks an exact mtime tie by the larger sha256, whichever arrived, and moves the winner's mtime 1 ns on", () => {
       for (const [arrived, replaced] of [["1111", "ffff"], ["ffff", "1111"]]) {
         const l = new Lsyncd(exchangeConf());
-        l.version("/t", "1796038879.5", arrived);
-        l.version("/.lsyncd-tmp/node01/.replaced/t", "1796038879.5", replaced);
+        l.version("/t", "1796038879.999999999", arrived);
+        l.version("/.lsyncd-tmp/node01/.replaced/t", "1796038879.999999999", replaced);
         arrive(l, [n1, n2], "node01", "/t");
         expect(l.sha("/t")).toBe("ffff");
+        // Else rsync's quick check (same size, same mtime) would leave the loser where it is.
+        expect(l.eval('FILES["/srv/pics/t"].mtime')).toBe("1796038880.000000000");
+        expect(l.queued(n1)).toBe("d:Create:/t");
       }
+    });
+
+    it("leaves the mtime alone when the two versions are the same bytes", () => {
+      const l = new Lsyncd(exchangeConf());
+      l.version("/s", "1796038879.100000000", "abab");
+      l.version("/.lsyncd-tmp/node01/.replaced/s", "1796038879.100000000", "abab");
+      arrive(l, [n1, n2], "node01", "/s");
+      expect(l.eval('FILES["/srv/pics/s"].mtime')).toBe("1796038879.100000000");
     });
 
     it("on a node, sends a kept newer version of its own back to the exchange, and a lost one nowhere", () => {
@@ -437,8 +456,8 @@ describe("lsyncd event intake (Lua, against a model of lsyncd 2.2.3)", () => {
     it("quotes hostile names for stat and sha256sum", () => {
       const l = new Lsyncd(exchangeConf());
       const name = "/it's $(touch x); `id`.jpg";
-      l.version(name, "1796038879.5", "aaaa");
-      l.version(`/.lsyncd-tmp/node01/.replaced${name}`, "1796038879.5", "bbbb");
+      l.version(name, "1796038879.500000000", "aaaa");
+      l.version(`/.lsyncd-tmp/node01/.replaced${name}`, "1796038879.500000000", "bbbb");
       arrive(l, [n1, n2], "node01", name);
       expect(l.sha(name)).toBe("bbbb");
       expect(l.eval("RAN[1]")).toBe(
