@@ -300,6 +300,18 @@ describe("a stolen sync key", () => {
     expect(r.stderr).toContain("write only");
   });
 
+  it("learns from a dry-run push (the auditor's channel) which names differ, never their contents", async () => {
+    await run(h(), exchange(), `printf 'TOPSECRET-%s' $(seq 1 500) > ${SYNC_DIR}/secret.txt`);
+    const before = await checksums(h(), exchange());
+    const dir = mkdtempSync(join(tmpdir(), "lsc-stolen-dry-"));
+    writeFileSync(join(dir, "secret.txt"), "guess");
+    const r = rsyncAsSync("-rlt", "--dry-run", "--itemize-changes", "--checksum", "--delete", "-vv", `${dir}/`, `${module()}/`);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^<f.{9} secret\.txt$/m);
+    expect(r.stdout + r.stderr).not.toContain("TOPSECRET");
+    expect(await checksums(h(), exchange())).toEqual(before);
+  });
+
   it("cannot plant a symlink that reaches outside the sync dir: nginx serves nothing through it", async () => {
     const dir = mkdtempSync(join(tmpdir(), "lsc-stolen-link-"));
     symlinkSync("/etc/passwd", join(dir, "passwd.jpg"));
