@@ -95,6 +95,8 @@ export function renderLsyncdConf(spec: LsyncdConfSpec): string {
       "  default.rsync,",
       // Plain file batches as a file list; everything else as default.rsync does it.
       "  action = lscAction,",
+      // The startup sync with --update: it never puts an older copy over a newer one.
+      "  init = lscInit,",
       `  source = ${lua(source)},`,
       // The alias resolves via ssh_config; "::" makes rsync talk to the peer's forced
       // rsync daemon (see rsyncdConf.ts) through that ssh.

@@ -72,6 +72,44 @@ describe("same name written on two nodes while the exchange is down", () => {
   });
 });
 
+describe("an exchange coming back", () => {
+  it("never puts its older copy over a newer one a node wrote meanwhile, not even for a moment", async () => {
+    const names = Array.from({ length: 30 }, (_, i) => `comeback-${i}.jpg`);
+    const old = randomBytes(20_000);
+    for (const name of names) await writeImage(h(), node(0), name, old);
+    await waitFor("the old versions everywhere", async () => (await checksums(h(), exchange())).get(names[29]) === sha256(old), 20_000, 250);
+    await run(h(), exchange(), "systemctl stop lsyncd");
+    await h().stopSshd(exchange());
+    await new Promise((r) => setTimeout(r, 2500)); // the new versions are 2 s newer or more
+    const fresh = randomBytes(20_000);
+    for (const name of names) await writeImage(h(), node(0), name, fresh);
+    const stale: string[] = [];
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const out = await run(h(), node(0), `cd ${SYNC_DIR} && sha256sum comeback-*.jpg`);
+        for (const line of out.split("\n")) if (line.startsWith(sha256(old))) stale.push(line.slice(66));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    try {
+      await h().startSshd(exchange());
+      await run(h(), exchange(), "systemctl start lsyncd");
+      await waitFor("the new versions everywhere", async () => (await identical(all())) && (await checksums(h(), node(2))).get(names[29]) === sha256(fresh), 30_000, 250).catch(async (e) => {
+        const v = await views(all());
+        const kind = (sum: string | undefined) => (sum === sha256(fresh) ? "F" : sum === sha256(old) ? "o" : sum === undefined ? "-" : "?");
+        const per = await Promise.all(all().map((x) => checksums(h(), x)));
+        throw new Error(`${e}\n${all().map((x, i) => `${x.name}: ${names.map((n) => kind(per[i].get(n))).join("")}`).join("\n")} (${v.length})`);
+      });
+    } finally {
+      watching = false;
+      await watcher;
+      await h().startSshd(exchange()).catch(() => undefined);
+    }
+    expect([...new Set(stale)]).toEqual([]);
+  });
+});
+
 describe("lsyncd-cluster-audit", () => {
   const audit = (args: string) => h().exec(exchange(), `lsyncd-cluster-audit ${args}`, { timeoutMs: 180_000 });
   const health = () => h().exec(exchange(), "lsyncd-cluster-health");

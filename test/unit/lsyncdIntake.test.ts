@@ -40,7 +40,14 @@ function log(cat, ...)
 end
 function settings(t) end
 STOCK_ACTIONS = 0
-default = { rsync = { action = function(inlet) STOCK_ACTIONS = STOCK_ACTIONS + 1 end } }
+INIT_ARGS = nil
+default = { rsync = {
+  action = function(inlet) STOCK_ACTIONS = STOCK_ACTIONS + 1 end,
+  init = function(event)
+    INIT_ARGS = table.concat(event.config.rsync._computed, " ")
+    if event.fail then error("spawn failed") end
+  end,
+} }
 SPAWNED = {}
 function spawn(agent, binary, ...)
   local args = {}
@@ -563,6 +570,16 @@ describe("lsyncd event intake (Lua, against a model of lsyncd 2.2.3)", () => {
 });
 
 describe("lsyncd action (Lua, against a model of lsyncd 2.2.3)", () => {
+  it("runs the startup sync with --update, for that call only", () => {
+    const l = new Lsyncd(nodeConf());
+    l.exec(`E = { config = { rsync = { _computed = { "-lt", "--backup" } } } }; SYNC("${EX}").config.init(E)`);
+    expect(l.eval("INIT_ARGS")).toBe("-lt --backup --update");
+    expect(l.eval('table.concat(E.config.rsync._computed, " ")')).toBe("-lt --backup");
+    l.exec(`E.fail = true; OK, ERR = pcall(SYNC("${EX}").config.init, E)`);
+    expect(l.eval("OK")).toBe("false");
+    expect(l.eval('table.concat(E.config.rsync._computed, " ")')).toBe("-lt --backup");
+  });
+
   const COMPUTED = '{ "-lptuW", "--temp-dir=.lsyncd-tmp/node01/", "--exclude=/.lsyncd-tmp/" }';
   const act = (l: Lsyncd, events: string, computed = COMPUTED) => l.exec(`ACT(${JSON.stringify(EX)}, ${events}, ${computed})`);
 

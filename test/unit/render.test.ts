@@ -38,6 +38,7 @@ ${renderAction()}
 sync {
   default.rsync,
   action = lscAction,
+  init = lscInit,
   source = "/srv/pics/",
   target = "lsc-exchange::sync/",
   delay = 0,
