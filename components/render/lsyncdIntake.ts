@@ -183,6 +183,28 @@ ${origins.join("\n")}
     return verdict
   end
 
+  -- Pushes that landed while this lsyncd was not running (sshd starts first) left their
+  -- replaced versions unweighed: weigh them now, before the startup sync sends the tree.
+  if Syncs.size() > 0 then
+    local source = Syncs.get(1).source
+    local list = output("find " .. shq(source .. TEMP:sub(2)) .. " -mindepth 3 -path " .. shq("*" .. REPLACED .. "*")
+      .. " \\\\( -type f -o -type l \\\\) -print0 2>/dev/null")
+    for backup in list:gmatch("([^\\0]+)\\0") do
+      local name = backup:match("^" .. (source .. TEMP:sub(2)):gsub("%p", "%%%0") .. "[^/]+" .. REPLACED:gsub("%p", "%%%0") .. "(.+)$")
+      if name ~= nil then
+        local current = source .. name
+        local backupWins, tieSec, tieNsec = false, nil, nil
+        if exists(current) then backupWins, tieSec, tieNsec = beats(backup, current) end
+        if backupWins and os.rename(backup, current) then
+          log("Normal", "lsyncd-cluster: at startup kept the newer version of /", name)
+        else
+          os.remove(backup)
+        end
+        if tieSec ~= nil then bump(current, tieSec, tieNsec) end
+      end
+    end
+  end
+
   for n = 1, Syncs.size() do
     local s = Syncs.get(n)
     local stock = s.delay

@@ -63,7 +63,12 @@ describe("same name written on two nodes while the exchange is down", () => {
         async () => (await identical(all())) && (await checksums(h(), node(first))).get(name) === sha256(newer),
         60_000,
         500,
-      );
+      ).catch(async (e) => {
+        const per = await Promise.all(all().map((x) => checksums(h(), x)));
+        const kind = (sum: string | undefined) => (sum === sha256(newer) ? "newer" : sum === sha256(older) ? "older" : sum === undefined ? "none" : "other");
+        const logs = await run(h(), exchange(), "grep -v 'Calling\\|Finished\\|^/' /var/log/lsyncd/lsyncd.log | tail -n 15");
+        throw new Error(`${e}\n${all().map((x, i) => `${x.name}: ${kind(per[i].get(name))}, ${per[i].size} names`).join("\n")}\nexchange log:\n${logs}`);
+      });
       console.log(`converged ${ms} ms after the exchange came back`);
     } finally {
       await h().startSshd(exchange()).catch(() => undefined);

@@ -100,6 +100,13 @@ RAN = {}
 REMOVED = {}
 io.popen = function(cmd)
   RAN[#RAN + 1] = cmd
+  if cmd:find("^find") then
+    local found = {}
+    for p in pairs(FILES) do if p:find("/.replaced/", 1, true) then found[#found + 1] = p .. "\\0" end end
+    table.sort(found)
+    local text = table.concat(found)
+    return { read = function() return text end, close = function() return true end }
+  end
   if cmd:find("^touch") then
     local stamp = cmd:match("@(%d+%.%d+)")
     for quoted in cmd:gmatch("'(.-)' ") do
@@ -467,9 +474,22 @@ describe("lsyncd event intake (Lua, against a model of lsyncd 2.2.3)", () => {
       l.version(`/.lsyncd-tmp/node01/.replaced${name}`, "1796038879.500000000", "bbbb");
       arrive(l, [n1, n2], "node01", name);
       expect(l.sha(name)).toBe("bbbb");
-      expect(l.eval("RAN[1]")).toBe(
+      expect(l.eval("RAN[2]")).toBe(
         "stat -c %.9Y -- '/srv/pics/.lsyncd-tmp/node01/.replaced/it'\\''s $(touch x); `id`.jpg' '/srv/pics/it'\\''s $(touch x); `id`.jpg' 2>/dev/null",
       );
+    });
+
+    it("weighs, when it loads, what pushes replaced while lsyncd was not running", () => {
+      const l = new Lsyncd("-- nothing");
+      l.version("/sub/x.jpg", "1796038879.100000000", "old1");
+      l.version("/.lsyncd-tmp/node01/.replaced/sub/x.jpg", "1796038879.900000000", "new1"); // the newer one was replaced
+      l.version("/y.jpg", "1796038879.900000000", "new2");
+      l.version("/.lsyncd-tmp/node02/.replaced/y.jpg", "1796038879.100000000", "old2");
+      l.exec(exchangeConf());
+      expect(l.sha("/sub/x.jpg")).toBe("new1");
+      expect(l.sha("/y.jpg")).toBe("new2");
+      expect(l.sha("/.lsyncd-tmp/node01/.replaced/sub/x.jpg")).toBe("none");
+      expect(l.sha("/.lsyncd-tmp/node02/.replaced/y.jpg")).toBe("none");
     });
 
     it("takes a file rsync deleted into .replaced/ as a delete, and drops the kept copy", () => {
