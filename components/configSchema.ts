@@ -37,6 +37,16 @@ function wholeNumber(min: number, max: number, unit?: string) {
   return z.number(e).int(e).min(min, e).max(max, e);
 }
 
+/** Seconds in steps of 0.1 (lsyncd's timers take fractions). */
+function tenthsOfSeconds(min: number, max: number) {
+  const e = say(`must be a number of seconds from ${min} to ${max}, in steps of 0.1`);
+  return z
+    .number(e)
+    .min(min, e)
+    .max(max, e)
+    .refine((v) => Math.abs(v * 10 - Math.round(v * 10)) < 1e-9, e);
+}
+
 function matching(pattern: RegExp, accepted: string, missing?: string) {
   const e = say(accepted, missing);
   return z.string(e).regex(pattern, e);
@@ -181,6 +191,13 @@ const lsyncdShape = {
     )
     .default(() => []),
   statusInterval: wholeNumber(1, 3600, "seconds").default(10),
+  // 1 s: ten times the gap of a chunked upload writing one chunk per 100 ms.
+  quietPeriod: tenthsOfSeconds(0, 60).default(1),
+};
+
+const auditShape = {
+  intervalMinutes: wholeNumber(1, 1440, "minutes").default(10),
+  graceSeconds: wholeNumber(0, 3600, "seconds").default(60),
 };
 
 const INT32_MAX = 2147483647;
@@ -200,6 +217,7 @@ const commonShape = {
   lsyncd: section(lsyncdShape, anyOfKeys(lsyncdShape)).prefault({}),
   inotify: section(inotifyShape, anyOfKeys(inotifyShape)).prefault({}),
   web: section(webShape, anyOfKeys(webShape)).prefault({}),
+  audit: section(auditShape, anyOfKeys(auditShape)).prefault({}),
 };
 
 interface ParsedCommon {
@@ -207,6 +225,7 @@ interface ParsedCommon {
   readonly lsyncd: CommonSpec["lsyncd"];
   readonly inotify: CommonSpec["inotify"];
   readonly web: CommonSpec["web"];
+  readonly audit: CommonSpec["audit"];
 }
 
 function toCommon(v: ParsedCommon): CommonSpec {
@@ -215,6 +234,7 @@ function toCommon(v: ParsedCommon): CommonSpec {
     lsyncd: { ...v.lsyncd, excludes: [...v.lsyncd.excludes] },
     inotify: { ...v.inotify },
     web: { ...v.web },
+    audit: { ...v.audit },
   };
 }
 

@@ -1,6 +1,8 @@
 // Files installed with lsyncd on every host: `lsyncd-cluster-health` for monitoring, and
 // logrotate for lsyncd's log and the push record. Both ride in the lsyncd step, so they change with it.
 import {
+  AUDIT_COMMAND,
+  AUDIT_STATE,
   HEALTH_CHECK,
   LOGROTATE_FILE,
   LSYNCD_HEARTBEAT,
@@ -16,7 +18,9 @@ import { CommonSpec } from "./spec";
 /**
  * The health check: exit 0 only when lsyncd is running, its heartbeat is younger than
  * 3 × statusInterval and its log shows no failure since the last successful transfer.
- * Prints one line (OK/CRITICAL: why) for a monitoring system; exit 2 = critical, as Nagios.
+ * Prints one line (OK/WARNING/CRITICAL: why) for a monitoring system; exit 1 = warning,
+ * 2 = critical, as Nagios. WARNING: the exchange's auditor found nodes that still differ
+ * from it after its grace period (lsyncd runs, but "OK" must mean "identical").
  */
 export function renderHealthCheck(statusInterval: number): string {
   if (!Number.isInteger(statusInterval) || statusInterval < 1) {
@@ -28,6 +32,7 @@ set -euo pipefail
 log=${sh(LSYNCD_LOG)}
 status=${sh(LSYNCD_STATUS)}
 heartbeat=${sh(LSYNCD_HEARTBEAT)}
+audit_state=${sh(AUDIT_STATE)}
 max_age=${3 * statusInterval}
 
 crit() { echo "CRITICAL: $*"; exit 2; }
@@ -54,6 +59,15 @@ fi
 pending=0
 if [ -f "$status" ]; then
   pending=$(awk '/^There are [0-9]+ delays/ { n += $3 } END { print n + 0 }' "$status")
+fi
+# Written by ${AUDIT_COMMAND} on the exchange: first line the time, then one line per
+# difference that persisted over its grace period. Empty or absent: none.
+if [ -s "$audit_state" ]; then
+  since=$(head -n 1 "$audit_state")
+  count=$(( $(wc -l < "$audit_state") - 1 ))
+  first=$(sed -n '2p' "$audit_state" | cut -c 1-150)
+  echo "WARNING: lsyncd running, but the audit at $(date -u -d "@$since" +%H:%M:%SZ) found $count difference(s) with the nodes (first: $first); run lsyncd-cluster-audit --repair"
+  exit 1
 fi
 echo "OK: lsyncd running, heartbeat \${age}s old, last sync succeeded, \${pending} event(s) queued"
 `;

@@ -33,6 +33,13 @@ export const NGINX_SITE_LINK = "/etc/nginx/sites-enabled/lsyncd-cluster";
 export const NGINX_DEFAULT_LINK = "/etc/nginx/sites-enabled/default";
 
 export const HEALTH_CHECK = "/usr/local/bin/lsyncd-cluster-health";
+/** The exchange's auditor, its systemd units and what its last run found (read by the health check). */
+export const AUDIT_COMMAND = "/usr/local/bin/lsyncd-cluster-audit";
+export const AUDIT_SERVICE_UNIT = "lsyncd-cluster-audit.service";
+export const AUDIT_TIMER_UNIT = "lsyncd-cluster-audit.timer";
+export const AUDIT_SERVICE = `/etc/systemd/system/${AUDIT_SERVICE_UNIT}`;
+export const AUDIT_TIMER = `/etc/systemd/system/${AUDIT_TIMER_UNIT}`;
+export const AUDIT_STATE = `${STATE_DIR}/audit.differences`;
 export const LOGROTATE_FILE = "/etc/logrotate.d/lsyncd-cluster";
 
 export const RSYNC_BINARY = "/usr/bin/rsync";

@@ -12,6 +12,23 @@ export interface LsyncdSpec {
   readonly excludes: readonly string[];
   /** Seconds between status-file writes; the health check reads its age. */
   readonly statusInterval: number;
+  /**
+   * Seconds a file written on a host must stay unchanged after its last close-write before
+   * it is pushed (0 = at its first close-write). The price of not pushing files that are
+   * still being written in chunks: every local write reaches the peers this much later.
+   */
+  readonly quietPeriod: number;
+}
+
+/** The exchange's auditor (`lsyncd-cluster-audit`): how often it runs, when a difference counts. */
+export interface AuditSpec {
+  /** Minutes between runs of its systemd timer. */
+  readonly intervalMinutes: number;
+  /**
+   * Seconds a difference must persist before it counts (the audit looks twice, this far
+   * apart): a file in flight is not a divergence.
+   */
+  readonly graceSeconds: number;
 }
 
 /** Kernel inotify limits written to /etc/sysctl.d on every host. */
@@ -34,6 +51,7 @@ export interface CommonSpec {
   readonly lsyncd: LsyncdSpec;
   readonly inotify: InotifySpec;
   readonly web: WebSpec;
+  readonly audit: AuditSpec;
 }
 
 /** The fast disk of an AWS host. */

@@ -48,7 +48,7 @@ export class SyncCluster extends pulumi.ComponentResource {
     super("lsyncd-cluster:index:SyncCluster", name, {}, opts);
     const spec = args.spec;
     this.syncDir = pulumi.output(spec.syncDir);
-    const common = { syncDir: spec.syncDir, lsyncd: spec.lsyncd, inotify: spec.inotify, web: spec.web };
+    const common = { syncDir: spec.syncDir, lsyncd: spec.lsyncd, inotify: spec.inotify, web: spec.web, audit: spec.audit };
 
     switch (spec.mode) {
       case "aws": {

@@ -17,6 +17,7 @@ import { webCreate, webDelete } from "./scripts/webScript";
 import { CommonSpec, SYNC_USER } from "./spec";
 import { sh } from "./quote";
 import { healthFiles, healthPaths } from "./healthFiles";
+import { auditInstall } from "./auditFiles";
 
 /** The fast disk of a mesh host, as far as the disk step needs to know it. */
 export type MeshDisk =
@@ -156,6 +157,7 @@ export class SyncMesh extends pulumi.ComponentResource {
       const targets = peersOf(host);
       const targetTrust = targets.map((t) => local.find((x) => x.name === t)!.steps.trust!);
       const seed = l.role === "node" ? [this.seeds[l.name]] : [];
+      const audit = auditInstall(args, { name: l.name, role: l.role, targets });
       l.steps.lsyncd = remoteStep(
         `${name}-${l.name}-lsyncd`,
         {
@@ -166,9 +168,10 @@ export class SyncMesh extends pulumi.ComponentResource {
             lsyncd: args.lsyncd,
             targets,
             relayArrivals: l.role === "exchange",
-            extraFiles: healthFiles(args),
+            extraFiles: [...healthFiles(args), ...audit.files],
+            timers: audit.timers,
           }),
-          delete: lsyncdDelete(healthPaths()),
+          delete: lsyncdDelete([...healthPaths(), ...audit.paths], audit.timers),
           probe: lsyncdProbe(),
           host: l.name,
           dependsOn: [l.steps.trust!, l.steps.sysctl!, ...targetTrust, ...seed],

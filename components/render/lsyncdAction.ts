@@ -13,6 +13,15 @@
 // what this relies on keep default.rsync's own action, delete semantics included.
 // lsyncd hands it only batches that do not depend on earlier ones (a delay blocked by one
 // not in the batch is left for later), so the split changes no ordering it guarantees.
+//
+// The startup sync (lsyncd's Init: the whole tree, when lsyncd starts) adds `--update`: it
+// must not replace what the receiver wrote meanwhile with an older copy. A pushed version
+// lands first and is only then weighed by the receiver's intake (lsyncdIntake.ts, 5.), so
+// without this a restarted exchange put its old copies over every node's newer ones and
+// nginx served them until the intakes put the new ones back (measured: 30 of 30). With
+// --modify-window=-1, rsync's --update skips a file only when the receiver's is at least
+// two whole seconds newer (rsync 3.5.0, measured), i.e. only a sure loser; closer
+// versions still land and are weighed.
 export function renderAction(): string {
   return `
 -- lsyncd-cluster: plain file batches as a file list (components/render/lsyncdAction.ts).
@@ -39,6 +48,22 @@ do
     log("Normal", "Calling rsync with file-list of new/modified files\\n", table.concat(paths, "\\n"))
     spawn(elist, config.rsync.binary, "<", table.concat(paths, "\\000"), computed,
       "--from0", "--files-from=-", "--ignore-missing-args", config.source, config.target)
+  end
+end
+
+-- lsyncd-cluster: the startup sync never replaces a newer version (lsyncdAction.ts).
+local lscInit
+do
+  local stock = default.rsync.init
+  lscInit = function(event)
+    local config = event.config
+    local computed = config.rsync and config.rsync._computed
+    if type(computed) ~= "table" then return stock(event) end
+    -- spawn() copies its arguments at once, so the flag is there for this call only.
+    computed[#computed + 1] = "--update"
+    local ok, err = pcall(stock, event)
+    computed[#computed] = nil
+    if not ok then error(err, 0) end
   end
 end
 `;

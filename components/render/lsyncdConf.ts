@@ -4,7 +4,7 @@ import { LSYNCD_HEARTBEAT, LSYNCD_LOG, LSYNCD_STATUS, RSYNC_MODULE, SSH_BINARY, 
 import { lua, luaList } from "../quote";
 import { LsyncdSpec, SYNC_TEMP_DIR_NAME } from "../spec";
 import { renderAction } from "./lsyncdAction";
-import { renderIntake } from "./lsyncdIntake";
+import { REPLACED_DIR_NAME, renderIntake } from "./lsyncdIntake";
 
 export interface LsyncdConfSpec {
   /** This host's name: it pushes into its own temp dir on every target. */
@@ -32,6 +32,16 @@ export const TEMP_DIR_PATTERN = `/${SYNC_TEMP_DIR_NAME}/`;
  */
 export function pusherTempDir(pusher: string): string {
   return `${SYNC_TEMP_DIR_NAME}/${pusher}/`;
+}
+
+/**
+ * Where a push by `pusher` keeps every version it replaces or deletes (rsync --backup-dir,
+ * relative to the receiving module): the receiver's intake compares it with what arrived
+ * and keeps the winner (see lsyncdIntake.ts, 5.). Inside the pusher's own temp dir, so the
+ * trust step's cleanup and destroy treat it like the rest of that dir.
+ */
+export function pusherReplacedDir(pusher: string): string {
+  return `${pusherTempDir(pusher)}${REPLACED_DIR_NAME}/`;
 }
 
 /** The same dir as lsyncd names paths inside the sync dir (leading "/"). */
@@ -85,6 +95,8 @@ export function renderLsyncdConf(spec: LsyncdConfSpec): string {
       "  default.rsync,",
       // Plain file batches as a file list; everything else as default.rsync does it.
       "  action = lscAction,",
+      // The startup sync with --update: it never puts an older copy over a newer one.
+      "  init = lscInit,",
       `  source = ${lua(source)},`,
       // The alias resolves via ssh_config; "::" makes rsync talk to the peer's forced
       // rsync daemon (see rsyncdConf.ts) through that ssh.
@@ -95,7 +107,15 @@ export function renderLsyncdConf(spec: LsyncdConfSpec): string {
       `  delete = ${lua("running")},`,
       `  exclude = ${luaList(excludes)},`,
       "  rsync = {",
-      `    _extra = ${luaList([`--exclude=${TEMP_DIR_PATTERN}`])},`,
+      // Nanosecond mtimes in the quick check: two versions written in the same second with
+      // the same size are not "the same file". What is replaced is kept for the receiver
+      // to judge (newest mtime wins; see lsyncdIntake.ts, 5.).
+      `    _extra = ${luaList([
+        `--exclude=${TEMP_DIR_PATTERN}`,
+        "--modify-window=-1",
+        "--backup",
+        `--backup-dir=${pusherReplacedDir(spec.host)}`,
+      ])},`,
       `    rsh = ${lua(`${SSH_BINARY} -F ${SSH_CONFIG}`)},`,
       // Relative to the receiving module: same filesystem, so the final rename is atomic
       // and nginx never serves a half-written image.
@@ -110,8 +130,10 @@ export function renderLsyncdConf(spec: LsyncdConfSpec): string {
       // Links are not synced: the receiving daemon refuses them (rsyncdConf.ts says why),
       // and without -l rsync skips a link with a note instead of failing the batch.
       "    links = false,",
-      // --update plus preserved mtimes is what stops a pushed file echoing back.
-      "    update = true,",
+      // No --update: it compares whole seconds, and with --modify-window=-1 it lets an
+      // older file replace a newer one of the same second (rsync 3.5.0, measured). The
+      // receiver's intake orders versions instead; an echo of the same version is still a
+      // no-op (same size and mtime to the nanosecond).
       // Images are already compressed and the hosts share a LAN.
       "    whole_file = true,",
       "    compress = false,",
@@ -136,6 +158,7 @@ export function renderLsyncdConf(spec: LsyncdConfSpec): string {
     tempDir: TEMP_DIR_PATTERN,
     originDirOf: spec.targets.map((t) => ({ target: targetOf(t), dir: pusherTempPath(t) })),
     settleSeconds: SETTLE_SECONDS,
+    quietSeconds: spec.lsyncd.quietPeriod,
   });
   return `${head.join("\n")}\n${renderAction()}${syncs.join("\n")}\n${heartbeat.join("\n")}\n${intake}`;
 }

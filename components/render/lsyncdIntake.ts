@@ -2,9 +2,12 @@
 // events (lsyncd 2.2.x keeps the syncs in the `Syncs` upvalue of `sync`). Four jobs:
 //
 // 1. Complete files only. lsyncd acts on IN_CREATE, so with a low delay a file still being
-//    written is pushed half-done and its peers serve it truncated (measured). A new file is
-//    held until its close-write arrives (then pushed at once) or, when none comes (a hard
-//    link, symlink or move-in), until its size has stopped changing for SETTLE seconds.
+//    written is pushed half-done and its peers serve it truncated (measured). A file written
+//    here is held until it has been quiet for QUIET seconds after its last close-write
+//    (issue 15: an upload handler that reopens the file per 64 kB chunk closes it 32 times
+//    for 2 MB; taking the first close-write as "complete" had peers serve 64 kB for
+//    seconds), or, when no close-write comes (a hard link, symlink or move-in), until its
+//    size has stopped changing for max(QUIET, SETTLE) seconds.
 // 2. Arrivals. Events inside rsync's temp dir are dropped; rsync's rename of a finished file
 //    out of it is, on the exchange, relayed at once as that file (on a node, dropped: a node
 //    pushing back what it received is a pure echo, and a late echo re-creates on the
@@ -22,6 +25,17 @@
 //    through lsyncd's own code, and the direct path stays off until everything queued up
 //    to then has left the queue (also at startup, when lsyncd's Init may be queued). Settle checks share one alarm. Should a future lsyncd lack these
 //    internals, the direct path is never taken (a log line says so) and only speed is lost.
+// 5. One version per name everywhere (issue 15). rsync cannot order two versions written in
+//    the same second (its --update compares whole seconds, and with --modify-window=-1 it
+//    lets an older file replace a newer one), and two pushes of one name can land on the
+//    exchange at once. So every push keeps what it replaces (`--backup` into the pusher's
+//    `.replaced/` dir: a hard link, the name never disappears) and the receiver decides
+//    here, when the rename lands: the newer mtime to the nanosecond wins, an exact tie goes
+//    to the larger sha256 (whose mtime then moves 1 ns on, so rsync's quick check carries it). A replaced version that wins is put back (one atomic rename)
+//    and sent to the pusher; on the exchange the final version of a name that met another
+//    goes to every node, its pusher included, so whoever lost holds the winner and whoever
+//    held a better one fights back the same way. The rule is one total order on every host,
+//    so this ends. A file rsync deletes arrives as a move into `.replaced/`: a delete.
 import { lua } from "../quote";
 
 export interface IntakeSpec {
@@ -36,11 +50,23 @@ export interface IntakeSpec {
   readonly originDirOf: ReadonlyArray<{ readonly target: string; readonly dir: string }>;
   /** Seconds a file without close-write must keep its size before it is pushed. */
   readonly settleSeconds: number;
+  /**
+   * Seconds a file written here must stay quiet (no close-write, same size) after its last
+   * close-write before it is pushed; 0 = at its first close-write (a writer that reopens
+   * the file per chunk gets each chunk pushed and served by the peers).
+   */
+  readonly quietSeconds: number;
 }
+
+/** Inside a pusher's temp dir: where its push keeps the version it replaced (rsync --backup-dir). */
+export const REPLACED_DIR_NAME = ".replaced";
 
 export function renderIntake(spec: IntakeSpec): string {
   if (!Number.isInteger(spec.settleSeconds) || spec.settleSeconds < 1) {
     throw new Error(`settleSeconds must be a positive integer, got ${spec.settleSeconds}`);
+  }
+  if (!Number.isFinite(spec.quietSeconds) || spec.quietSeconds < 0 || spec.quietSeconds > 60) {
+    throw new Error(`quietSeconds must be a number of seconds from 0 to 60, got ${spec.quietSeconds}`);
   }
   const origins = spec.originDirOf.map((o) => `    [${lua(o.target)}] = ${lua(o.dir)},`);
   return `
@@ -48,6 +74,7 @@ export function renderIntake(spec: IntakeSpec): string {
 -- queueing of new files (components/render/lsyncdIntake.ts says why).
 do
   local SETTLE = ${spec.settleSeconds}
+  local QUIET = ${spec.quietSeconds}
   local RELAY_ARRIVALS = ${spec.relayArrivals ? "true" : "false"}
   local TEMP = ${lua(spec.tempDir)}
   local ORIGIN_OF = {
@@ -88,6 +115,104 @@ ${origins.join("\n")}
     return p:byte(-1) ~= 47
   end
   local DIRECT = { Create = true, Modify = true, Attrib = true }
+  local REPLACED = ${lua(`/${REPLACED_DIR_NAME}/`)}
+
+  -- 5. Which of two versions of a name wins: newer mtime (ns), then larger sha256.
+  local function shq(p)
+    return "'" .. (p:gsub("'", "'\\\\''")) .. "'"
+  end
+  local function output(cmd)
+    local f = io.popen(cmd)
+    if not f then return "" end
+    local out = f:read("a") or ""
+    f:close()
+    return out
+  end
+  -- Whether a beats b; for two contents with the same mtime, also that mtime (sec, nsec).
+  local function beats(a, b)
+    local out = output("stat -c %.9Y -- " .. shq(a) .. " " .. shq(b) .. " 2>/dev/null")
+    local sa, na, sb, nb = out:match("^(%d+)%.(%d+)\\n(%d+)%.(%d+)\\n")
+    if sa == nil then return false end
+    sa, na, sb, nb = tonumber(sa), tonumber(na), tonumber(sb), tonumber(nb)
+    if sa ~= sb then return sa > sb end
+    if na ~= nb then return na > nb end
+    local sums = output("sha256sum -- " .. shq(a) .. " " .. shq(b) .. " 2>/dev/null")
+    local ha, hb = sums:match("^(%x+) [^\\n]*\\n(%x+) ")
+    if ha == nil or hb == nil or ha == hb then return false end
+    return ha > hb, sa, na
+  end
+  -- The winner of a tie gets its mtime one nanosecond later: rsync's quick check (size and
+  -- mtime) would otherwise call the loser, where it has the same size, up to date.
+  local function bump(file, sec, nsec)
+    nsec = nsec + 1
+    if nsec > 999999999 then sec, nsec = sec + 1, 0 end
+    output(string.format("touch -m -d @%d.%09d -- %s 2>/dev/null", sec, nsec, shq(file)))
+  end
+  local function exists(file)
+    local f = io.open(file, "rb")
+    if f then f:close() return true end
+    return false
+  end
+  -- The pusher dir ("/<temp>/<pusher>/") of a path inside the temp dir, and whether the
+  -- path is in its .replaced/ (then a move out of it is our own restore, queued already).
+  local function pusherDirOf(p)
+    local pusher, inner = p:sub(#TEMP + 1):match("^([^/]+)/(.*)$")
+    if pusher == nil then return nil, false end
+    local dir = TEMP .. pusher .. "/"
+    return dir, starts("/" .. inner, REPLACED)
+  end
+  -- Every sync sees every event (same source, same excludes); the first decides, the
+  -- others reuse its verdict: "new" (nothing replaced), "replaced" (the arrival won) or
+  -- "kept" (the replaced version won and is back in place).
+  local verdicts = {}
+  local function arbitrate(source, pdir, path, name)
+    local key = path .. "\\0" .. name
+    local v = verdicts[key]
+    if v ~= nil then
+      v.left = v.left - 1
+      if v.left <= 0 then verdicts[key] = nil end
+      return v.verdict
+    end
+    local backup = source .. pdir:sub(2) .. REPLACED:sub(2) .. name:sub(2)
+    local current = source .. name:sub(2)
+    local verdict = "new"
+    if exists(backup) then
+      local backupWins, tieSec, tieNsec = false, nil, nil
+      if exists(current) then backupWins, tieSec, tieNsec = beats(backup, current) end
+      if backupWins and os.rename(backup, current) then
+        verdict = "kept"
+        log("Normal", "lsyncd-cluster: kept the newer version of ", name, " (", pdir, " sent an older one)")
+      else
+        os.remove(backup)
+        verdict = "replaced"
+      end
+      if tieSec ~= nil then bump(current, tieSec, tieNsec) end
+    end
+    if Syncs.size() > 1 then verdicts[key] = { verdict = verdict, left = Syncs.size() - 1 } end
+    return verdict
+  end
+
+  -- Pushes that landed while this lsyncd was not running (sshd starts first) left their
+  -- replaced versions unweighed: weigh them now, before the startup sync sends the tree.
+  if Syncs.size() > 0 then
+    local source = Syncs.get(1).source
+    local list = output("find " .. shq(source .. TEMP:sub(2)) .. " -mindepth 3 -path " .. shq("*" .. REPLACED .. "*")
+      .. " \\\\( -type f -o -type l \\\\) -print0 2>/dev/null")
+    for backup in list:gmatch("([^\\0]+)\\0") do
+      local name = backup:match("^" .. (source .. TEMP:sub(2)):gsub("%p", "%%%0") .. "[^/]+" .. REPLACED:gsub("%p", "%%%0") .. "(.+)$")
+      if name ~= nil then
+        local current = source .. name
+        local backupWins, tieSec, tieNsec = false, nil, nil
+        if exists(current) then backupWins, tieSec, tieNsec = beats(backup, current) end
+        if backupWins and os.rename(backup, current) then
+          log("Normal", "lsyncd-cluster: at startup kept the newer version of /", name)
+        else
+          os.remove(backup)
+        end
+        if tieSec ~= nil then bump(current, tieSec, tieNsec) end
+      end
+    end
+  end
 
   for n = 1, Syncs.size() do
     local s = Syncs.get(n)
@@ -164,61 +289,90 @@ ${origins.join("\n")}
       queued[path] = d
     end
 
-    -- 1. New files wait for close-write or a settled size; one alarm serves them all.
-    local held = {}                   -- path -> its newest entry in the FIFO
-    local fifo, head, tail = {}, 1, 0 -- entries { path, due, size } in due order
-    local armed = false
-    local function sweep()
-      armed = false
-      local t = now()
-      while head <= tail do
-        local e = fifo[head]
-        if held[e.path] == e then
-          if t < e.due then
-            armed = true
-            alarm(e.due, sweep)
-            return
+    -- 1. A file written here waits until it has been quiet: QUIET seconds after its last
+    -- close-write (a writer that reopens the file per chunk closes it many times), and a
+    -- new file without close-write (a link, a move-in) until its size held still for
+    -- max(QUIET, SETTLE). Each wait length has its own FIFO (dues grow in it) and alarm.
+    local held = {} -- path -> its newest entry { path, due, size, holder }
+    local function holder(seconds)
+      local fifo, head, tail = {}, 1, 0
+      local armed = false
+      local self = {}
+      local function sweep()
+        armed = false
+        local t = now()
+        while head <= tail do
+          local e = fifo[head]
+          if held[e.path] == e then
+            if t < e.due then
+              armed = true
+              alarm(e.due, sweep)
+              return
+            end
+            local size = sizeOf(s.source .. e.path:sub(2))
+            if size ~= nil and size ~= e.size then
+              tail = tail + 1
+              fifo[tail] = { path = e.path, due = t + seconds, size = size, holder = self }
+              held[e.path] = fifo[tail]
+            else
+              held[e.path] = nil
+              enqueue("Create", t, e.path)
+            end
           end
-          local size = sizeOf(s.source .. e.path:sub(2))
-          if size ~= nil and size ~= e.size then
-            tail = tail + 1
-            fifo[tail] = { path = e.path, due = t + SETTLE, size = size }
-            held[e.path] = fifo[tail]
-          else
-            held[e.path] = nil
-            enqueue("Create", t, e.path)
-          end
+          fifo[head] = nil
+          head = head + 1
         end
-        fifo[head] = nil
-        head = head + 1
+        fifo, head, tail = {}, 1, 0
       end
-      fifo, head, tail = {}, 1, 0
-    end
-    local function hold(path)
-      local e = { path = path, due = now() + SETTLE, size = sizeOf(s.source .. path:sub(2)) }
-      tail = tail + 1
-      fifo[tail] = e
-      held[path] = e
-      if not armed then
-        armed = true
-        alarm(e.due, sweep)
+      self.hold = function(path)
+        local e = { path = path, due = now() + seconds, size = sizeOf(s.source .. path:sub(2)), holder = self }
+        tail = tail + 1
+        fifo[tail] = e
+        held[path] = e
+        if not armed then
+          armed = true
+          alarm(e.due, sweep)
+        end
       end
+      return self
     end
+    local holdNew = holder(math.max(QUIET, SETTLE))
+    local holdWritten = QUIET >= SETTLE and holdNew or holder(QUIET)
 
     s.delay = function(self, etype, time, path, path2)
       if not announced then announce() end
       if starts(path, TEMP) then
-        -- 2./3. rsync renamed a complete file from a peer into place.
-        if RELAY_ARRIVALS and etype == "Move" and path2 ~= nil and not starts(path2, TEMP)
-          and not (origin ~= nil and starts(path, origin)) then
-          held[path2] = nil
-          return enqueue("Create", time, path2)
+        if etype ~= "Move" or path2 == nil or starts(path2, TEMP) then return end
+        local pdir, restore = pusherDirOf(path)
+        if pdir == nil or restore then return end
+        -- 2./3./5. rsync renamed a complete file from a peer into place.
+        held[path2] = nil
+        local verdict = arbitrate(s.source, pdir, path, path2)
+        if verdict == "new" then
+          if RELAY_ARRIVALS and not (origin ~= nil and pdir == origin) then
+            return enqueue("Create", time, path2)
+          end
+          return
         end
+        -- Two versions met: the exchange sends the final one to every node (the pusher
+        -- included); a node sends back only a version of its own that it kept.
+        if RELAY_ARRIVALS or verdict == "kept" then return enqueue("Create", time, path2) end
         return
       end
-      if etype == "Create" and isFile(path) then
-        return hold(path)
+      if etype == "Move" and starts(path2, TEMP) then
+        -- 5. rsync --delete --backup moved a deleted file into a pusher's .replaced/.
+        if isFile(path2) then os.remove(s.source .. path2:sub(2)) end
+        held[path] = nil
+        return slow("Delete", time, path, nil)
       end
+      if etype == "Create" and isFile(path) then
+        return holdNew.hold(path)
+      end
+      if etype == "Modify" and QUIET > 0 and isFile(path) then
+        return holdWritten.hold(path)
+      end
+      -- A change of attributes while the file is being written waits with it.
+      if etype == "Attrib" and path2 == nil and held[path] ~= nil then return end
       if path ~= nil then held[path] = nil end
       if path2 ~= nil then
         held[path2] = nil

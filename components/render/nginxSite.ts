@@ -40,9 +40,9 @@ export function renderNginxSite(spec: NginxSiteSpec): string {
     "    disable_symlinks on from=$document_root;",
     // Browsers must not guess a type from an image's bytes (a pushed "image" that is HTML).
     "    add_header X-Content-Type-Options nosniff always;",
-    // Images are read constantly and change rarely: keep descriptors and metadata cached.
-    "    open_file_cache max=10000 inactive=60s;",
-    "    open_file_cache_valid 5s;",
+    // No open_file_cache: with it nginx kept answering from a cached descriptor of the
+    // replaced file for up to open_file_cache_valid (5 s: truncated copies served after the
+    // complete one landed, issue 15). A lookup per request is cheap in the page cache.
     "    sendfile on;",
     "    tcp_nopush on;",
     // rsync's temp dir and any other dot file are never served.

@@ -9,6 +9,8 @@ import { FileSpec, script, writeFile } from "./bash";
 /** Files the lsyncd step owns besides config and unit (health check, logrotate). */
 export interface LsyncdStepSpec extends LsyncdConfSpec {
   readonly extraFiles?: readonly FileSpec[];
+  /** systemd timers among the extra files, enabled and started with lsyncd (the auditor's). */
+  readonly timers?: readonly string[];
 }
 
 export function lsyncdCreate(spec: LsyncdStepSpec): string {
@@ -19,6 +21,9 @@ export function lsyncdCreate(spec: LsyncdStepSpec): string {
     ...(spec.extraFiles ?? []).map(writeFile),
     "systemctl daemon-reload",
     "systemctl enable lsyncd >/dev/null 2>&1",
+    ...(spec.timers ?? []).map(
+      (t) => `if ! out=$(systemctl enable --now ${sh(t)} 2>&1); then echo "$out" >&2; exit 1; fi`,
+    ),
     'if [ "$LSC_CHANGED" -gt 0 ] || ! systemctl is-active --quiet lsyncd; then',
     "  systemctl restart lsyncd",
     "fi",
@@ -32,8 +37,9 @@ export function lsyncdCreate(spec: LsyncdStepSpec): string {
   ]);
 }
 
-export function lsyncdDelete(extraPaths: readonly string[] = []): string {
+export function lsyncdDelete(extraPaths: readonly string[] = [], timers: readonly string[] = []): string {
   return script([
+    ...timers.map((t) => `systemctl disable --now ${sh(t)} >/dev/null 2>&1 || true`),
     `if [ -e ${sh(LSYNCD_UNIT)} ]; then`,
     "  systemctl disable --now lsyncd >/dev/null 2>&1 || systemctl stop lsyncd",
     "fi",

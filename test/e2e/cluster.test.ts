@@ -300,6 +300,19 @@ describe("a stolen sync key", () => {
     expect(r.stderr).toContain("write only");
   });
 
+  it("learns from a dry-run push (the auditor's channel) which names differ, never their contents", async () => {
+    await run(h(), exchange(), `printf 'TOPSECRET-%s' $(seq 1 500) > ${SYNC_DIR}/secret.txt`);
+    const before = await checksums(h(), exchange());
+    const dir = mkdtempSync(join(tmpdir(), "lsc-stolen-dry-"));
+    writeFileSync(join(dir, "secret.txt"), "guess");
+    // As the auditor asks (it excludes lost+found, which the receiver may not read).
+    const r = rsyncAsSync("-rt", "--dry-run", "--itemize-changes", "--checksum", "--delete", "--exclude=/lost+found/", "--exclude=/.lsyncd-tmp/", "-vv", `${dir}/`, `${module()}/`);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^<f.{9} secret\.txt$/m);
+    expect(r.stdout + r.stderr).not.toContain("TOPSECRET");
+    expect(await checksums(h(), exchange())).toEqual(before);
+  });
+
   it("cannot plant a symlink at all: the daemon refuses links, nothing arrives, nginx serves nothing", async () => {
     // Issue 11: links used to be stored "confined" (value sanitized), but a chain of them
     // (a -> ., then a/a/a/x -> ../../..) escaped; see test/e2e/adversary.test.ts.

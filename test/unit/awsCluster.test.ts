@@ -29,9 +29,10 @@ const T = {
 const baseSpec: AwsModeSpec = {
   mode: "aws",
   syncDir: "/srv/images",
-  lsyncd: { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10 },
+  lsyncd: { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10, quietPeriod: 1 },
   inotify: { maxUserWatches: 1048576, maxQueuedEvents: 65536, maxUserInstances: 256 },
   web: { enabled: true, port: 8080 },
+  audit: { intervalMinutes: 10, graceSeconds: 60 },
   nodeCount: 5,
   instanceType: "m7i.large",
   exchangeInstanceType: "t3.medium",

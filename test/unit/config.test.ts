@@ -128,8 +128,14 @@ const awsCases: [string, Raw, string][] = [
   ["exclude with a newline", aws({ lsyncd: { excludes: ["a\nb"] } }), `[lsyncd.excludes[0]] ${EXCLUDE}; got "a\\nb"`],
   ["exclude with NUL", aws({ lsyncd: { excludes: ["a\0b"] } }), `[lsyncd.excludes[0]] ${EXCLUDE}; got "a\\u0000b"`],
   ["exclude of 257 characters", aws({ lsyncd: { excludes: ["x".repeat(257)] } }), `[lsyncd.excludes[0]] ${EXCLUDE}; got "${"x".repeat(257)}"`],
-  ["typo in lsyncd", aws({ lsyncd: { dealy: 1 } }), "[lsyncd.dealy] is not a known key; known keys here: delay, maxProcesses, excludes, statusInterval"],
-  ["lsyncd not an object", aws({ lsyncd: "fast" }), '[lsyncd] must be an object with any of the keys delay, maxProcesses, excludes, statusInterval; got "fast"'],
+  ["typo in lsyncd", aws({ lsyncd: { dealy: 1 } }), "[lsyncd.dealy] is not a known key; known keys here: delay, maxProcesses, excludes, statusInterval, quietPeriod"],
+  ["lsyncd not an object", aws({ lsyncd: "fast" }), '[lsyncd] must be an object with any of the keys delay, maxProcesses, excludes, statusInterval, quietPeriod; got "fast"'],
+  ["quietPeriod negative", aws({ lsyncd: { quietPeriod: -1 } }), "[lsyncd.quietPeriod] must be a number of seconds from 0 to 60, in steps of 0.1; got -1"],
+  ["quietPeriod too fine", aws({ lsyncd: { quietPeriod: 0.25 } }), "[lsyncd.quietPeriod] must be a number of seconds from 0 to 60, in steps of 0.1; got 0.25"],
+  ["quietPeriod as a string", aws({ lsyncd: { quietPeriod: "1s" } }), '[lsyncd.quietPeriod] must be a number of seconds from 0 to 60, in steps of 0.1; got "1s"'],
+  ["audit interval 0", aws({ audit: { intervalMinutes: 0 } }), "[audit.intervalMinutes] must be a whole number of minutes from 1 to 1440; got 0"],
+  ["audit grace fractional", aws({ audit: { graceSeconds: 1.5 } }), "[audit.graceSeconds] must be a whole number of seconds from 0 to 3600; got 1.5"],
+  ["typo in audit", aws({ audit: { interval: 5 } }), "[audit.interval] is not a known key; known keys here: intervalMinutes, graceSeconds"],
   // inotify, web
   ["maxUserWatches too low", aws({ inotify: { maxUserWatches: 8191 } }), "[inotify.maxUserWatches] must be a whole number from 8192 to 2147483647; got 8191"],
   ["maxQueuedEvents past int32", aws({ inotify: { maxQueuedEvents: 2147483648 } }), "[inotify.maxQueuedEvents] must be a whole number from 16384 to 2147483647; got 2147483648"],
@@ -198,7 +204,7 @@ const awsCases: [string, Raw, string][] = [
   ["one ami for two architectures", aws({ ami: "ami-0123456789abcdef0", instanceType: "m7g.large" }), '[exchangeInstanceType] must have the same CPU architecture as instanceType (arm64) when ami is set, since that one image boots every host; pick an arm64 type or remove ami; got "t3.small"'],
   // keys of the other mode, unknown keys
   ["sshPrivateKey without hosts", aws({ sshPrivateKey: PEM_KEY }), "[sshPrivateKey] is only used with hosts (existing-hosts mode); in AWS mode the program makes its own operator key, so remove it: pulumi config rm lsyncd-cluster:sshPrivateKey; got <secret>"],
-  ["unknown top-level key", aws({ nodecount: 3 }), "[nodecount] is not a known key; known keys here: syncDir, lsyncd, inotify, web, nodeCount, instanceType, exchangeInstanceType, availabilityZones, ami, sshUser, operatorCidrs, webCidrs, disk, hosts"],
+  ["unknown top-level key", aws({ nodecount: 3 }), "[nodecount] is not a known key; known keys here: syncDir, lsyncd, inotify, web, audit, nodeCount, instanceType, exchangeInstanceType, availabilityZones, ami, sshUser, operatorCidrs, webCidrs, disk, hosts"],
 ];
 
 const fiftyOneNodes = Array.from({ length: 51 }, (_, i) => ({ name: `n${i + 1}`, address: `10.0.1.${i + 1}`, hostKey: KEY_A }));
@@ -245,7 +251,7 @@ const existingCases: [string, Raw, string][] = [
   ["nodeCount with hosts", existing({ nodeCount: 3 }), "[nodeCount] applies only in AWS mode, but hosts is set: remove it (with hosts, the nodes are the entries of hosts.nodes); got 3"],
   ["operatorCidrs with hosts", existing({ operatorCidrs: ["203.0.113.7/32"] }), '[operatorCidrs] applies only in AWS mode, but hosts is set: remove it; got ["203.0.113.7/32"]'],
   ["disk with hosts", existing({ disk: { kind: "ebs" } }), '[disk] applies only in AWS mode, but hosts is set: remove it (with hosts, set each host\'s disk, e.g. hosts.nodes[0].disk = "/dev/nvme1n1"); got {"kind":"ebs"}'],
-  ["unknown top-level key with hosts", existing({ sshKey: "x" }), "[sshKey] is not a known key; known keys here: syncDir, lsyncd, inotify, web, hosts, sshPrivateKey"],
+  ["unknown top-level key with hosts", existing({ sshKey: "x" }), "[sshKey] is not a known key; known keys here: syncDir, lsyncd, inotify, web, audit, hosts, sshPrivateKey"],
 ];
 
 describe("one bad value gives exactly one line naming the key, what is accepted and what was given", () => {
@@ -267,7 +273,7 @@ describe("every problem is reported in one throw", () => {
     });
     const problems = [
       '[lsyncd.delay] must be a whole number of seconds from 0 to 60; got "fast"',
-      "[lsyncd.dealy] is not a known key; known keys here: delay, maxProcesses, excludes, statusInterval",
+      "[lsyncd.dealy] is not a known key; known keys here: delay, maxProcesses, excludes, statusInterval, quietPeriod",
       "[nodeCount] must be a whole number from 1 to 50; got 0",
       `[operatorCidrs] is required in AWS mode: ${OPERATOR_WHY}; got nothing`,
       '[webCidrs[0]] must have no address bits set after the /8 prefix: use "10.0.0.0/8" for the network, or "10.0.0.1/32" for the one address; got "10.0.0.1/8"',
@@ -307,9 +313,10 @@ describe("every problem is reported in one throw", () => {
 
 const COMMON_DEFAULTS = {
   syncDir: "/srv/pics",
-  lsyncd: { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10 },
+  lsyncd: { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10, quietPeriod: 1 },
   inotify: { maxUserWatches: 16777216, maxQueuedEvents: 65536, maxUserInstances: 1024 },
   web: { enabled: true, port: 80 },
+  audit: { intervalMinutes: 10, graceSeconds: 60 },
 };
 
 describe("good configs come back typed and defaulted", () => {
@@ -331,9 +338,10 @@ describe("good configs come back typed and defaulted", () => {
   test("AWS mode with every key set: values carried over as given", () => {
     const raw = {
       syncDir: "/data/images-v2",
-      lsyncd: { delay: 3, maxProcesses: 4, excludes: ["*.part", ".cache/"], statusInterval: 30 },
+      lsyncd: { delay: 3, maxProcesses: 4, excludes: ["*.part", ".cache/"], statusInterval: 30, quietPeriod: 2.5 },
       inotify: { maxUserWatches: 8192, maxQueuedEvents: 16384, maxUserInstances: 128 },
       web: { enabled: false, port: 8080 },
+      audit: { intervalMinutes: 60, graceSeconds: 300 },
       nodeCount: 50,
       instanceType: "m7g.large",
       exchangeInstanceType: "t4g.small",

@@ -8,7 +8,9 @@ import { LsyncdSpec } from "../../components/spec";
 const fengari = require("fengari");
 const { lua, lauxlib, lualib, to_luastring, to_jsstring } = fengari;
 
-const defaults: LsyncdSpec = { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10 };
+// quietPeriod 0 (push at the first close-write) for the rules that predate it; the quiet
+// period has its own tests below, with the default of 1 s.
+const defaults: LsyncdSpec = { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10, quietPeriod: 0 };
 
 /**
  * lsyncd 2.2.3 as far as the intake sees it. `stock` stands for lsyncd's own delay(): it
@@ -38,7 +40,14 @@ function log(cat, ...)
 end
 function settings(t) end
 STOCK_ACTIONS = 0
-default = { rsync = { action = function(inlet) STOCK_ACTIONS = STOCK_ACTIONS + 1 end } }
+INIT_ARGS = nil
+default = { rsync = {
+  action = function(inlet) STOCK_ACTIONS = STOCK_ACTIONS + 1 end,
+  init = function(event)
+    INIT_ARGS = table.concat(event.config.rsync._computed, " ")
+    if event.fail then error("spawn failed") end
+  end,
+} }
 SPAWNED = {}
 function spawn(agent, binary, ...)
   local args = {}
@@ -96,6 +105,48 @@ io = { open = function(path, mode)
   if size == nil then return nil end
   return { seek = function() return size end, close = function() end }
 end }
+-- Versions for the arbitration: path -> { mtime = "sec.nsec", sha = "hex" }; what stat and
+-- sha256sum would print for the single-quoted paths of a command.
+FILES = {}
+RAN = {}
+REMOVED = {}
+io.popen = function(cmd)
+  RAN[#RAN + 1] = cmd
+  if cmd:find("^find") then
+    local found = {}
+    for p in pairs(FILES) do if p:find("/.replaced/", 1, true) then found[#found + 1] = p .. "\\0" end end
+    table.sort(found)
+    local text = table.concat(found)
+    return { read = function() return text end, close = function() return true end }
+  end
+  if cmd:find("^touch") then
+    local stamp = cmd:match("@(%d+%.%d+)")
+    for quoted in cmd:gmatch("'(.-)' ") do
+      local f = FILES[(quoted:gsub("'\\\\''", "'"))]
+      if f then f.mtime = stamp end
+    end
+    return { read = function() return "" end, close = function() return true end }
+  end
+  local out = {}
+  for quoted in cmd:gmatch("'(.-)' ") do
+    local p = quoted:gsub("'\\\\''", "'")
+    local f = FILES[p]
+    if f then out[#out + 1] = cmd:find("^stat") and (f.mtime .. "\\n") or (f.sha .. "  " .. p .. "\\n") end
+  end
+  local text = table.concat(out)
+  return { read = function() return text end, close = function() return true end }
+end
+os.rename = function(a, b)
+  if SIZES[a] == nil then return nil end
+  SIZES[b], FILES[b], SIZES[a], FILES[a] = SIZES[a], FILES[a], nil, nil
+  return true
+end
+os.remove = function(a)
+  local had = SIZES[a] ~= nil
+  SIZES[a], FILES[a] = nil, nil
+  REMOVED[#REMOVED + 1] = a
+  return had
+end
 
 local Queue = {}
 Queue.__index = function(q, k) return Queue[k] end
@@ -192,6 +243,17 @@ class Lsyncd {
     return this.eval(`QUEUED(${JSON.stringify(target)})`);
   }
 
+  /** A version of a file under /srv/pics: its mtime ("sec.nsec") and content hash. */
+  version(path: string, mtime: string, sha: string): void {
+    const p = JSON.stringify(`/srv/pics${path}`);
+    this.exec(`SIZES[${p}] = 1; FILES[${p}] = { mtime = ${JSON.stringify(mtime)}, sha = ${JSON.stringify(sha)} }`);
+  }
+
+  /** The content hash now at a path, or "none". */
+  sha(path: string): string {
+    return this.eval(`FILES[${JSON.stringify(`/srv/pics${path}`)}] and FILES[${JSON.stringify(`/srv/pics${path}`)}].sha or "none"`);
+  }
+
   size(path: string, bytes: number | null): void {
     this.exec(`SIZES[${JSON.stringify(`/srv/pics${path}`)}] = ${bytes === null ? "nil" : bytes}`);
   }
@@ -286,6 +348,185 @@ describe("lsyncd event intake (Lua, against a model of lsyncd 2.2.3)", () => {
     expect(l.queued(n2)).toBe("d:Create:/a.jpg");
   });
 
+  describe("the quiet period (issue 15): a file is pushed once it has been quiet after its last close-write", () => {
+    const quietNode = (quietPeriod: number) =>
+      renderLsyncdConf({ host: "node01", syncDir: "/srv/pics", lsyncd: { ...defaults, quietPeriod }, targets: ["exchange"], relayArrivals: false });
+
+    it("holds a file reopened and appended per chunk until its close-writes stop, then pushes it once", () => {
+      const l = new Lsyncd(quietNode(1));
+      l.size("/up.jpg", 0);
+      l.event(EX, "Create", "/up.jpg");
+      for (let chunk = 1; chunk <= 20; chunk++) {
+        l.size("/up.jpg", chunk * 65536);
+        l.event(EX, "Modify", "/up.jpg");
+        l.advance(0.1);
+        expect(l.queued(EX)).toBe("");
+      }
+      l.advance(0.95);
+      expect(l.queued(EX)).toBe("d:Create:/up.jpg");
+    });
+
+    it("holds an existing file rewritten in place the same way", () => {
+      const l = new Lsyncd(quietNode(1));
+      l.size("/old.jpg", 10);
+      l.event(EX, "Modify", "/old.jpg");
+      l.advance(0.5);
+      l.event(EX, "Attrib", "/old.jpg"); // waits with the write
+      expect(l.queued(EX)).toBe("");
+      l.advance(0.6);
+      expect(l.queued(EX)).toBe("d:Create:/old.jpg");
+    });
+
+    it("keeps waiting while the size still changes without a close-write", () => {
+      const l = new Lsyncd(quietNode(1));
+      l.size("/w.jpg", 10);
+      l.event(EX, "Modify", "/w.jpg");
+      l.advance(0.5);
+      l.size("/w.jpg", 20);
+      l.advance(0.6);
+      expect(l.queued(EX)).toBe("");
+      l.advance(1);
+      expect(l.queued(EX)).toBe("d:Create:/w.jpg");
+    });
+
+    it("with a quiet period below the settle time, pushes a closed file after the quiet period, a link after the settle time", () => {
+      const l = new Lsyncd(quietNode(0.3));
+      l.size("/link.jpg", 5);
+      l.size("/a.jpg", 5);
+      l.event(EX, "Create", "/link.jpg");
+      l.event(EX, "Create", "/a.jpg");
+      l.event(EX, "Modify", "/a.jpg");
+      l.advance(0.35);
+      expect(l.queued(EX)).toBe("d:Create:/a.jpg");
+      l.advance(0.7);
+      expect(l.queued(EX)).toBe("d:Create:/a.jpg d:Create:/link.jpg");
+    });
+
+    it("with quietPeriod 0, pushes at the first close-write as before", () => {
+      const l = new Lsyncd(quietNode(0));
+      l.size("/a.jpg", 5);
+      l.event(EX, "Create", "/a.jpg");
+      l.event(EX, "Modify", "/a.jpg");
+      expect(l.queued(EX)).toBe("d:Modify:/a.jpg");
+    });
+
+    it("refuses a quiet period outside 0-60 s", () => {
+      expect(() => quietNode(-1)).toThrow("quietSeconds must be a number of seconds from 0 to 60, got -1");
+      expect(() => quietNode(Number.NaN)).toThrow("quietSeconds");
+    });
+  });
+
+  describe("two versions of one name (issue 15): the newer mtime to the nanosecond wins", () => {
+    const [n1, n2] = ["lsyncd-node01", "lsyncd-node02"].map((x) => `lsc-${x.slice(7)}::sync/`);
+    const arrive = (l: Lsyncd, targets: string[], from: string, name: string) => {
+      for (const t of targets) l.event(t, "Move", `/.lsyncd-tmp/${from}/.${name.slice(1)}.XyZ`, name);
+    };
+
+    it("on the exchange, keeps its own newer version, puts it back and sends it to every node, the pusher included", () => {
+      const l = new Lsyncd(exchangeConf());
+      l.version("/dup.bin", "1796038879.020673282", "aaaa"); // node01's, just renamed in
+      l.version("/.lsyncd-tmp/node01/.replaced/dup.bin", "1796038879.065157907", "bbbb"); // what it replaced
+      arrive(l, [n1, n2], "node01", "/dup.bin");
+      expect(l.sha("/dup.bin")).toBe("bbbb");
+      expect(l.sha("/.lsyncd-tmp/node01/.replaced/dup.bin")).toBe("none");
+      expect(l.queued(n1)).toBe("d:Create:/dup.bin");
+      expect(l.queued(n2)).toBe("d:Create:/dup.bin");
+      expect(l.log()).toContain("kept the newer version of /dup.bin");
+      // Our own rename back into place is not an arrival.
+      for (const t of [n1, n2]) l.event(t, "Move", "/.lsyncd-tmp/node01/.replaced/dup.bin", "/dup.bin");
+      expect(l.queued(n1)).toBe("d:Create:/dup.bin");
+    });
+
+    it("on the exchange, lets a newer arrival replace its version and sends it to every node, the pusher included", () => {
+      const l = new Lsyncd(exchangeConf());
+      l.version("/dup.bin", "1796038879.065157907", "bbbb");
+      l.version("/.lsyncd-tmp/node02/.replaced/dup.bin", "1796038879.020673282", "aaaa");
+      arrive(l, [n1, n2], "node02", "/dup.bin");
+      expect(l.sha("/dup.bin")).toBe("bbbb");
+      expect(l.eval("REMOVED[1]")).toBe("/srv/pics/.lsyncd-tmp/node02/.replaced/dup.bin");
+      expect(l.queued(n1)).toBe("d:Create:/dup.bin");
+      expect(l.queued(n2)).toBe("d:Create:/dup.bin");
+    });
+
+    it("compares whole seconds first, then nanoseconds as numbers", () => {
+      const l = new Lsyncd(exchangeConf());
+      l.version("/a", "1796038880.000000001", "aaaa");
+      l.version("/.lsyncd-tmp/node01/.replaced/a", "1796038879.999999999", "bbbb");
+      arrive(l, [n1, n2], "node01", "/a");
+      expect(l.sha("/a")).toBe("aaaa");
+    });
+
+    it("breaks an exact mtime tie by the larger sha256, whichever arrived, and moves the winner's mtime 1 ns on", () => {
+      for (const [arrived, replaced] of [["1111", "ffff"], ["ffff", "1111"]]) {
+        const l = new Lsyncd(exchangeConf());
+        l.version("/t", "1796038879.999999999", arrived);
+        l.version("/.lsyncd-tmp/node01/.replaced/t", "1796038879.999999999", replaced);
+        arrive(l, [n1, n2], "node01", "/t");
+        expect(l.sha("/t")).toBe("ffff");
+        // Else rsync's quick check (same size, same mtime) would leave the loser where it is.
+        expect(l.eval('FILES["/srv/pics/t"].mtime')).toBe("1796038880.000000000");
+        expect(l.queued(n1)).toBe("d:Create:/t");
+      }
+    });
+
+    it("leaves the mtime alone when the two versions are the same bytes", () => {
+      const l = new Lsyncd(exchangeConf());
+      l.version("/s", "1796038879.100000000", "abab");
+      l.version("/.lsyncd-tmp/node01/.replaced/s", "1796038879.100000000", "abab");
+      arrive(l, [n1, n2], "node01", "/s");
+      expect(l.eval('FILES["/srv/pics/s"].mtime')).toBe("1796038879.100000000");
+    });
+
+    it("on a node, sends a kept newer version of its own back to the exchange, and a lost one nowhere", () => {
+      const l = new Lsyncd(nodeConf());
+      l.version("/dup.bin", "1796038879.020673282", "aaaa");
+      l.version("/.lsyncd-tmp/exchange/.replaced/dup.bin", "1796038879.065157907", "bbbb");
+      arrive(l, [EX], "exchange", "/dup.bin");
+      expect(l.sha("/dup.bin")).toBe("bbbb");
+      expect(l.queued(EX)).toBe("d:Create:/dup.bin");
+      l.drain(EX);
+      l.version("/x", "1796038879.9", "cccc");
+      l.version("/.lsyncd-tmp/exchange/.replaced/x", "1796038879.1", "dddd");
+      arrive(l, [EX], "exchange", "/x");
+      expect(l.sha("/x")).toBe("cccc");
+      expect(l.queued(EX)).toBe("");
+    });
+
+    it("quotes hostile names for stat and sha256sum", () => {
+      const l = new Lsyncd(exchangeConf());
+      const name = "/it's $(touch x); `id`.jpg";
+      l.version(name, "1796038879.500000000", "aaaa");
+      l.version(`/.lsyncd-tmp/node01/.replaced${name}`, "1796038879.500000000", "bbbb");
+      arrive(l, [n1, n2], "node01", name);
+      expect(l.sha(name)).toBe("bbbb");
+      expect(l.eval("RAN[2]")).toBe(
+        "stat -c %.9Y -- '/srv/pics/.lsyncd-tmp/node01/.replaced/it'\\''s $(touch x); `id`.jpg' '/srv/pics/it'\\''s $(touch x); `id`.jpg' 2>/dev/null",
+      );
+    });
+
+    it("weighs, when it loads, what pushes replaced while lsyncd was not running", () => {
+      const l = new Lsyncd("-- nothing");
+      l.version("/sub/x.jpg", "1796038879.100000000", "old1");
+      l.version("/.lsyncd-tmp/node01/.replaced/sub/x.jpg", "1796038879.900000000", "new1"); // the newer one was replaced
+      l.version("/y.jpg", "1796038879.900000000", "new2");
+      l.version("/.lsyncd-tmp/node02/.replaced/y.jpg", "1796038879.100000000", "old2");
+      l.exec(exchangeConf());
+      expect(l.sha("/sub/x.jpg")).toBe("new1");
+      expect(l.sha("/y.jpg")).toBe("new2");
+      expect(l.sha("/.lsyncd-tmp/node01/.replaced/sub/x.jpg")).toBe("none");
+      expect(l.sha("/.lsyncd-tmp/node02/.replaced/y.jpg")).toBe("none");
+    });
+
+    it("takes a file rsync deleted into .replaced/ as a delete, and drops the kept copy", () => {
+      const l = new Lsyncd(exchangeConf());
+      l.version("/.lsyncd-tmp/node01/.replaced/gone.jpg", "1796038879.5", "aaaa");
+      for (const t of [n1, n2]) l.event(t, "Move", "/gone.jpg", "/.lsyncd-tmp/node01/.replaced/gone.jpg");
+      expect(l.queued(n1)).toBe("s:Delete:/gone.jpg");
+      expect(l.queued(n2)).toBe("s:Delete:/gone.jpg");
+      expect(l.sha("/.lsyncd-tmp/node01/.replaced/gone.jpg")).toBe("none");
+    });
+  });
+
   it("hands anything but a plain new file event to lsyncd's own code", () => {
     const l = new Lsyncd(nodeConf());
     l.event(EX, "Create", "/dir/");
@@ -374,6 +615,16 @@ describe("lsyncd event intake (Lua, against a model of lsyncd 2.2.3)", () => {
 });
 
 describe("lsyncd action (Lua, against a model of lsyncd 2.2.3)", () => {
+  it("runs the startup sync with --update, for that call only", () => {
+    const l = new Lsyncd(nodeConf());
+    l.exec(`E = { config = { rsync = { _computed = { "-lt", "--backup" } } } }; SYNC("${EX}").config.init(E)`);
+    expect(l.eval("INIT_ARGS")).toBe("-lt --backup --update");
+    expect(l.eval('table.concat(E.config.rsync._computed, " ")')).toBe("-lt --backup");
+    l.exec(`E.fail = true; OK, ERR = pcall(SYNC("${EX}").config.init, E)`);
+    expect(l.eval("OK")).toBe("false");
+    expect(l.eval('table.concat(E.config.rsync._computed, " ")')).toBe("-lt --backup");
+  });
+
   const COMPUTED = '{ "-lptuW", "--temp-dir=.lsyncd-tmp/node01/", "--exclude=/.lsyncd-tmp/" }';
   const act = (l: Lsyncd, events: string, computed = COMPUTED) => l.exec(`ACT(${JSON.stringify(EX)}, ${events}, ${computed})`);
 

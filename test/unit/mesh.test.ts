@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { execFileSync } from "child_process";
 import { createHash } from "crypto";
-import { LSYNCD_CONF, RSYNCD_CONF, SSH_CONFIG, SYNC_AUTHORIZED_KEYS } from "../../components/paths";
+import { AUDIT_COMMAND, AUDIT_SERVICE, AUDIT_STATE, AUDIT_TIMER, LSYNCD_CONF, RSYNCD_CONF, SSH_CONFIG, SYNC_AUTHORIZED_KEYS } from "../../components/paths";
 import { CommonSpec } from "../../components/spec";
 import { MeshHostArgs, SyncMesh } from "../../components/syncMesh";
 import { REMOTE_STEP_TYPE } from "../../components/remoteStep";
@@ -16,9 +16,10 @@ const OPERATOR_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlcmF0b3Itc2VjcmV0\
 
 const common: CommonSpec = {
   syncDir: "/srv/pics",
-  lsyncd: { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10 },
+  lsyncd: { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10, quietPeriod: 1 },
   inotify: { maxUserWatches: 16777216, maxQueuedEvents: 65536, maxUserInstances: 1024 },
   web: { enabled: true, port: 80 },
+  audit: { intervalMinutes: 10, graceSeconds: 60 },
 };
 
 function host(name: string, i: number): MeshHostArgs {
@@ -100,6 +101,22 @@ describe("SyncMesh over 3 nodes", () => {
     const conf = (hostName: string) => filesWritten(rec.named(`m-${hostName}-lsyncd`).inputs.create)[LSYNCD_CONF].content;
     expect(conf("exchange")).toContain("local RELAY_ARRIVALS = true\n");
     for (const n of nodeNames(3)) expect(conf(n)).toContain("local RELAY_ARRIVALS = false\n");
+  });
+
+  it("installs the auditor and its timer with the exchange's lsyncd only, and its delete removes them", () => {
+    const ex = rec.named("m-exchange-lsyncd");
+    const files = filesWritten(ex.inputs.create);
+    expect(files[AUDIT_COMMAND].content).toContain("declare -A target=(['node01']='lsc-node01::sync/' ['node02']='lsc-node02::sync/' ['node03']='lsc-node03::sync/')");
+    expect(files[AUDIT_TIMER].content).toContain("OnUnitActiveSec=10min");
+    expect(innerScript(ex.inputs.create)).toContain("systemctl enable --now 'lsyncd-cluster-audit.timer'");
+    const del = innerScript(ex.inputs.delete);
+    expect(del).toContain("systemctl disable --now 'lsyncd-cluster-audit.timer'");
+    for (const path of [AUDIT_COMMAND, AUDIT_SERVICE, AUDIT_TIMER, AUDIT_STATE]) expect(del).toContain(`'${path}'`);
+    for (const n of nodeNames(3)) {
+      const node = rec.named(`m-${n}-lsyncd`);
+      expect(Object.keys(filesWritten(node.inputs.create))).not.toContain(AUDIT_COMMAND);
+      expect(innerScript(node.inputs.create)).not.toContain("timer");
+    }
   });
 
   it("starts an lsyncd only after the trust step of every target it pushes to", () => {

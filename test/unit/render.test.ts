@@ -16,7 +16,7 @@ import { LsyncdSpec } from "../../components/spec";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const fengari = require("fengari");
 
-const defaults: LsyncdSpec = { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10 };
+const defaults: LsyncdSpec = { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10, quietPeriod: 1 };
 const KEY_A = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyOfExchangeAAAAAAAAAAAAAAAAAAAAAAAAA";
 const KEY_B = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAISyncKeyOfNode01AAAAAAAAAAAAAAAAAAAAAAAAAA";
 
@@ -38,6 +38,7 @@ ${renderAction()}
 sync {
   default.rsync,
   action = lscAction,
+  init = lscInit,
   source = "/srv/pics/",
   target = "lsc-exchange::sync/",
   delay = 0,
@@ -45,7 +46,7 @@ sync {
   delete = "running",
   exclude = { "/lost+found/" },
   rsync = {
-    _extra = { "--exclude=/.lsyncd-tmp/" },
+    _extra = { "--exclude=/.lsyncd-tmp/", "--modify-window=-1", "--backup", "--backup-dir=.lsyncd-tmp/node01/.replaced/" },
     rsh = "/usr/bin/ssh -F /etc/lsyncd-cluster/ssh_config",
     temp_dir = ".lsyncd-tmp/node01/",
     protect_args = false,
@@ -54,7 +55,6 @@ sync {
     perms = true,
     times = true,
     links = false,
-    update = true,
     whole_file = true,
     compress = false,
   },
@@ -218,6 +218,8 @@ describe("system files", () => {
     expect(site).toContain("limit_except GET HEAD { deny all; }");
     expect(site).toContain("    disable_symlinks on from=$document_root;\n");
     expect(site).toContain("    add_header X-Content-Type-Options nosniff always;\n");
+    // A cached descriptor would serve a replaced image for up to open_file_cache_valid.
+    expect(site).not.toContain("open_file_cache");
     expect(renderNginxSite({ syncDir: "/srv/pics", port: 80, listenAddress: "127.0.10.2" })).toContain(
       "    listen 127.0.10.2:80 default_server;\n",
     );

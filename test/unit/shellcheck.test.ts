@@ -11,10 +11,11 @@ import { filesWritten, innerScript } from "../helpers/scriptFiles";
 
 const common: CommonSpec = {
   syncDir: "/srv/pics",
-  lsyncd: { delay: 0, maxProcesses: 1, excludes: ["*.part"], statusInterval: 10 },
+  lsyncd: { delay: 0, maxProcesses: 1, excludes: ["*.part"], statusInterval: 10, quietPeriod: 1 },
   inotify: { maxUserWatches: 16777216, maxQueuedEvents: 65536, maxUserInstances: 1024 },
   web: { enabled: true, port: 80 },
-} as CommonSpec;
+  audit: { intervalMinutes: 10, graceSeconds: 60 },
+};
 
 function host(name: string, i: number): MeshHostArgs {
   return {

@@ -1,0 +1,224 @@
+// `lsyncd-cluster-audit` on the exchange, so that "OK" means "identical" (issue 15): it
+// compares every node's sync dir with the exchange's (names, sizes, mtimes to the
+// nanosecond; content hashes with --checksum), prints the differences that persist over
+// the grace period, records them for the health check, and with --repair pushes the
+// exchange's version of each differing name, which the node's intake weighs against its
+// own by the cluster's one rule (newest mtime wins; a newer node version is sent back).
+//
+// It sees a node only through that node's write-only rsync module, as a dry-run push:
+// the node answers which names would change, never their contents, so the sync key
+// it uses can do nothing a stolen one cannot do today. Files ride in the lsyncd step.
+import {
+  AUDIT_COMMAND,
+  AUDIT_SERVICE,
+  AUDIT_SERVICE_UNIT,
+  AUDIT_STATE,
+  AUDIT_TIMER,
+  AUDIT_TIMER_UNIT,
+  RSYNC_BINARY,
+  RSYNC_MODULE,
+  SSH_BINARY,
+  SSH_CONFIG,
+  peerAlias,
+} from "./paths";
+import { sh } from "./quote";
+import { pusherReplacedDir, pusherTempDir, TEMP_DIR_PATTERN, alwaysExcluded } from "./render/lsyncdConf";
+import { FileSpec } from "./scripts/bash";
+import { AuditSpec, SYNC_TEMP_DIR_NAME } from "./spec";
+
+export interface AuditScriptSpec {
+  readonly syncDir: string;
+  /** This host (the exchange): the pusher name its repair pushes use. */
+  readonly host: string;
+  readonly nodes: readonly string[];
+  readonly excludes: readonly string[];
+  readonly graceSeconds: number;
+}
+
+function whole(name: string, value: number, min: number): string {
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be a whole number >= ${min}, got ${value}`);
+  return String(value);
+}
+
+export function renderAuditScript(spec: AuditScriptSpec): string {
+  const excludes = [TEMP_DIR_PATTERN, ...alwaysExcluded(), ...spec.excludes].map((e) => sh(`--exclude=${e}`));
+  const targets = spec.nodes.map((n) => `${sh(n)}=${sh(`${peerAlias(n)}::${RSYNC_MODULE}/`)}`);
+  return `#!/bin/bash
+# Managed by lsyncd-cluster. Compares every node's sync dir with this exchange's; prints the
+# differences that persist over the grace period; --repair pushes the agreed version.
+# Exit 0: identical; 1: differences (repaired or not, as printed); 64: usage.
+set -euo pipefail
+sync_dir=${sh(spec.syncDir)}
+state=${sh(AUDIT_STATE)}
+rsync=${sh(RSYNC_BINARY)}
+rsh=${sh(`${SSH_BINARY} -F ${SSH_CONFIG}`)}
+grace=${whole("graceSeconds", spec.graceSeconds, 0)}
+declare -A target=(${targets.map((t) => `[${t.replace("=", "]=")}`).join(" ")})
+nodes=(${spec.nodes.map(sh).join(" ")})
+excludes=(${excludes.join(" ")})
+
+usage() { echo "usage: lsyncd-cluster-audit [--repair] [--checksum] [--grace SECONDS] [NODE...]" >&2; exit 64; }
+repair=0
+checksum=()
+only=()
+while (($#)); do
+  case $1 in
+    --repair) repair=1 ;;
+    --checksum) checksum=(--checksum) ;;
+    --grace) [[ \${2:-} =~ ^[0-9]+$ ]] || usage; grace=$2; shift ;;
+    -*) usage ;;
+    *) [[ -n \${target[$1]+x} ]] || { echo "lsyncd-cluster-audit: unknown node $1 (nodes: \${nodes[*]})" >&2; exit 64; }
+       only+=("$1") ;;
+  esac
+  shift
+done
+((\${#only[@]})) && nodes=("\${only[@]}")
+
+# Reads come first: this script and every rsync it starts get the lowest CPU priority and
+# idle-class I/O, so nginx on this disk is never kept waiting.
+renice -n 19 -p $$ >/dev/null 2>&1 || true
+ionice -c 3 -p $$ >/dev/null 2>&1 || true
+
+# One dry-run push per node; its write-only module answers which names would change.
+# Prints "<node> <kind> <name>" per regular file or symlink, kind = missing | differs | extra.
+differences() {
+  local node=$1
+  "$rsync" -rt --dry-run --itemize-changes --delete --modify-window=-1 "\${checksum[@]}" "\${excludes[@]}" \\
+    -e "$rsh" -- "$sync_dir/" "\${target[$node]}" |
+    awk -v node="$node" '
+      /^\\*deleting / { name = substr($0, 13); if (name !~ /\\/$/) print node " extra " name; next }
+      length($0) > 12 && substr($0, 12, 1) == " " {
+        code = substr($0, 1, 11); type = substr(code, 2, 1); name = substr($0, 13)
+        if (type != "f" && type != "L") next
+        print node " " (substr(code, 3, 9) == "+++++++++" ? "missing" : "differs") " " name
+      }'
+}
+all_differences() { local n; for n in "\${nodes[@]}"; do differences "$n"; done | LC_ALL=C sort -u; }
+
+# Names as rsync printed them (non-printable bytes as \\#ooo), back to bytes, NUL-separated.
+names_of() { # kind-regex node < differences
+  awk -v k="$1" -v n="$2" '$1 == n && $2 ~ k { print substr($0, length($1) + length($2) + 3) }' |
+    perl -ne 'chomp; s/\\\\#([0-7]{3})/chr(oct($1))/ge; print "$_\\0"'
+}
+
+repair_node() { # node < differences
+  local node=$1 list
+  list=$(cat)
+  # The exchange's version of each differing or missing name, pushed as lsyncd pushes (kept
+  # copy for the node's intake, which keeps its own if newer and sends that back here).
+  # -I: a version with the same size and mtime but other bytes (found by --checksum) too.
+  printf '%s\\n' "$list" | names_of '^(differs|missing)$' "$node" |
+    "$rsync" -t --perms -I --modify-window=-1 --from0 --files-from=- --ignore-missing-args \\
+      --temp-dir=${sh(pusherTempDir(spec.host))} --backup --backup-dir=${sh(pusherReplacedDir(spec.host))} \\
+      -e "$rsh" -- "$sync_dir/" "\${target[$node]}"
+  # A name the exchange no longer holds, past the grace period, was deleted: delete it there.
+  printf '%s\\n' "$list" | names_of '^extra$' "$node" |
+    "$rsync" -t --from0 --files-from=- --delete-missing-args --ignore-errors \\
+      --backup --backup-dir=${sh(pusherReplacedDir(spec.host))} \\
+      -e "$rsh" -- "$sync_dir/" "\${target[$node]}"
+}
+
+first=$(all_differences)
+found=
+if [[ -n $first ]]; then
+  # A file in flight is not a divergence: only what is still different after the grace
+  # period counts.
+  sleep "$grace"
+  found=$(LC_ALL=C comm -12 <(printf '%s\\n' "$first") <(all_differences))
+fi
+if [[ -n $found && $repair == 1 ]]; then
+  if [[ -z $(find "$sync_dir" -path "$sync_dir/${SYNC_TEMP_DIR_NAME}" -prune -o -type f -print -quit) ]]; then
+    echo "lsyncd-cluster-audit: $sync_dir holds no file here; refusing to repair the nodes from it" >&2
+    exit 1
+  fi
+  for n in "\${nodes[@]}"; do printf '%s\\n' "$found" | repair_node "$n"; done
+  echo "repairing $(printf '%s\\n' "$found" | wc -l) difference(s):"
+  printf '%s\\n' "$found" | sed 's/^\\([^ ]*\\) \\([^ ]*\\) /\\1: \\2: /'
+  # The nodes' intakes answer within seconds; look again until they agree or 60 s passed.
+  for _ in $(seq 1 30); do
+    sleep 2
+    found=$(all_differences)
+    [[ -z $found ]] && break
+  done
+fi
+# The health check reads this: the differences that outlived the grace period, and when.
+install -d -m 0755 "$(dirname "$state")"
+if [[ -n $found ]]; then
+  { date -u +%s; printf '%s\\n' "$found"; } > "$state.tmp"
+else
+  : > "$state.tmp"
+fi
+mv -f "$state.tmp" "$state"
+if [[ -z $found ]]; then
+  echo "OK: \${#nodes[@]} node(s) identical with the exchange\${checksum:+ (content hashes compared)}"
+  exit 0
+fi
+echo "DIFFERENT: $(printf '%s\\n' "$found" | wc -l) difference(s) persisted over \${grace}s:"
+printf '%s\\n' "$found" | sed 's/^\\([^ ]*\\) \\([^ ]*\\) /\\1: \\2: /'
+exit 1
+`;
+}
+
+export function renderAuditService(): string {
+  return `# Managed by lsyncd-cluster; local edits are overwritten.
+[Unit]
+Description=lsyncd-cluster: compare every node's sync dir with the exchange's
+After=lsyncd.service
+
+[Service]
+Type=oneshot
+ExecStart=${AUDIT_COMMAND}
+# Differences are its normal output, not a unit failure; the health check reports them.
+SuccessExitStatus=1
+Nice=19
+IOSchedulingClass=idle
+`;
+}
+
+export function renderAuditTimer(intervalMinutes: number): string {
+  return `# Managed by lsyncd-cluster; local edits are overwritten.
+[Unit]
+Description=lsyncd-cluster: audit the nodes every ${whole("intervalMinutes", intervalMinutes, 1)} min
+
+[Timer]
+OnBootSec=5min
+OnUnitActiveSec=${intervalMinutes}min
+RandomizedDelaySec=30
+
+[Install]
+WantedBy=timers.target
+`;
+}
+
+/** What the lsyncd step installs for the auditor: files, their paths, timers to enable. */
+export interface AuditInstall {
+  readonly files: FileSpec[];
+  readonly paths: string[];
+  readonly timers: string[];
+}
+
+/** Only the exchange audits (it alone reaches every node); a node gets nothing. */
+export function auditInstall(
+  spec: { readonly syncDir: string; readonly audit: AuditSpec; readonly lsyncd: { readonly excludes: readonly string[] } },
+  host: { readonly name: string; readonly role: "exchange" | "node"; readonly targets: readonly string[] },
+): AuditInstall {
+  if (host.role !== "exchange") return { files: [], paths: [], timers: [] };
+  const files: FileSpec[] = [
+    {
+      path: AUDIT_COMMAND,
+      content: renderAuditScript({
+        syncDir: spec.syncDir,
+        host: host.name,
+        nodes: host.targets,
+        excludes: spec.lsyncd.excludes,
+        graceSeconds: spec.audit.graceSeconds,
+      }),
+      mode: "0755",
+    },
+    { path: AUDIT_SERVICE, content: renderAuditService(), mode: "0644" },
+    { path: AUDIT_TIMER, content: renderAuditTimer(spec.audit.intervalMinutes), mode: "0644" },
+  ];
+  return { files, paths: [...files.map((f) => f.path), AUDIT_STATE], timers: [AUDIT_TIMER_UNIT] };
+}
+
+export { AUDIT_SERVICE_UNIT };

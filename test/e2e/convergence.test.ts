@@ -1,0 +1,173 @@
+// Convergence after same-name races (issue 15): every host ends with the same bytes for
+// every name, by the rule the README states (newest mtime, to the nanosecond, wins).
+import { randomBytes } from "crypto";
+import { checksums, LiveCluster, run, sha256, startCluster, SYNC_DIR, waitFor, writeImage } from "./harness/cluster";
+import { TestHost } from "./fixture/testHosts";
+
+jest.setTimeout(300_000);
+
+let live: LiveCluster;
+
+beforeAll(async () => {
+  live = await startCluster(3, { root: "/tmp/lsc-conv", addressBase: "127.0.13" });
+}, 600_000);
+
+afterAll(async () => {
+  await live?.hosts.stop();
+});
+
+const h = () => live.hosts;
+const exchange = () => live.hosts.exchange;
+const node = (i: number) => live.hosts.nodes[i];
+const all = () => [exchange(), ...h().nodes];
+
+/** name → sha256 on each host, as one comparable string per host. */
+async function views(hosts: TestHost[]): Promise<string[]> {
+  return (await Promise.all(hosts.map((x) => checksums(h(), x)))).map((m) => JSON.stringify([...m].sort()));
+}
+
+async function identical(hosts: TestHost[]): Promise<boolean> {
+  const v = await views(hosts);
+  return v.every((s) => s === v[0]);
+}
+
+describe("same name written on two nodes while the exchange is down", () => {
+  it.each([
+    ["node01 first, node02 newer", 0, 1],
+    ["node02 first, node01 newer", 1, 0],
+  ])("ends with the newer version on every host (same size, same second, 25 ms apart): %s", async (_what, first, second) => {
+    await run(h(), exchange(), "systemctl stop lsyncd");
+    await h().stopSshd(exchange());
+    try {
+      // Sizes equal on purpose: rsync's default quick check (whole seconds, size) calls
+      // them the same file.
+      const older = randomBytes(40_000);
+      const newer = randomBytes(40_000);
+      for (let i = 0; i < 20; i++) {
+        await writeImage(h(), node(i % 2), `outage-dup-filler-${first}-${i}.bin`, randomBytes(3000));
+      }
+      // Both writes within one second: wait for the start of a second first.
+      await run(h(), node(0), "t=$(date +%N); sleep 0.$(printf %09d $((1000000000 - 10#$t)))");
+      const name = `dup-${first}.bin`;
+      await writeImage(h(), node(first), name, older);
+      await new Promise((r) => setTimeout(r, 25));
+      await writeImage(h(), node(second), name, newer);
+      const mtimes = await Promise.all([node(first), node(second)].map((n) => run(h(), n, `stat -c %.9Y ${SYNC_DIR}/${name}`)));
+      console.log(`${name} mtimes: older ${mtimes[0].trim()} on ${node(first).name}, newer ${mtimes[1].trim()} on ${node(second).name}`);
+      // Both nodes retry against the dead exchange for a while.
+      await new Promise((r) => setTimeout(r, 5000));
+      await h().startSshd(exchange());
+      await run(h(), exchange(), "systemctl start lsyncd");
+      const ms = await waitFor(
+        `every host identical, with ${node(second).name}'s ${name}`,
+        async () => (await identical(all())) && (await checksums(h(), node(first))).get(name) === sha256(newer),
+        60_000,
+        500,
+      ).catch(async (e) => {
+        const per = await Promise.all(all().map((x) => checksums(h(), x)));
+        const kind = (sum: string | undefined) => (sum === sha256(newer) ? "newer" : sum === sha256(older) ? "older" : sum === undefined ? "none" : "other");
+        const logs = await run(h(), exchange(), "grep -v 'Calling\\|Finished\\|^/' /var/log/lsyncd/lsyncd.log | tail -n 15");
+        throw new Error(`${e}\n${all().map((x, i) => `${x.name}: ${kind(per[i].get(name))}, ${per[i].size} names`).join("\n")}\nexchange log:\n${logs}`);
+      });
+      console.log(`converged ${ms} ms after the exchange came back`);
+    } finally {
+      await h().startSshd(exchange()).catch(() => undefined);
+      await run(h(), exchange(), "systemctl start lsyncd").catch(() => undefined);
+    }
+  });
+});
+
+describe("an exchange coming back", () => {
+  it("never puts its older copy over a newer one a node wrote meanwhile, not even for a moment", async () => {
+    const names = Array.from({ length: 30 }, (_, i) => `comeback-${i}.jpg`);
+    const old = randomBytes(20_000);
+    for (const name of names) await writeImage(h(), node(0), name, old);
+    await waitFor("the old versions everywhere", async () => (await checksums(h(), exchange())).get(names[29]) === sha256(old), 20_000, 250);
+    await run(h(), exchange(), "systemctl stop lsyncd");
+    await h().stopSshd(exchange());
+    await new Promise((r) => setTimeout(r, 2500)); // the new versions are 2 s newer or more
+    const fresh = randomBytes(20_000);
+    for (const name of names) await writeImage(h(), node(0), name, fresh);
+    const stale: string[] = [];
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const out = await run(h(), node(0), `cd ${SYNC_DIR} && sha256sum comeback-*.jpg`);
+        for (const line of out.split("\n")) if (line.startsWith(sha256(old))) stale.push(line.slice(66));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    try {
+      await h().startSshd(exchange());
+      await run(h(), exchange(), "systemctl start lsyncd");
+      await waitFor("the new versions everywhere", async () => (await identical(all())) && (await checksums(h(), node(2))).get(names[29]) === sha256(fresh), 30_000, 250).catch(async (e) => {
+        const v = await views(all());
+        const kind = (sum: string | undefined) => (sum === sha256(fresh) ? "F" : sum === sha256(old) ? "o" : sum === undefined ? "-" : "?");
+        const per = await Promise.all(all().map((x) => checksums(h(), x)));
+        throw new Error(`${e}\n${all().map((x, i) => `${x.name}: ${names.map((n) => kind(per[i].get(n))).join("")}`).join("\n")} (${v.length})`);
+      });
+    } finally {
+      watching = false;
+      await watcher;
+      await h().startSshd(exchange()).catch(() => undefined);
+    }
+    expect([...new Set(stale)]).toEqual([]);
+  });
+});
+
+describe("lsyncd-cluster-audit", () => {
+  const audit = (args: string) => h().exec(exchange(), `lsyncd-cluster-audit ${args}`, { timeoutMs: 180_000 });
+  const health = () => h().exec(exchange(), "lsyncd-cluster-health");
+
+  it("is installed on the exchange with its timer enabled, and on no node", async () => {
+    expect(await run(h(), exchange(), "systemctl is-enabled lsyncd-cluster-audit.timer; systemctl is-active lsyncd-cluster-audit.timer")).toBe("enabled\nactive\n");
+    for (const n of h().nodes) expect((await h().exec(n, "test -e /usr/local/bin/lsyncd-cluster-audit")).code).toBe(1);
+  });
+
+  it("says OK on a converged cluster", async () => {
+    await waitFor("every host identical", () => identical(all()), 60_000, 500);
+    const r = await audit("--grace 2");
+    expect(r.stdout).toBe("OK: 3 node(s) identical with the exchange\n");
+    expect(r.code).toBe(0);
+    expect((await health()).code).toBe(0);
+  });
+
+  it("finds a missing, an extra and (with --checksum) a same-size same-mtime file; health WARNING; --repair makes every host identical", async () => {
+    const [extra, gone, same] = ["audit-extra.jpg", "audit-missing.jpg", "audit-same.jpg"];
+    for (const name of [gone, same]) await writeImage(h(), node(0), name, randomBytes(5000));
+    await waitFor("the audit files everywhere", async () => (await Promise.all(all().map((x) => checksums(h(), x)))).every((s) => s.has(same) && s.has(gone)), 20_000, 250);
+    // Behind lsyncd's back on node02: a delete, and other bytes with the same size and mtime.
+    await run(h(), node(1), "systemctl stop lsyncd");
+    await run(h(), node(1), `rm ${SYNC_DIR}/${gone} && cp -p ${SYNC_DIR}/${same} /tmp/ref && head -c 5000 /dev/urandom > ${SYNC_DIR}/${same} && touch -r /tmp/ref ${SYNC_DIR}/${same}`);
+    await run(h(), node(1), "systemctl start lsyncd");
+    // ... and on node03 a file written while its lsyncd is down (it stays down until after the repair).
+    await run(h(), node(2), `systemctl stop lsyncd && echo stray > ${SYNC_DIR}/${extra}`);
+    try {
+      await new Promise((r) => setTimeout(r, 3000));
+      const plain = await audit("--grace 2");
+      expect(plain.code).toBe(1);
+      const lines = plain.stdout.split("\n");
+      expect(lines[0]).toBe("DIFFERENT: 2 difference(s) persisted over 2s:");
+      expect(lines.slice(1, -1).sort()).toEqual([`node02: missing: ${gone}`, `node03: extra: ${extra}`]);
+      const health1 = await health();
+      expect(health1.code).toBe(1);
+      expect(health1.stdout).toMatch(/^WARNING: lsyncd running, but the audit at .* found 2 difference\(s\) with the nodes/);
+
+      const hashed = await audit("--grace 2 --checksum node02");
+      expect(hashed.stdout.split("\n").slice(1, -1).sort()).toEqual([`node02: differs: ${same}`, `node02: missing: ${gone}`]);
+
+      const t0 = Date.now();
+      const repaired = await audit("--grace 2 --checksum --repair");
+      console.log(`audit --repair: ${Date.now() - t0} ms\n${repaired.stdout}`);
+      expect(repaired.stdout).toMatch(/OK: 3 node\(s\) identical with the exchange \(content hashes compared\)\n$/);
+      expect(repaired.code).toBe(0);
+    } finally {
+      await run(h(), node(2), "systemctl start lsyncd");
+    }
+    await waitFor("every host identical after the repair", () => identical(all()), 30_000, 500);
+    const sums = await checksums(h(), node(2));
+    expect(sums.has(extra)).toBe(false);
+    expect(sums.has(gone)).toBe(true);
+    expect((await health()).code).toBe(0);
+  });
+});

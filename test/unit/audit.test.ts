@@ -1,0 +1,78 @@
+// lsyncd-cluster-audit and its systemd units, as rendered; the e2e suite runs them.
+import { spawnSync } from "child_process";
+import { auditInstall, renderAuditScript, renderAuditService, renderAuditTimer } from "../../components/auditFiles";
+import { renderHealthCheck } from "../../components/healthFiles";
+
+const spec = { syncDir: "/srv/pics", host: "exchange", nodes: ["node01", "node02"], excludes: ["*.tmp"], graceSeconds: 60 };
+
+describe("lsyncd-cluster-audit", () => {
+  it("is valid bash", () => {
+    const r = spawnSync("bash", ["-n"], { input: renderAuditScript(spec), encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  });
+
+  it("reaches each node only through a dry-run push to its write-only module, at idle priority", () => {
+    const s = renderAuditScript(spec);
+    expect(s).toContain("declare -A target=(['node01']='lsc-node01::sync/' ['node02']='lsc-node02::sync/')");
+    expect(s).toContain('"$rsync" -rt --dry-run --itemize-changes --delete --modify-window=-1');
+    expect(s).toContain("ionice -c 3 -p $$");
+    expect(s).toContain("renice -n 19 -p $$");
+    // The repair pushes like lsyncd does: a kept copy for the node's intake to weigh.
+    expect(s).toContain("--temp-dir='.lsyncd-tmp/exchange/' --backup --backup-dir='.lsyncd-tmp/exchange/.replaced/'");
+  });
+
+  it("keeps hostile excludes and sync dirs inert: they reach rsync as the exact words", () => {
+    const hostile = ["'; touch /tmp/pwned; '", "$(id)", "`id`", "a b\\c"];
+    const s = renderAuditScript({ ...spec, excludes: hostile });
+    const head = s.slice(0, s.indexOf("usage()"));
+    const r = spawnSync("bash", ["-c", `${head}\nprintf '%s\\n' "\${excludes[@]}"`], { encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(r.stdout.split("\n").slice(0, -1)).toEqual(
+      ["--exclude=/.lsyncd-tmp/", "--exclude=/lost+found/", ...hostile.map((e) => `--exclude=${e}`)],
+    );
+  });
+
+  it("refuses a grace period that is not a whole number", () => {
+    expect(() => renderAuditScript({ ...spec, graceSeconds: 1.5 })).toThrow("graceSeconds must be a whole number >= 0, got 1.5");
+  });
+});
+
+describe("the auditor's units", () => {
+  it("runs the audit as a oneshot at idle priority; differences are not a unit failure", () => {
+    const unit = renderAuditService();
+    expect(unit).toContain("Type=oneshot\nExecStart=/usr/local/bin/lsyncd-cluster-audit\n");
+    expect(unit).toContain("SuccessExitStatus=1\n");
+    expect(unit).toContain("Nice=19\nIOSchedulingClass=idle\n");
+  });
+
+  it("fires every intervalMinutes, enabled under timers.target", () => {
+    const timer = renderAuditTimer(10);
+    expect(timer).toContain("[Timer]\nOnBootSec=5min\nOnUnitActiveSec=10min\n");
+    expect(timer).toContain("[Install]\nWantedBy=timers.target\n");
+    expect(() => renderAuditTimer(0)).toThrow("intervalMinutes must be a whole number >= 1, got 0");
+  });
+
+  it("is installed on the exchange only, and removed with the lsyncd step", () => {
+    const common = { syncDir: "/srv/pics", audit: { intervalMinutes: 15, graceSeconds: 30 }, lsyncd: { excludes: [] } };
+    expect(auditInstall(common, { name: "node01", role: "node", targets: ["exchange"] })).toEqual({ files: [], paths: [], timers: [] });
+    const ex = auditInstall(common, { name: "exchange", role: "exchange", targets: ["node01", "node02"] });
+    expect(ex.files.map((f) => f.path)).toEqual([
+      "/usr/local/bin/lsyncd-cluster-audit",
+      "/etc/systemd/system/lsyncd-cluster-audit.service",
+      "/etc/systemd/system/lsyncd-cluster-audit.timer",
+    ]);
+    expect(ex.paths).toEqual([...ex.files.map((f) => f.path), "/var/lib/lsyncd-cluster/audit.differences"]);
+    expect(ex.timers).toEqual(["lsyncd-cluster-audit.timer"]);
+    expect(ex.files[2].content).toContain("OnUnitActiveSec=15min");
+    expect(ex.files[0].content).toContain("grace=30\n");
+  });
+});
+
+describe("lsyncd-cluster-health and the audit", () => {
+  it("goes WARNING (exit 1) while the last audit recorded differences", () => {
+    const check = renderHealthCheck(10);
+    expect(check).toContain("audit_state='/var/lib/lsyncd-cluster/audit.differences'");
+    expect(check).toMatch(/if \[ -s "\$audit_state" \]; then[\s\S]*echo "WARNING: [\s\S]*exit 1\nfi\necho "OK: /);
+  });
+});
