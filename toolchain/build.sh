@@ -53,29 +53,24 @@ else
   echo "toolchain: built pulumi in $(($(date +%s) - start)) s" >&2
 fi
 
-# The launcher the CLI looks for when a program registers a Node.js dynamic resource. The
-# official one runs ./node_modules/... from the project directory; this one asks Node to
-# resolve the package from there, so a project directory with a linked node_modules works.
-launcher="$bin/pulumi-resource-pulumi-nodejs"
-cat >"$launcher.tmp" <<'EOF'
-#!/bin/sh
-entry=$(node -p 'require.resolve("@pulumi/pulumi/cmd/dynamic-provider", { paths: [process.cwd()] })') || exit 1
-exec node "$entry" "$@"
-EOF
-chmod 0755 "$launcher.tmp"
-mv -f "$launcher.tmp" "$launcher"
-
-# The launcher the CLI looks for to run a Node.js policy pack when no Node.js language host
-# is installed (sdk/go/common/resource/plugin/analyzer_plugin.go: "pulumi-analyzer-policy-
-# <runtime>", started in the pack's directory).
-analyzer="$bin/pulumi-analyzer-policy-nodejs"
-cat >"$analyzer.tmp" <<'EOF'
-#!/bin/sh
-entry=$(node -p 'require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [process.cwd()] })') || exit 1
-exec node "$entry" "$@"
-EOF
-chmod 0755 "$analyzer.tmp"
-mv -f "$analyzer.tmp" "$analyzer"
+# write_launcher NAME MODULE: a plugin the CLI starts by name, which runs MODULE of the
+# @pulumi/pulumi package that Node resolves from the plugin's working directory (the
+# official launchers run ./node_modules/... from there; resolving also finds a linked one).
+write_launcher() {
+  local path="$bin/$1"
+  # shellcheck disable=SC2016 # the launcher's own variables, expanded when it runs
+  printf '%s\n' '#!/bin/sh' \
+    "entry=\$(node -p 'require.resolve(\"$2\", { paths: [process.cwd()] })') || exit 1" \
+    'exec node "$entry" "$@"' >"$path.tmp"
+  chmod 0755 "$path.tmp"
+  mv -f "$path.tmp" "$path"
+}
+# Started when a program registers a Node.js dynamic resource (its remote steps).
+write_launcher pulumi-resource-pulumi-nodejs @pulumi/pulumi/cmd/dynamic-provider
+# Started for a Node.js policy pack when no Node.js language host is installed
+# (sdk/go/common/resource/plugin/analyzer_plugin.go: "pulumi-analyzer-policy-<runtime>",
+# run in the pack's directory).
+write_launcher pulumi-analyzer-policy-nodejs @pulumi/pulumi/cmd/run-policy-pack
 
 # What else a Pulumi install would hold. Asked once per version; the answers are cached.
 report="$cache/pulumi-v$sdk_version/unavailable.txt"

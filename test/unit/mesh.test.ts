@@ -1,49 +1,17 @@
 // The resource graph of the lsyncd mesh, as the engine would receive it: who pushes to
 // whom, what waits for what, and which steps a config change replaces.
-import * as pulumi from "@pulumi/pulumi";
 import { execFileSync } from "child_process";
 import { createHash } from "crypto";
 import { AUDIT_COMMAND, AUDIT_SERVICE, AUDIT_STATE, AUDIT_TIMER, LSYNCD_CONF, RSYNCD_CONF, SSH_CONFIG, SYNC_AUTHORIZED_KEYS } from "../../components/paths";
-import { CommonSpec } from "../../components/spec";
-import { MeshHostArgs, SyncMesh } from "../../components/syncMesh";
 import { REMOTE_STEP_TYPE } from "../../components/remoteStep";
 import { remoteStepProvider, StepState } from "../../components/remote/provider";
-import { installMocks, Recorder, resolve } from "../helpers/pulumiMocks";
+import { Recorder } from "../helpers/pulumiMocks";
+import { buildMesh, COMMON_SPEC, nodeNames, OPERATOR_KEY } from "../helpers/meshFixture";
 import { filesWritten, innerScript } from "../helpers/scriptFiles";
 
 const COMMAND = REMOTE_STEP_TYPE;
-const OPERATOR_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlcmF0b3Itc2VjcmV0\n-----END OPENSSH PRIVATE KEY-----\n";
-
-const common: CommonSpec = {
-  syncDir: "/srv/pics",
-  lsyncd: { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10, quietPeriod: 1 },
-  inotify: { maxUserWatches: 16777216, maxQueuedEvents: 65536, maxUserInstances: 1024 },
-  web: { enabled: true, port: 80 },
-  audit: { intervalMinutes: 10, graceSeconds: 60 },
-};
-
-function host(name: string, i: number): MeshHostArgs {
-  return {
-    name,
-    connection: { host: `192.0.2.${i}`, port: 22, user: "root", privateKey: pulumi.secret(OPERATOR_KEY) },
-    syncAddress: `10.0.0.${i}`,
-    syncPort: 22,
-    disk: { kind: "device", path: "/dev/nvme1n1" },
-  };
-}
-
-function nodeNames(count: number): string[] {
-  return Array.from({ length: count }, (_, i) => `node${String(i + 1).padStart(2, "0")}`);
-}
-
-async function build(nodes: number, spec: CommonSpec = common): Promise<Recorder> {
-  const recorder = await installMocks();
-  const mesh = new SyncMesh("m", { ...spec, exchange: host("exchange", 1), nodes: nodeNames(nodes).map((n, i) => host(n, i + 2)) });
-  const commands = [...mesh.hosts.flatMap((h) => Object.values(h.steps)), ...Object.values(mesh.seeds)];
-  await Promise.all(commands.map((c) => resolve(c!.urn)));
-  await resolve(mesh.syncPublicKeys);
-  return recorder;
-}
+const common = COMMON_SPEC;
+const build = buildMesh;
 
 function lsyncdTargets(recorder: Recorder, hostName: string): string[] {
   const conf = filesWritten(recorder.named(`m-${hostName}-lsyncd`).inputs.create)[LSYNCD_CONF].content;
