@@ -3,7 +3,7 @@
 // an exchange and up to four nodes. After every step: a file written on each node is
 // served by every node, nothing is lost, and the step did nothing it must not.
 import { execSync } from "child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
 import { join } from "path";
 import { HOST_NAME_FILE, LSYNCD_UNIT, NGINX_SITE, SYNC_AUTHORIZED_KEYS, SYNC_USER } from "../../components/paths";
 import { fetchImage, run, SYNC_DIR, waitFor } from "./harness/cluster";
@@ -375,20 +375,26 @@ test("8. destroy removes the program's files, users and units from every host; t
   }
 });
 
-test("9. every example stack file passes the CLI's own config check", async () => {
-  for (const example of ["existing-example", "dev"]) {
+test("9. every stack file in the repository passes the CLI's own config check", async () => {
+  const repo = join(__dirname, "..", "..");
+  const examples = readdirSync(repo)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((name): name is string => name !== undefined);
+  expect(examples).toEqual(expect.arrayContaining(["dev", "existing-example", "preview"]));
+  for (const example of examples) {
+    const shipped = readFileSync(join(repo, `Pulumi.${example}.yaml`), "utf8");
+    const existingHosts = /^\s*lsyncd-cluster:hosts:/m.test(shipped);
     const s = new EngineStack(join(ROOT, `example-${example}`), example, toolchainBin());
     // AWS mode makes its own operator key: the README sets sshPrivateKey only for existing hosts.
-    s.init(example === "dev" ? undefined : hosts.operatorPrivateKey);
+    s.init(existingHosts ? hosts.operatorPrivateKey : undefined);
     // The example as shipped, plus the encrypted key the README has the user set.
-    const shipped = readFileSync(join(__dirname, "..", "..", `Pulumi.${example}.yaml`), "utf8");
     const secret = readFileSync(s.stackFile, "utf8");
     writeFileSync(s.stackFile, `${/^encryptionsalt: .*\n/m.exec(secret)?.[0] ?? ""}${shipped.trimEnd()}\n${/^ {2}lsyncd-cluster:sshPrivateKey:\n(?: {4}.*\n)+/m.exec(secret)?.[0] ?? ""}`);
     const preview = await s.run("preview");
     expect(preview.output).not.toMatch(/missing configuration values|is missing configuration/i);
-    if (example === "existing-example") {
+    if (existingHosts) {
       // A preview dials no host: it plans the existing-hosts stack in full.
-      expectOk(preview, "preview of Pulumi.existing-example.yaml");
+      expectOk(preview, `preview of Pulumi.${example}.yaml`);
       expect(preview.output).toMatch(/\+ \d+ to create/);
     } else {
       // AWS mode gets past config validation and stops where the AWS provider plugin is
