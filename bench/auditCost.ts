@@ -43,7 +43,11 @@ async function main(): Promise<void> {
     const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))].toFixed(1);
     const idle = await probe(5000);
     const timed = (args: string) =>
-      h.exec(ex, `cd /tmp && /usr/bin/time -f '%e s wall, %U s user, %S s sys' lsyncd-cluster-audit --grace 0 ${args} 2>&1 >/dev/null | tail -n 1`, { timeoutMs: 600_000 });
+      h.exec(
+        ex,
+        `cd /tmp && /usr/bin/time -f '%e s wall, %U s user, %S s sys' lsyncd-cluster-audit --grace 0 ${args} 2>&1 >/dev/null | tail -n 1`,
+        { timeoutMs: 600_000 },
+      );
     // The node's side is the rsync its sshd starts for the sync key: sample its CPU ticks
     // (utime + stime) from /proc until it exits, keep the last value per process.
     const nodeRsyncCpu = (ms: number) =>

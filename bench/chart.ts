@@ -75,7 +75,9 @@ export function renderLatencyChart(series: readonly ChartSeries[], title: string
     const major = Math.abs(Math.log10(t) - Math.round(Math.log10(t))) < 1e-9;
     parts.push(`<line x1="${x(t).toFixed(1)}" y1="${top}" x2="${x(t).toFixed(1)}" y2="${axisY}" stroke="${major ? "#ccc" : "#eee"}"/>`);
     parts.push(`<line x1="${x(t).toFixed(1)}" y1="${axisY}" x2="${x(t).toFixed(1)}" y2="${axisY + 5}" stroke="#333"/>`);
-    parts.push(`<text x="${x(t).toFixed(1)}" y="${axisY + 18}" text-anchor="middle">${esc(t >= 1000 ? `${t / 1000} s` : `${t} ms`)}</text>`);
+    parts.push(
+      `<text x="${x(t).toFixed(1)}" y="${axisY + 18}" text-anchor="middle">${esc(t >= 1000 ? `${t / 1000} s` : `${t} ms`)}</text>`,
+    );
   }
   parts.push(`<line x1="${left}" y1="${axisY}" x2="${left + plotW}" y2="${axisY}" stroke="#333"/>`);
   parts.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${axisY}" stroke="#333"/>`);
@@ -91,18 +93,30 @@ export function renderLatencyChart(series: readonly ChartSeries[], title: string
     const color = COLORS[r % COLORS.length];
     const cy = top + rowH * r + rowH / 2;
     if (r > 0) parts.push(`<line x1="${left}" y1="${top + rowH * r}" x2="${left + plotW}" y2="${top + rowH * r}" stroke="#f0f0f0"/>`);
-    parts.push(`<text x="${left - 10}" y="${cy - 4}" text-anchor="end" font-size="13" font-weight="bold" fill="${color}">${esc(s.name)}</text>`);
-    parts.push(`<text x="${left - 10}" y="${cy + 12}" text-anchor="end" font-size="10" fill="#555">${esc(s.note ?? `n = ${s.samplesMs.length}`)}</text>`);
+    parts.push(
+      `<text x="${left - 10}" y="${cy - 4}" text-anchor="end" font-size="13" font-weight="bold" fill="${color}">${esc(s.name)}</text>`,
+    );
+    parts.push(
+      `<text x="${left - 10}" y="${cy + 12}" text-anchor="end" font-size="10" fill="#555">${esc(s.note ?? `n = ${s.samplesMs.length}`)}</text>`,
+    );
     s.samplesMs.forEach((v, i) => {
       parts.push(
         `<circle cx="${x(v).toFixed(1)}" cy="${(cy + jitter(i + r * 1000) * rowH * 0.24).toFixed(1)}" r="3.5" fill="${color}" fill-opacity="0.55" stroke="${color}" stroke-width="0.8"><title>${esc(`${s.name}: ${fmtMs(v)}`)}</title></circle>`,
       );
     });
     const h = rowH * 0.34;
-    parts.push(`<line x1="${x(s.p50Ms).toFixed(1)}" y1="${cy - h}" x2="${x(s.p50Ms).toFixed(1)}" y2="${cy + h}" stroke="#000" stroke-width="2.5"/>`);
-    parts.push(`<line x1="${x(s.p95Ms).toFixed(1)}" y1="${cy - h}" x2="${x(s.p95Ms).toFixed(1)}" y2="${cy + h}" stroke="#000" stroke-width="1.5" stroke-dasharray="4 3"/>`);
-    parts.push(`<text x="${x(s.p50Ms).toFixed(1)}" y="${cy - h - 3}" text-anchor="middle" font-size="10">p50 ${esc(fmtMs(s.p50Ms))}</text>`);
-    parts.push(`<text x="${x(s.p95Ms).toFixed(1)}" y="${cy + h + 11}" text-anchor="middle" font-size="10">p95 ${esc(fmtMs(s.p95Ms))}</text>`);
+    parts.push(
+      `<line x1="${x(s.p50Ms).toFixed(1)}" y1="${cy - h}" x2="${x(s.p50Ms).toFixed(1)}" y2="${cy + h}" stroke="#000" stroke-width="2.5"/>`,
+    );
+    parts.push(
+      `<line x1="${x(s.p95Ms).toFixed(1)}" y1="${cy - h}" x2="${x(s.p95Ms).toFixed(1)}" y2="${cy + h}" stroke="#000" stroke-width="1.5" stroke-dasharray="4 3"/>`,
+    );
+    parts.push(
+      `<text x="${x(s.p50Ms).toFixed(1)}" y="${cy - h - 3}" text-anchor="middle" font-size="10">p50 ${esc(fmtMs(s.p50Ms))}</text>`,
+    );
+    parts.push(
+      `<text x="${x(s.p95Ms).toFixed(1)}" y="${cy + h + 11}" text-anchor="middle" font-size="10">p95 ${esc(fmtMs(s.p95Ms))}</text>`,
+    );
   });
 
   // legend

@@ -223,14 +223,18 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
       if (counts[i] === o.files) perHost[h.name] = (now - t0) / 1000;
     });
     if (o.targets.every((h) => perHost[h.name] !== undefined)) break;
-    if (now > deadline) throw new Error(`burst ${o.prefix}: not converged within ${timeoutMs} ms: ${JSON.stringify(Object.fromEntries(pending.map((h, i) => [h.name, counts[i]])))}`);
+    if (now > deadline)
+      throw new Error(
+        `burst ${o.prefix}: not converged within ${timeoutMs} ms: ${JSON.stringify(Object.fromEntries(pending.map((h, i) => [h.name, counts[i]])))}`,
+      );
     await sleep(pollMs);
   }
   // Every file is there at full size; now prove the contents, and keep waiting if any differ.
   await write;
   await second;
   const want = await sums(o, o.source);
-  if (want.trim().split("\n").length !== o.files) throw new Error(`burst ${o.prefix}: the writer made ${want.trim().split("\n").length} files, not ${o.files}`);
+  if (want.trim().split("\n").length !== o.files)
+    throw new Error(`burst ${o.prefix}: the writer made ${want.trim().split("\n").length} files, not ${o.files}`);
   let rounds = 0;
   let converged = Math.max(...Object.values(perHost));
   for (;;) {
@@ -305,7 +309,13 @@ function machineBusySeconds(): number {
   return (user + nice + system + irq + softirq + (steal ?? 0)) / CLK_TCK;
 }
 
-export const CPU_KINDS = ["lsyncd itself (Lua, inotify)", "rsync senders (lsyncd's children)", "receivers (sshd sessions: rsync daemon)", "ssh masters (sender-side crypto)", "other (nginx, init, ...)"] as const;
+export const CPU_KINDS = [
+  "lsyncd itself (Lua, inotify)",
+  "rsync senders (lsyncd's children)",
+  "receivers (sshd sessions: rsync daemon)",
+  "ssh masters (sender-side crypto)",
+  "other (nginx, init, ...)",
+] as const;
 export type CpuKind = (typeof CPU_KINDS)[number];
 
 /** Which kind of work a process's own time ([0]) and its reaped children's time ([1]) are. */
@@ -381,15 +391,27 @@ export function cpuUsed(before: CpuSnapshot, after: CpuSnapshot): CpuUsage {
   const wall = Math.max(0.001, (after.at - before.at) / 1000);
   const kindSeconds: Record<string, number> = {};
   for (const k of CPU_KINDS) kindSeconds[k] = Math.max(0, (after.kinds.get(k) ?? 0) - (before.kinds.get(k) ?? 0));
-  return { lsyncdSeconds: own, lsyncdChildrenSeconds: children, hostSeconds, hostsTotalSeconds, kindSeconds, machineSeconds, harnessSeconds, otherSeconds, otherCpus: otherSeconds / wall, restarted };
+  return {
+    lsyncdSeconds: own,
+    lsyncdChildrenSeconds: children,
+    hostSeconds,
+    hostsTotalSeconds,
+    kindSeconds,
+    machineSeconds,
+    harnessSeconds,
+    otherSeconds,
+    otherCpus: otherSeconds / wall,
+    restarted,
+  };
 }
 
 // ---------------------------------------------------------------- lsyncd log
 
-
 /** Size of every host's lsyncd log now: where to start counting. */
 export async function logOffsets(hosts: TestCluster): Promise<Map<string, number>> {
-  const sizes = await Promise.all(hosts.hosts.map(async (h) => Number((await run(hosts, h, `stat -c %s ${LSYNCD_LOG} 2>/dev/null || echo 0`)).trim())));
+  const sizes = await Promise.all(
+    hosts.hosts.map(async (h) => Number((await run(hosts, h, `stat -c %s ${LSYNCD_LOG} 2>/dev/null || echo 0`)).trim())),
+  );
   return new Map(hosts.hosts.map((h, i) => [h.name, sizes[i]]));
 }
 
@@ -405,7 +427,11 @@ export async function lsyncdLogCounts(hosts: TestCluster, offsets: Map<string, n
   let rsyncRuns = 0;
   const retries: Record<string, number> = {};
   for (const h of hosts.hosts) {
-    const text = await run(hosts, h, `tail -c +${(offsets.get(h.name) ?? 0) + 1} ${LSYNCD_LOG} 2>/dev/null | grep -E 'Calling rsync|Retrying' || true`);
+    const text = await run(
+      hosts,
+      h,
+      `tail -c +${(offsets.get(h.name) ?? 0) + 1} ${LSYNCD_LOG} 2>/dev/null | grep -E 'Calling rsync|Retrying' || true`,
+    );
     for (const line of text.split("\n")) {
       if (line.includes("Calling rsync")) rsyncRuns++;
       const m = /Retrying.*?(\d+)\s*$/.exec(line);

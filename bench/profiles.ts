@@ -36,7 +36,6 @@ export interface Profile {
   readonly gapMs: number;
 }
 
-
 const alias = (h: TestHost): string => peerAlias(h.name);
 /** A host's rsync module as the program's pushers address it. */
 const moduleOf = (h: TestHost): string => targetOf(h.name);
@@ -46,7 +45,10 @@ const targetsOf = (hosts: TestCluster, h: TestHost): TestHost[] => (h === hosts.
 // ---------------------------------------------------------------- shared steps
 
 function lsyncdPids(hosts: TestCluster, h: TestHost): number[] {
-  return hosts.processes(h).filter((p) => p.comm === "lsyncd").map((p) => p.pid);
+  return hosts
+    .processes(h)
+    .filter((p) => p.comm === "lsyncd")
+    .map((p) => p.pid);
 }
 
 export async function stopLsyncdEverywhere(hosts: TestCluster): Promise<void> {
@@ -58,7 +60,9 @@ export async function stopLsyncdEverywhere(hosts: TestCluster): Promise<void> {
 
 /** Start lsyncd on every host and wait until each sync{} reported its startup sync finished. */
 export async function startLsyncdEverywhere(hosts: TestCluster): Promise<void> {
-  const offsets = await Promise.all(hosts.hosts.map(async (h) => Number((await run(hosts, h, `stat -c %s ${LSYNCD_LOG} 2>/dev/null || echo 0`)).trim())));
+  const offsets = await Promise.all(
+    hosts.hosts.map(async (h) => Number((await run(hosts, h, `stat -c %s ${LSYNCD_LOG} 2>/dev/null || echo 0`)).trim())),
+  );
   await Promise.all(hosts.hosts.map((h) => run(hosts, h, "systemctl start lsyncd")));
   await Promise.all(
     hosts.hosts.map(async (h, i) => {
@@ -67,7 +71,8 @@ export async function startLsyncdEverywhere(hosts: TestCluster): Promise<void> {
         const log = await run(hosts, h, `tail -c +${offsets[i] + 1} ${LSYNCD_LOG} 2>/dev/null || true`);
         const done = (log.match(/Startup of .* finished/g) ?? []).length;
         if (done >= want) return;
-        if (/Error|error:/.test(log) && lsyncdPids(hosts, h).length === 0) throw new Error(`lsyncd on ${h.name} died at startup:\n${log.slice(-2000)}`);
+        if (/Error|error:/.test(log) && lsyncdPids(hosts, h).length === 0)
+          throw new Error(`lsyncd on ${h.name} died at startup:\n${log.slice(-2000)}`);
         await sleep(100);
       }
       throw new Error(`lsyncd on ${h.name}: startup sync did not finish within 60 s`);
@@ -132,7 +137,12 @@ async function prepareArticle(hosts: TestCluster): Promise<void> {
   // rsyncssh runs mv/rm over ssh, which the forced rsync daemon forbids: authorize each pusher for root on its targets.
   for (const h of hosts.hosts) {
     for (const t of targetsOf(hosts, h)) {
-      await run(hosts, t, `install -d -m 0700 /root/.ssh && cat >> /root/.ssh/authorized_keys`, `${keys.get(h.name)} lsc-bench-article:${h.name}\n`);
+      await run(
+        hosts,
+        t,
+        `install -d -m 0700 /root/.ssh && cat >> /root/.ssh/authorized_keys`,
+        `${keys.get(h.name)} lsc-bench-article:${h.name}\n`,
+      );
     }
   }
   await Promise.all(
@@ -141,14 +151,21 @@ async function prepareArticle(hosts: TestCluster): Promise<void> {
         hosts,
         h,
         `cat > ${LSYNCD_CONF}`,
-        renderArticleConf(SYNC_DIR, targetsOf(hosts, h).map((t) => ({ address: t.address, alias: alias(t) }))),
+        renderArticleConf(
+          SYNC_DIR,
+          targetsOf(hosts, h).map((t) => ({ address: t.address, alias: alias(t) })),
+        ),
       ),
     ),
   );
   // Prove the article's ssh line works before lsyncd relies on it.
   for (const h of hosts.hosts) {
     for (const t of targetsOf(hosts, h)) {
-      await run(hosts, h, `/usr/bin/ssh -l root -i ${SYNC_KEY} -o BatchMode=yes -o UserKnownHostsFile=${KNOWN_HOSTS} -o HostKeyAlias=${alias(t)} ${t.address} true`);
+      await run(
+        hosts,
+        h,
+        `/usr/bin/ssh -l root -i ${SYNC_KEY} -o BatchMode=yes -o UserKnownHostsFile=${KNOWN_HOSTS} -o HostKeyAlias=${alias(t)} ${t.address} true`,
+      );
     }
   }
   await startLsyncdEverywhere(hosts);
@@ -199,7 +216,8 @@ function rsyncToAll(files: string, targets: readonly TestHost[]): string {
 
 async function prepareRelayFloor(hosts: TestCluster): Promise<void> {
   // Open every ssh master now (as lsyncd's startup sync does for the defaults).
-  const probe = (targets: readonly TestHost[]) => `: > /tmp/lsc-probe && { ${rsyncToAll("/tmp/lsc-probe", targets)}; } && rm -f /tmp/lsc-probe`;
+  const probe = (targets: readonly TestHost[]) =>
+    `: > /tmp/lsc-probe && { ${rsyncToAll("/tmp/lsc-probe", targets)}; } && rm -f /tmp/lsc-probe`;
   await run(hosts, hosts.nodes[0], probe([hosts.exchange]));
   await run(hosts, hosts.exchange, probe(relayedTo(hosts)));
   await Promise.all(hosts.hosts.map((h) => run(hosts, h, `rm -f ${SYNC_DIR}/lsc-probe`)));
@@ -217,7 +235,8 @@ const VIA_EXCHANGE: Pick<Profile, "watchers" | "relay" | "burstTargets"> = {
 export const PROFILES: Record<ProfileName, Profile> = {
   defaults: {
     name: "defaults",
-    description: "the program's defaults as deployed (default.rsync into each peer's forced rsync daemon over ssh, delay 0, maxProcesses 1, ssh ControlMaster, the event intake)",
+    description:
+      "the program's defaults as deployed (default.rsync into each peer's forced rsync daemon over ssh, delay 0, maxProcesses 1, ssh ControlMaster, the event intake)",
     prepare: assertLsyncdRunning,
     ...VIA_EXCHANGE,
     gapMs: 1500,

@@ -80,7 +80,12 @@ export interface BenchResults {
 /** First non-empty line a command prints, on stdout or stderr (`ssh -V`, `nginx -v` use stderr). */
 function versionLine(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: "utf8" });
-  return `${r.stdout ?? ""}\n${r.stderr ?? ""}`.split("\n").map((l) => l.trim()).find(Boolean) ?? "unknown";
+  return (
+    `${r.stdout ?? ""}\n${r.stderr ?? ""}`
+      .split("\n")
+      .map((l) => l.trim())
+      .find(Boolean) ?? "unknown"
+  );
 }
 
 export function describeMachine(): MachineInfo {
@@ -92,7 +97,9 @@ export function describeMachine(): MachineInfo {
     memoryGiB: round(os.totalmem() / 2 ** 30, 1),
     kernel: `${os.type()} ${os.release()}`,
     lsyncd: versionLine("lsyncd", ["-version"]).replace(/^Version:\s*/, "lsyncd "),
-    rsync: versionLine("rsync", ["--version"]).replace(/\s+protocol.*$/, "").replace(/\s+version\s+/, " "),
+    rsync: versionLine("rsync", ["--version"])
+      .replace(/\s+protocol.*$/, "")
+      .replace(/\s+version\s+/, " "),
     openssh: versionLine("ssh", ["-V"]).split(",")[0],
     nginx: versionLine("nginx", ["-v"]).replace(/^nginx version:\s*/, ""),
     node: process.version,
@@ -115,12 +122,20 @@ export function evaluateTargets(r: Pick<BenchResults, "profiles" | "deploy">): T
     out.push({ name: "defaults p50 ≤ 0.5 s", pass: d.propagation.p50Ms <= 500, detail: `${d.propagation.p50Ms} ms` });
     if (a) {
       const ratio = a.propagation.p50Ms / d.propagation.p50Ms;
-      out.push({ name: "defaults p50 ≥ 10× faster than article p50", pass: ratio >= 10, detail: `${round(ratio, 1)}× (${a.propagation.p50Ms} ms / ${d.propagation.p50Ms} ms)` });
+      out.push({
+        name: "defaults p50 ≥ 10× faster than article p50",
+        pass: ratio >= 10,
+        detail: `${round(ratio, 1)}× (${a.propagation.p50Ms} ms / ${d.propagation.p50Ms} ms)`,
+      });
     }
     out.push({ name: "defaults p95 ≤ 1.0 s", pass: d.propagation.p95Ms <= 1000, detail: `${d.propagation.p95Ms} ms` });
     if (f) {
       const ratio = d.burst.seconds / f.burst.seconds;
-      out.push({ name: "defaults burst ≤ 2.5× floor burst", pass: ratio <= 2.5, detail: `${round(ratio, 2)}× (${round(d.burst.seconds, 2)} s / ${round(f.burst.seconds, 2)} s)` });
+      out.push({
+        name: "defaults burst ≤ 2.5× floor burst",
+        pass: ratio <= 2.5,
+        detail: `${round(ratio, 2)}× (${round(d.burst.seconds, 2)} s / ${round(f.burst.seconds, 2)} s)`,
+      });
     }
   }
   if (r.deploy) {
@@ -154,13 +169,19 @@ export function renderMarkdown(r: BenchResults): string {
   const L: string[] = [];
   L.push(`# lsyncd-cluster benchmark — ${r.startedAt}`);
   L.push("");
-  L.push(`Machine: ${r.machine}. Load average at start: ${r.machineInfo.loadAvgAtStart.join(" / ")}. Whole run: ${Math.round(r.durationSeconds)} s.`);
+  L.push(
+    `Machine: ${r.machine}. Load average at start: ${r.machineInfo.loadAvgAtStart.join(" / ")}. Whole run: ${Math.round(r.durationSeconds)} s.`,
+  );
   L.push("");
-  L.push("Test hosts: an exchange and 3 nodes, each an sshd in its own namespaces on 127.0.40.x with its own loop-device ext4 disk; all on this one machine (they share its CPUs).");
+  L.push(
+    "Test hosts: an exchange and 3 nodes, each an sshd in its own namespaces on 127.0.40.x with its own loop-device ext4 disk; all on this one machine (they share its CPUs).",
+  );
   L.push("");
   L.push("## Results");
   L.push("");
-  L.push("| profile | propagation n | p50 ms | p95 ms | max ms | burst files | burst s (median) | each burst s | lsyncd CPU s | lsyncd children CPU s | all 4 hosts CPU s | machine busy CPU s |");
+  L.push(
+    "| profile | propagation n | p50 ms | p95 ms | max ms | burst files | burst s (median) | each burst s | lsyncd CPU s | lsyncd children CPU s | all 4 hosts CPU s | machine busy CPU s |",
+  );
   L.push("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|");
   L.push(
     ...profileRows(r, (name, p) => {
@@ -169,11 +190,19 @@ export function renderMarkdown(r: BenchResults): string {
     }),
   );
   L.push("");
-  L.push("- propagation: a 300 kB random file written on node01 (one exec: `base64 -d > file`) until nginx on node02 AND node03 serve it byte-identical (floor: node02 only, one hop); polled every ~10 ms; nearest-rank percentiles; one discarded warm-up write first.");
-  L.push("- burst: 2,000 distinct 50 kB files written by one perl process on node01, until the exchange, node02 and node03 (floor: node02) have all of them with matching sha256; seconds from just before the writer started; each profile runs several bursts (new files each time) and the median one is reported, with its CPU and split below.");
-  L.push("- CPU, during the burst only: `lsyncd` = utime+stime of the lsyncd processes on all hosts; children = cutime+cstime they gained (the rsync senders and ssh clients they waited for); all 4 hosts = every process tree inside the four hosts (sshd sessions with their rsync receivers, lsyncd and its children, ssh masters, nginx) plus the writer exec (perl, and for the floor its rsync); machine = all busy CPU of this machine: the hosts, the benchmark's polling, and anything else running on it.");
+  L.push(
+    "- propagation: a 300 kB random file written on node01 (one exec: `base64 -d > file`) until nginx on node02 AND node03 serve it byte-identical (floor: node02 only, one hop); polled every ~10 ms; nearest-rank percentiles; one discarded warm-up write first.",
+  );
+  L.push(
+    "- burst: 2,000 distinct 50 kB files written by one perl process on node01, until the exchange, node02 and node03 (floor: node02) have all of them with matching sha256; seconds from just before the writer started; each profile runs several bursts (new files each time) and the median one is reported, with its CPU and split below.",
+  );
+  L.push(
+    "- CPU, during the burst only: `lsyncd` = utime+stime of the lsyncd processes on all hosts; children = cutime+cstime they gained (the rsync senders and ssh clients they waited for); all 4 hosts = every process tree inside the four hosts (sshd sessions with their rsync receivers, lsyncd and its children, ssh masters, nginx) plus the writer exec (perl, and for the floor its rsync); machine = all busy CPU of this machine: the hosts, the benchmark's polling, and anything else running on it.",
+  );
   L.push("");
-  L.push("Unattributed CPU while measuring, average CPUs: machine busy minus the 4 hosts' processes and the benchmark's own — other users of this machine (the test hosts compete with them) plus kernel threads working for the hosts (loop-device I/O, softirq):");
+  L.push(
+    "Unattributed CPU while measuring, average CPUs: machine busy minus the 4 hosts' processes and the benchmark's own — other users of this machine (the test hosts compete with them) plus kernel threads working for the hosts (loop-device I/O, softirq):",
+  );
   L.push("");
   L.push("| profile | during the samples | during the burst |");
   L.push("|---|---:|---:|");
@@ -181,7 +210,9 @@ export function renderMarkdown(r: BenchResults): string {
   L.push("");
   L.push("## Where the time goes (medians, ms from just before the write's exec)");
   L.push("");
-  L.push("| profile | write closed | exchange has it (hop 1) | direct rsync returned (floor; relay-floor: hop 1) | served everywhere | hop 2 (served − exchange) |");
+  L.push(
+    "| profile | write closed | exchange has it (hop 1) | direct rsync returned (floor; relay-floor: hop 1) | served everywhere | hop 2 (served − exchange) |",
+  );
   L.push("|---|---:|---:|---:|---:|---:|");
   L.push(
     ...profileRows(r, (name, p) => {
@@ -193,22 +224,32 @@ export function renderMarkdown(r: BenchResults): string {
   L.push("");
   if (r.rsyncRunCost) {
     const c = r.rsyncRunCost;
-    L.push(`Fixed price of one rsync run that transfers nothing, node01 → exchange over the deployed ssh setup (ControlMaster, forced rsync daemon), lsyncd stopped: ${c.wallMs.toFixed(0)} ms wall, ${c.cpuSeconds.toFixed(3)} CPU s (mean of ${c.runs}). Every lsyncd batch and every echo pays it.`);
+    L.push(
+      `Fixed price of one rsync run that transfers nothing, node01 → exchange over the deployed ssh setup (ControlMaster, forced rsync daemon), lsyncd stopped: ${c.wallMs.toFixed(0)} ms wall, ${c.cpuSeconds.toFixed(3)} CPU s (mean of ${c.runs}). Every lsyncd batch and every echo pays it.`,
+    );
     L.push("");
   }
   L.push("Burst split:");
   L.push("");
-  L.push("| profile | writer done s | direct rsync done s (floor; relay-floor: hop 1) | per host all files s | CPU s per host (writer exec) |");
+  L.push(
+    "| profile | writer done s | direct rsync done s (floor; relay-floor: hop 1) | per host all files s | CPU s per host (writer exec) |",
+  );
   L.push("|---|---:|---:|---|---|");
   L.push(
     ...profileRows(r, (name, p) => {
-      const per = Object.entries(p.burst.perHostSeconds).map(([h, v]) => `${h} ${v.toFixed(2)}`).join(", ");
-      const cpu = Object.entries(p.burst.cpu.hostSeconds).map(([h, v]) => `${h} ${v.toFixed(2)}`).join(", ");
+      const per = Object.entries(p.burst.perHostSeconds)
+        .map(([h, v]) => `${h} ${v.toFixed(2)}`)
+        .join(", ");
+      const cpu = Object.entries(p.burst.cpu.hostSeconds)
+        .map(([h, v]) => `${h} ${v.toFixed(2)}`)
+        .join(", ");
       return `| ${name} | ${sec(p.burst.writeSeconds)} | ${sec(p.burst.afterWriteSeconds)} | ${per} | ${cpu} (${p.burst.writerExecCpuSeconds.toFixed(2)}) |`;
     }),
   );
   L.push("");
-  L.push("Burst CPU by kind of work, all 4 hosts, seconds (the floor's sender rsync ran in the writer exec, not in a host tree; relay-floor's hop-2 senders ran in a benchmark exec on the exchange and are in neither):");
+  L.push(
+    "Burst CPU by kind of work, all 4 hosts, seconds (the floor's sender rsync ran in the writer exec, not in a host tree; relay-floor's hop-2 senders ran in a benchmark exec on the exchange and are in neither):",
+  );
   L.push("");
   L.push(`| profile | ${CPU_KINDS.join(" | ")} | writer exec | total |`);
   L.push(`|---|${CPU_KINDS.map(() => "---:").join("|")}|---:|---:|`);
@@ -224,15 +265,25 @@ export function renderMarkdown(r: BenchResults): string {
   L.push("| profile | during the samples | during the burst |");
   L.push("|---|---|---|");
   const fmtLog = (c: LogCounts): string => {
-    const retries = Object.entries(c.retries).map(([code, n]) => `${n}× exit ${code}`).join(", ");
+    const retries = Object.entries(c.retries)
+      .map(([code, n]) => `${n}× exit ${code}`)
+      .join(", ");
     return `${c.rsyncRuns} rsync runs, ${retries || "no"} retries`;
   };
-  L.push(...profileRows(r, (name, p) => (NO_LSYNCD.includes(name) ? undefined : `| ${name} | ${fmtLog(p.lsyncdLog.propagation)} | ${fmtLog(p.lsyncdLog.burst)} |`)));
+  L.push(
+    ...profileRows(r, (name, p) =>
+      NO_LSYNCD.includes(name) ? undefined : `| ${name} | ${fmtLog(p.lsyncdLog.propagation)} | ${fmtLog(p.lsyncdLog.burst)} |`,
+    ),
+  );
   L.push("");
   L.push("## Harness overhead (not subtracted above)");
   L.push("");
-  L.push(`- no-op \`exec\` (nsenter + bash -c true): p50 ${r.harness.execNoopMs.p50Ms.toFixed(1)} ms, p95 ${r.harness.execNoopMs.p95Ms.toFixed(1)} ms, max ${r.harness.execNoopMs.maxMs.toFixed(1)} ms (n = ${r.harness.execNoopMs.samples}). Every write starts with one.`);
-  L.push(`- one HTTP poll that misses (404): p50 ${r.harness.httpMissMs.p50Ms.toFixed(1)} ms, p95 ${r.harness.httpMissMs.p95Ms.toFixed(1)} ms; polls are ~10 ms apart, so "served" is seen at most ~${(10 + r.harness.httpMissMs.p95Ms).toFixed(0)} ms late.`);
+  L.push(
+    `- no-op \`exec\` (nsenter + bash -c true): p50 ${r.harness.execNoopMs.p50Ms.toFixed(1)} ms, p95 ${r.harness.execNoopMs.p95Ms.toFixed(1)} ms, max ${r.harness.execNoopMs.maxMs.toFixed(1)} ms (n = ${r.harness.execNoopMs.samples}). Every write starts with one.`,
+  );
+  L.push(
+    `- one HTTP poll that misses (404): p50 ${r.harness.httpMissMs.p50Ms.toFixed(1)} ms, p95 ${r.harness.httpMissMs.p95Ms.toFixed(1)} ms; polls are ~10 ms apart, so "served" is seen at most ~${(10 + r.harness.httpMissMs.p95Ms).toFixed(0)} ms late.`,
+  );
   L.push("");
   if (r.deploy) {
     L.push("## Deploy (fresh test hosts, packages already installed)");
@@ -240,7 +291,8 @@ export function renderMarkdown(r: BenchResults): string {
     L.push("| nodes | wall s | remote commands | longest dependency chain |");
     L.push("|---:|---:|---:|---:|");
     L.push(`| 2 | ${sec(r.deploy.nodes2Seconds, 1)} | ${r.deploy.commands2} | ${r.deploy.chain2} |`);
-    if (r.deploy.nodes3Seconds !== undefined) L.push(`| 3 (bench fixture) | ${sec(r.deploy.nodes3Seconds, 1)} | – | ${r.deploy.chain3 ?? "–"} |`);
+    if (r.deploy.nodes3Seconds !== undefined)
+      L.push(`| 3 (bench fixture) | ${sec(r.deploy.nodes3Seconds, 1)} | – | ${r.deploy.chain3 ?? "–"} |`);
     L.push(`| 4 | ${sec(r.deploy.nodes4Seconds, 1)} | ${r.deploy.commands4} | ${r.deploy.chain4} |`);
     L.push("");
   }
@@ -338,7 +390,10 @@ export function chartFor(r: BenchResults): string {
 /** Writes latest.{md,json}, dated copies and latency.svg into dir; returns the paths. */
 export function writeResults(dir: string, r: BenchResults): string[] {
   mkdirSync(dir, { recursive: true });
-  const stamp = r.startedAt.replace(/[-:]/g, "").replace(/^(\d{8})T(\d{4}).*$/, "$1T$2").replace(/^(\d{4})(\d{2})(\d{2})/, "$1-$2-$3");
+  const stamp = r.startedAt
+    .replace(/[-:]/g, "")
+    .replace(/^(\d{8})T(\d{4}).*$/, "$1T$2")
+    .replace(/^(\d{4})(\d{2})(\d{2})/, "$1-$2-$3");
   const md = renderMarkdown(r);
   const json = `${JSON.stringify(toJson(r), null, 2)}\n`;
   const files: Array<[string, string]> = [

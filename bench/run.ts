@@ -16,9 +16,36 @@ import { join } from "path";
 import { LiveCluster, startCluster, SYNC_DIR } from "../test/e2e/harness/cluster";
 import { longestChain } from "../test/e2e/harness/deploy";
 import { TestCluster } from "../test/e2e/fixture/testHosts";
-import { burst, BurstResult, CpuUsage, logOffsets, LogCounts, lsyncdLogCounts, rsyncRunCost, RsyncRunCost, cpuSnapshot, cpuUsed, CpuSnapshot, execOverhead, httpMissOverhead, propagationSample, PropagationSample, sleep } from "./measure";
+import {
+  burst,
+  BurstResult,
+  CpuUsage,
+  logOffsets,
+  LogCounts,
+  lsyncdLogCounts,
+  rsyncRunCost,
+  RsyncRunCost,
+  cpuSnapshot,
+  cpuUsed,
+  CpuSnapshot,
+  execOverhead,
+  httpMissOverhead,
+  propagationSample,
+  PropagationSample,
+  sleep,
+} from "./measure";
 import { PROFILE_NAMES, PROFILES, ProfileName, removeBurstFiles, stopLsyncdEverywhere } from "./profiles";
-import { BenchResults, DeployResult, describeMachine, evaluateTargets, machineLine, ProfileResult, renderMarkdown, targetLines, writeResults } from "./report";
+import {
+  BenchResults,
+  DeployResult,
+  describeMachine,
+  evaluateTargets,
+  machineLine,
+  ProfileResult,
+  renderMarkdown,
+  targetLines,
+  writeResults,
+} from "./report";
 import { median, round, summarize } from "./stats";
 
 const FILE_BYTES = 300 * 1024;
@@ -31,7 +58,11 @@ const ONLY = env.BENCH_PROFILES ? (env.BENCH_PROFILES.split(",") as ProfileName[
 const SKIP_DEPLOY = env.BENCH_SKIP_DEPLOY === "1";
 const BURSTS = Number(env.BENCH_BURSTS ?? 3);
 const TRIAL =
-  env.BENCH_SAMPLES !== undefined || env.BENCH_BURST_FILES !== undefined || env.BENCH_PROFILES !== undefined || SKIP_DEPLOY || env.BENCH_BURSTS !== undefined;
+  env.BENCH_SAMPLES !== undefined ||
+  env.BENCH_BURST_FILES !== undefined ||
+  env.BENCH_PROFILES !== undefined ||
+  SKIP_DEPLOY ||
+  env.BENCH_BURSTS !== undefined;
 const RESULTS_DIR = join(__dirname, "results", ...(TRIAL ? ["tmp"] : []));
 
 const t0 = Date.now();
@@ -120,7 +151,9 @@ async function measureProfile(hosts: TestCluster, name: ProfileName): Promise<Pr
     });
     const cpu = cpuUsed(before!, after!);
     bursts.push({ ...b, cpu, log: await lsyncdLogCounts(hosts, burstLog) });
-    log(`${name}: burst ${k} converged in ${b.seconds.toFixed(2)} s (writer ${b.writeSeconds.toFixed(2)} s; lsyncd CPU ${cpu.lsyncdSeconds.toFixed(2)} s)`);
+    log(
+      `${name}: burst ${k} converged in ${b.seconds.toFixed(2)} s (writer ${b.writeSeconds.toFixed(2)} s; lsyncd CPU ${cpu.lsyncdSeconds.toFixed(2)} s)`,
+    );
   }
   const { log: burstLogCounts, ...chosen } = [...bursts].sort((a, b) => a.seconds - b.seconds)[Math.floor(bursts.length / 2)];
   return {
@@ -163,13 +196,19 @@ async function startClusterNoted(nodes: number, opts: { root: string; addressBas
   }
 }
 
-async function measureDeploy(nodes: number, root: string, addressBase: string): Promise<{ seconds: number; chain: number; commands: number }> {
+async function measureDeploy(
+  nodes: number,
+  root: string,
+  addressBase: string,
+): Promise<{ seconds: number; chain: number; commands: number }> {
   log(`deploy: ${nodes} nodes on fresh test hosts (${addressBase}.x)`);
   const c = await startClusterNoted(nodes, { root, addressBase });
   live.add(c.hosts);
   try {
     const chain = longestChain(c.deployment.ran);
-    log(`deploy: ${nodes} nodes in ${(c.deployment.wallMs / 1000).toFixed(1)} s, ${c.deployment.ran.length} commands, longest chain ${chain}`);
+    log(
+      `deploy: ${nodes} nodes in ${(c.deployment.wallMs / 1000).toFixed(1)} s, ${c.deployment.ran.length} commands, longest chain ${chain}`,
+    );
     return { seconds: c.deployment.wallMs / 1000, chain, commands: c.deployment.ran.length };
   } finally {
     live.delete(c.hosts);
@@ -188,7 +227,8 @@ function sourceRevision(): string {
 const notes: string[] = [];
 
 async function main(): Promise<void> {
-  if (process.platform !== "linux" || process.getuid?.() !== 0) throw new Error("the benchmark makes test hosts (namespaces, loop devices): run it as root on Linux");
+  if (process.platform !== "linux" || process.getuid?.() !== 0)
+    throw new Error("the benchmark makes test hosts (namespaces, loop devices): run it as root on Linux");
   const machineInfo = describeMachine();
   notes.push(`program under test: ${sourceRevision()}`);
   const startedAt = new Date(t0).toISOString();
@@ -222,14 +262,20 @@ async function main(): Promise<void> {
       }
     }
     for (const [n, p] of Object.entries(profiles)) {
-      for (const [phase, cpu] of [["samples", p!.propagation.cpu], ["burst", p!.burst.cpu]] as const) {
+      for (const [phase, cpu] of [
+        ["samples", p.propagation.cpu],
+        ["burst", p.burst.cpu],
+      ] as const) {
         if (cpu.otherCpus > 0.25) {
-          notes.push(`CONTENDED: ${n} ${phase} ran while ${cpu.otherCpus.toFixed(2)} of ${os.cpus().length} CPUs did other work (unattributed CPU); its times are inflated, compare with care.`);
+          notes.push(
+            `CONTENDED: ${n} ${phase} ran while ${cpu.otherCpus.toFixed(2)} of ${os.cpus().length} CPUs did other work (unattributed CPU); its times are inflated, compare with care.`,
+          );
         }
       }
     }
     const restarts = Object.entries(profiles).filter(([, p]) => p && p.burst.cpu.restarted > 0);
-    for (const [n, p] of restarts) notes.push(`${n}: ${p!.burst.cpu.restarted} lsyncd process(es) appeared or vanished during the burst; its CPU sum is incomplete.`);
+    for (const [n, p] of restarts)
+      notes.push(`${n}: ${p.burst.cpu.restarted} lsyncd process(es) appeared or vanished during the burst; its CPU sum is incomplete.`);
   } finally {
     live.delete(hosts);
     await hosts.stop();
@@ -264,7 +310,12 @@ async function main(): Promise<void> {
     targets: evaluateTargets(partial),
     notes,
   };
-  notes.push(`load average at end: ${os.loadavg().map((v) => v.toFixed(2)).join(" / ")} (this machine has ${os.cpus().length} CPUs; anything else running competes with the test hosts)`);
+  notes.push(
+    `load average at end: ${os
+      .loadavg()
+      .map((v) => v.toFixed(2))
+      .join(" / ")} (this machine has ${os.cpus().length} CPUs; anything else running competes with the test hosts)`,
+  );
   const written = writeResults(RESULTS_DIR, results);
   console.log(`\n${renderMarkdown(results)}`);
   console.log(targetLines(results.targets).join("\n"));
@@ -273,7 +324,7 @@ async function main(): Promise<void> {
 
 main()
   .catch(async (e) => {
-    console.error(e instanceof Error ? e.stack ?? e.message : e);
+    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
     await stopAll();
     process.exitCode = 1;
   })

@@ -43,8 +43,7 @@ export class AwsCluster extends pulumi.ComponentResource {
     const clusterId = new random.RandomId(`${name}-id`, { byteLength: 4 }, { parent: this }).hex;
     const namePrefix = pulumi.interpolate`lsc-${clusterId}-`;
     const clusterTags = clusterId.apply((id): Record<string, string> => ({ [CLUSTER_TAG]: id }));
-    const tags = (suffix: string) =>
-      clusterId.apply((id): Record<string, string> => ({ [CLUSTER_TAG]: id, Name: `lsc-${id}-${suffix}` }));
+    const tags = (suffix: string) => clusterId.apply((id): Record<string, string> => ({ [CLUSTER_TAG]: id, Name: `lsc-${id}-${suffix}` }));
 
     const operatorKey = new OperatorKey(
       `${name}-operator`,

@@ -84,9 +84,7 @@ export class ClusterHost extends pulumi.ComponentResource implements AwsHostInfo
     // user data, which any local user of the host can read through the instance metadata
     // service, and so can whoever may read the instance's attributes in the account.
     const hostKey = new tls.PrivateKey(`${name}-host-key`, { algorithm: "ED25519" }, { parent: this });
-    const userData = pulumi
-      .all([hostKey.privateKeyOpenssh, hostKey.publicKeyOpenssh])
-      .apply(([priv, pub]) => hostKeyUserData(priv, pub));
+    const userData = pulumi.all([hostKey.privateKeyOpenssh, hostKey.publicKeyOpenssh]).apply(([priv, pub]) => hostKeyUserData(priv, pub));
 
     const instance = new aws.ec2.Instance(
       `${name}-instance`,

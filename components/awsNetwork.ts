@@ -59,7 +59,9 @@ export class ClusterNetwork extends pulumi.ComponentResource {
       if (isWholeInternet(cidr)) {
         // Validation should have refused it already; SSH open to everyone is the one
         // mistake this component will not make even when asked to.
-        throw new Error(`[operatorCidrs] must not open SSH to the whole internet, give the operator's own range such as "203.0.113.7/32"; got "${cidr}"`);
+        throw new Error(
+          `[operatorCidrs] must not open SSH to the whole internet, give the operator's own range such as "203.0.113.7/32"; got "${cidr}"`,
+        );
       }
     }
 
@@ -84,11 +86,7 @@ export class ClusterNetwork extends pulumi.ComponentResource {
       { parent: this },
     );
     const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: args.tags("igw") }, { parent: this });
-    const routeTable = new aws.ec2.RouteTable(
-      `${name}-public-rt`,
-      { vpcId: vpc.id, tags: args.tags("public") },
-      { parent: this },
-    );
+    const routeTable = new aws.ec2.RouteTable(`${name}-public-rt`, { vpcId: vpc.id, tags: args.tags("public") }, { parent: this });
     // A separate Route rather than an inline one: mixing both on one table makes them fight.
     const internetRoute = new aws.ec2.Route(
       `${name}-internet-route`,

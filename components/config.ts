@@ -53,11 +53,13 @@ function problemLines(issues: readonly z.core.$ZodIssue[], secret: unknown): str
  */
 function secretNeedles(secret: unknown): string[] {
   if (typeof secret !== "string") return [];
-  return [secret, JSON.stringify(secret).slice(1, -1), ...secret.split(/\r?\n/)]
-    .map((needle) => needle.trim())
-    // Shorter text is no key, and replacing it would garble ordinary words of a message.
-    .filter((needle) => needle.length >= 8)
-    .sort((a, b) => b.length - a.length);
+  return (
+    [secret, JSON.stringify(secret).slice(1, -1), ...secret.split(/\r?\n/)]
+      .map((needle) => needle.trim())
+      // Shorter text is no key, and replacing it would garble ordinary words of a message.
+      .filter((needle) => needle.length >= 8)
+      .sort((a, b) => b.length - a.length)
+  );
 }
 
 function linesOf(issue: z.core.$ZodIssue, needles: readonly string[]): string[] {
@@ -80,7 +82,8 @@ function keyPath(path: readonly PropertyKey[]): string {
 function shown(issue: z.core.$ZodIssue, needles: readonly string[]): string {
   if (issue.input === undefined) return "nothing";
   if (issue.path.length === 1 && issue.path[0] === "sshPrivateKey") return "<secret>";
-  const text = JSON.stringify(issue.input) ?? String(issue.input);
+  // Config arrives as JSON, so every value prints as JSON (undefined was handled above).
+  const text = JSON.stringify(issue.input) ?? "<not JSON>";
   // Also a key pasted into the wrong place, or some other private key.
   if (text.includes("PRIVATE KEY") || needles.some((needle) => text.includes(needle))) return "<secret>";
   return text;

@@ -11,13 +11,7 @@ import { dirname } from "node:path";
 import { nodeName } from "./hostNames";
 import { ETC_DIR, HEALTH_CHECK, LSYNCD_CONF, LSYNCD_LOG_DIR, STATE_DIR, SYNC_HOME } from "./paths";
 import { architectureOf, hasInstanceStore } from "./instanceTypes";
-import type {
-  AwsDiskSpec,
-  AwsModeSpec,
-  CommonSpec,
-  ExistingHostSpec,
-  ExistingModeSpec,
-} from "./spec";
+import type { AwsDiskSpec, AwsModeSpec, CommonSpec, ExistingHostSpec, ExistingModeSpec } from "./spec";
 
 /** Params of a custom issue whose message already names the offending value. */
 export const SHOWS_VALUE = { showsValue: true } as const;
@@ -27,8 +21,7 @@ export const SHOWS_VALUE = { showsValue: true } as const;
 /** The same text for every failure of a leaf; `missing` replaces it when the key is absent. */
 function say(accepted: string, missing?: string) {
   return {
-    error: (issue: { readonly input?: unknown }): string =>
-      issue.input === undefined && missing !== undefined ? missing : accepted,
+    error: (issue: { readonly input?: unknown }): string => (issue.input === undefined && missing !== undefined ? missing : accepted),
   };
 }
 
@@ -53,11 +46,7 @@ function matching(pattern: RegExp, accepted: string, missing?: string) {
 }
 
 /** A string leaf whose text depends on what is wrong, so it can name the fix (e.g. a CIDR's network). */
-function checked(
-  accepted: string,
-  problemOf: (value: string) => string | undefined,
-  missing?: string,
-) {
+function checked(accepted: string, problemOf: (value: string) => string | undefined, missing?: string) {
   return z.string(say(accepted, missing)).superRefine((value, ctx) => {
     const problem = problemOf(value);
     if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, input: value });
@@ -134,9 +123,34 @@ const SYNC_DIR_TEXT =
 // dirs the sync user would own its own forced command. Whole trees are refused; a few
 // directories only by themselves (/srv/pics, /var/www/images and /opt/images are fine).
 const SYSTEM_TREES = [
-  "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/lost+found",
-  "/proc", "/root", "/run", "/sbin", "/snap", "/sys", "/tmp", "/usr", "/var/backups", "/var/cache",
-  "/var/lib", "/var/local", "/var/lock", "/var/log", "/var/mail", "/var/run", "/var/spool", "/var/tmp",
+  "/bin",
+  "/boot",
+  "/dev",
+  "/etc",
+  "/home",
+  "/lib",
+  "/lib32",
+  "/lib64",
+  "/libx32",
+  "/lost+found",
+  "/proc",
+  "/root",
+  "/run",
+  "/sbin",
+  "/snap",
+  "/sys",
+  "/tmp",
+  "/usr",
+  "/var/backups",
+  "/var/cache",
+  "/var/lib",
+  "/var/local",
+  "/var/lock",
+  "/var/log",
+  "/var/mail",
+  "/var/run",
+  "/var/spool",
+  "/var/tmp",
 ];
 const SYSTEM_DIRS: ReadonlySet<string> = new Set(["/media", "/mnt", "/opt", "/srv", "/var", "/var/www"]);
 /** This program's own dirs on every host (paths.ts): never inside, over or under the sync dir. */
@@ -148,11 +162,7 @@ function within(path: string, dir: string): boolean {
 
 function isTidyAbsolutePath(path: string, nameChars: RegExp): boolean {
   const names = path.split("/").slice(1);
-  return (
-    path.startsWith("/") &&
-    names.length > 0 &&
-    names.every((name) => nameChars.test(name) && name !== "." && name !== "..")
-  );
+  return path.startsWith("/") && names.length > 0 && names.every((name) => nameChars.test(name) && name !== "." && name !== "..");
 }
 
 const SYNC_DIR_NAME = /^[A-Za-z0-9._-]+$/;
@@ -164,7 +174,12 @@ const SYSTEM_DIR_TEXT =
 
 function syncDirProblem(path: string): string | undefined {
   if (!isTidyAbsolutePath(path, SYNC_DIR_NAME)) {
-    const tidy = "/" + path.split("/").filter((name) => name !== "" && name !== ".").join("/");
+    const tidy =
+      "/" +
+      path
+        .split("/")
+        .filter((name) => name !== "" && name !== ".")
+        .join("/");
     const guess = isTidyAbsolutePath(tidy, SYNC_DIR_NAME) ? ` (did you mean ${JSON.stringify(tidy)}?)` : "";
     return SYNC_DIR_TEXT + guess;
   }
@@ -241,16 +256,14 @@ function toCommon(v: ParsedCommon): CommonSpec {
 // ---------------------------------------------------------------- AWS mode
 
 const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
-const UNIX_USER_TEXT =
-  'must be a Unix user name: a lowercase letter or "_", then up to 31 lowercase letters, digits, "_" or "-"';
+const UNIX_USER_TEXT = 'must be a Unix user name: a lowercase letter or "_", then up to 31 lowercase letters, digits, "_" or "-"';
 
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 const INSTANCE_TYPE_TEXT = 'must be an EC2 instance type: family "." size, lowercase, e.g. "m6i.large"';
 
 const CIDR_TEXT = 'must be an IPv4 CIDR: four numbers 0 to 255, "/" and a prefix length 0 to 32, e.g. "203.0.113.7/32"';
 const OPERATOR_CIDRS_WHY =
-  'the CIDRs allowed to SSH to the hosts, e.g. ["203.0.113.7/32"] ' +
-  "(find your address with: curl -s https://checkip.amazonaws.com)";
+  'the CIDRs allowed to SSH to the hosts, e.g. ["203.0.113.7/32"] ' + "(find your address with: curl -s https://checkip.amazonaws.com)";
 
 function ipv4ToNumber(address: string): number {
   return address.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
@@ -273,10 +286,7 @@ function cidrProblem(text: string, allowWholeInternet: boolean): string | undefi
     return CIDR_TEXT;
   }
   if (prefix === 0 && !allowWholeInternet) {
-    return (
-      "must not open SSH to the whole internet (a /0 prefix); list the operators' own " +
-      'addresses instead, e.g. "203.0.113.7/32"'
-    );
+    return "must not open SSH to the whole internet (a /0 prefix); list the operators' own " + 'addresses instead, e.g. "203.0.113.7/32"';
   }
   const blockSize = 2 ** (32 - prefix);
   const network = numberToIpv4(Math.floor(ipv4ToNumber(address) / blockSize) * blockSize);
@@ -295,7 +305,7 @@ function listedOnce(listKey: string) {
     if (!Array.isArray(values)) return;
     const clean = cleanPaths(ctx);
     const firstAt = new Map<string, number>();
-    values.forEach((value, index) => {
+    values.forEach((value: string, index) => {
       if (!clean(index)) return;
       const seen = firstAt.get(value);
       if (seen === undefined) {
@@ -358,7 +368,10 @@ function coversLittle() {
 function cidrList(listKey: string, allowWholeInternet: boolean, accepted: string, missing?: string) {
   const e = say(accepted, missing);
   const list = z
-    .array(checked(CIDR_TEXT, (cidr) => cidrProblem(cidr, allowWholeInternet)), e)
+    .array(
+      checked(CIDR_TEXT, (cidr) => cidrProblem(cidr, allowWholeInternet)),
+      e,
+    )
     .min(1, e)
     .superRefine(listedOnce(listKey), ALWAYS);
   return allowWholeInternet ? list : list.superRefine(coversLittle(), ALWAYS);
@@ -396,8 +409,7 @@ function diskRules(disk: ParsedDisk, ctx: z.core.$RefinementCtx<ParsedDisk>): vo
           path: [key],
           input: disk[key],
           message:
-            'applies only when disk.kind is "ebs" (an instance-store disk is the NVMe drive ' +
-            "the instance type comes with); remove it",
+            'applies only when disk.kind is "ebs" (an instance-store disk is the NVMe drive ' + "the instance type comes with); remove it",
         });
       }
       return;
@@ -473,16 +485,12 @@ const awsShape = {
     true,
     'must be a non-empty list of IPv4 CIDRs allowed to reach HTTP on the web nodes, e.g. ["0.0.0.0/0"] or ["10.0.0.0/8"]',
   ).default(() => ["0.0.0.0/0"]),
-  disk: section(
-    diskShape,
-    `${anyOfKeys(diskShape)}, e.g. {"kind":"ebs","sizeGiB":100}`,
-  )
+  disk: section(diskShape, `${anyOfKeys(diskShape)}, e.g. {"kind":"ebs","sizeGiB":100}`)
     .superRefine(diskRules, ALWAYS)
     .prefault({}),
 };
 
-const SSH_KEY_PLEASE =
-  "set it with: pulumi config set --secret lsyncd-cluster:sshPrivateKey < ~/.ssh/id_ed25519";
+const SSH_KEY_PLEASE = "set it with: pulumi config set --secret lsyncd-cluster:sshPrivateKey < ~/.ssh/id_ed25519";
 
 const awsModeShape = {
   ...commonShape,
@@ -507,18 +515,11 @@ function awsRules(v: ParsedAws, ctx: z.core.$RefinementCtx<ParsedAws>): void {
         code: "custom",
         path: [key],
         input: v[key],
-        message:
-          'must have local NVMe instance storage when disk.kind is "instance-store" ' +
-          "(e.g. m6id.large, c6gd.large, i4i.large)",
+        message: 'must have local NVMe instance storage when disk.kind is "instance-store" ' + "(e.g. m6id.large, c6gd.large, i4i.large)",
       });
     }
   }
-  if (
-    v.ami !== undefined &&
-    clean("ami") &&
-    clean("instanceType") &&
-    clean("exchangeInstanceType")
-  ) {
+  if (v.ami !== undefined && clean("ami") && clean("instanceType") && clean("exchangeInstanceType")) {
     const arch = architectureOf(v.instanceType);
     if (architectureOf(v.exchangeInstanceType) !== arch) {
       ctx.addIssue({
@@ -560,8 +561,7 @@ export const awsConfigSchema = section(awsModeShape, "must be an object", undefi
 // ---------------------------------------------------------------- existing-hosts mode
 
 const HOST_NAME = /^[a-z0-9][a-z0-9-]{0,30}$/;
-const HOST_KEY =
-  /^(ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/;
+const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/;
 const DEVICE_NAME = /^[A-Za-z0-9._:+@\\-]+$/;
 
 const DNS_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
@@ -583,24 +583,17 @@ function isIpLiteral(value: string): boolean {
   return isIPv4(value) || (isIPv6(value) && !value.includes("%"));
 }
 
-const DEVICE_TEXT =
-  'must be a block device path under /dev/, e.g. "/dev/nvme1n1", "/dev/loop3" or "/dev/disk/by-id/nvme-..."';
-const LISTEN_TEXT =
-  'must be an IPv4 or IPv6 address (no brackets) of this host for nginx to listen on, e.g. "10.0.0.11"';
-const ADDRESS_TEXT =
-  'must be an IPv4 address, an IPv6 address (no brackets) or a DNS name, e.g. "10.0.0.11" or "node1.example.com"';
+const DEVICE_TEXT = 'must be a block device path under /dev/, e.g. "/dev/nvme1n1", "/dev/loop3" or "/dev/disk/by-id/nvme-..."';
+const LISTEN_TEXT = 'must be an IPv4 or IPv6 address (no brackets) of this host for nginx to listen on, e.g. "10.0.0.11"';
+const ADDRESS_TEXT = 'must be an IPv4 address, an IPv6 address (no brackets) or a DNS name, e.g. "10.0.0.11" or "node1.example.com"';
 
 function hostShape() {
   return {
-    name: matching(
-      HOST_NAME,
-      'must be 1 to 31 lowercase letters, digits or "-", not starting with "-", e.g. "node01"',
-    ).optional(),
+    name: matching(HOST_NAME, 'must be 1 to 31 lowercase letters, digits or "-", not starting with "-", e.g. "node01"').optional(),
     address: checked(
       ADDRESS_TEXT,
       (address) => (isIpLiteral(address) || isDnsName(address) ? undefined : ADDRESS_TEXT),
-      "is required: the IPv4 address, IPv6 address or DNS name the operator and the other hosts " +
-        'reach this host at, e.g. "10.0.0.11"',
+      "is required: the IPv4 address, IPv6 address or DNS name the operator and the other hosts " + 'reach this host at, e.g. "10.0.0.11"',
     ),
     port: wholeNumber(1, 65535).default(22),
     user: matching(UNIX_USER, UNIX_USER_TEXT).default("root"),
@@ -660,7 +653,6 @@ const HOST_KEY_REQUIRED =
   "on the host (ssh-keyscan shows it, but check it out of band). Without it a man in the middle gets " +
   "the program's root scripts; to accept that risk, set hosts.insecureSkipHostKeyCheck: true";
 type ParsedHosts = z.output<ReturnType<typeof section<typeof hostsShape>>>;
-
 
 interface HostSlot {
   /** Path below `hosts`, as zod reports it. */
@@ -818,15 +810,13 @@ export const existingConfigSchema = section(existingModeShape, "must be an objec
   ...Object.keys(commonShape),
   "hosts",
   "sshPrivateKey",
-]).transform(
-  (v): ExistingModeSpec => ({
-    mode: "existing",
-    ...toCommon(v),
-    exchange: v.hosts.exchange,
-    nodes: v.hosts.nodes,
-    skipHostKeyCheck: v.hosts.skipHostKeyCheck,
-  }),
-);
+]).transform((v): ExistingModeSpec => ({
+  mode: "existing",
+  ...toCommon(v),
+  exchange: v.hosts.exchange,
+  nodes: v.hosts.nodes,
+  skipHostKeyCheck: v.hosts.skipHostKeyCheck,
+}));
 
 // ---------------------------------------------------------------- raw config reading
 
@@ -842,7 +832,7 @@ function isStringSchema(schema: z.ZodType): boolean {
  */
 export const STRING_KEYS: ReadonlySet<string> = new Set(
   [awsModeShape, existingModeShape].flatMap((shape) =>
-    Object.entries(shape)
+    Object.entries(shape as Record<string, z.ZodType>)
       .filter(([, schema]) => isStringSchema(schema))
       .map(([key]) => key),
   ),

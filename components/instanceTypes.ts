@@ -7,8 +7,20 @@
 
 /** Families with local NVMe whose suffix has no `d` (storage- and dense-storage-optimised). */
 const STORAGE_FAMILIES: ReadonlySet<string> = new Set([
-  "i2", "i3", "i3en", "i4i", "i4g", "im4gn", "is4gen",
-  "d2", "d3", "d3en", "h1", "x1", "x1e", "z1d",
+  "i2",
+  "i3",
+  "i3en",
+  "i4i",
+  "i4g",
+  "im4gn",
+  "is4gen",
+  "d2",
+  "d3",
+  "d3en",
+  "h1",
+  "x1",
+  "x1e",
+  "z1d",
 ]);
 
 /** Graviton families whose suffix has no `g`: a1 is the first-generation Graviton. */

@@ -67,15 +67,17 @@ export class RemoteStep extends pulumi.dynamic.Resource {
     const user = args.connection.user;
     const minutes = args.timeoutMinutes ?? 5;
     const connection: pulumi.Input<StepConnection> = pulumi.secret(
-      pulumi.all([args.connection.host, args.connection.privateKey, args.connection.hostKey, args.connection.serverId]).apply(([host, privateKey, hostKey, serverId]) => ({
-        host,
-        port: args.connection.port,
-        user,
-        privateKey,
-        ...(hostKey ? { hostKey } : {}),
-        ...(args.connection.skipHostKeyCheck ? { skipHostKeyCheck: true } : {}),
-        ...(serverId ? { serverId } : {}),
-      })),
+      pulumi
+        .all([args.connection.host, args.connection.privateKey, args.connection.hostKey, args.connection.serverId])
+        .apply(([host, privateKey, hostKey, serverId]) => ({
+          host,
+          port: args.connection.port,
+          user,
+          privateKey,
+          ...(hostKey ? { hostKey } : {}),
+          ...(args.connection.skipHostKeyCheck ? { skipHostKeyCheck: true } : {}),
+          ...(serverId ? { serverId } : {}),
+        })),
     );
     super(
       remoteStepProvider,

@@ -82,7 +82,7 @@ export class SyncCluster extends pulumi.ComponentResource {
         const unpinned = [spec.exchange, ...spec.nodes].filter((h) => h.hostKey === undefined).map((h) => h.name);
         if (unpinned.length > 0) {
           // The opt-out is the user's, on every run: a man in the middle gets root scripts.
-          pulumi.log.warn(
+          void pulumi.log.warn(
             `hosts.insecureSkipHostKeyCheck is true: ${unpinned.join(", ")} will be reached without checking ` +
               "their SSH host key; anyone between this machine and them can run the program's root scripts. " +
               "Set each host's hostKey to remove this warning.",
@@ -94,7 +94,11 @@ export class SyncCluster extends pulumi.ComponentResource {
         this.clusterId = pulumi.output(existingClusterId(pulumi.getProject(), pulumi.getStack()));
         this.mesh = new SyncMesh(
           `${name}-mesh`,
-          { ...common, exchange: existingMeshHost(spec.exchange, key, spec.skipHostKeyCheck), nodes: spec.nodes.map((n) => existingMeshHost(n, key, spec.skipHostKeyCheck)) },
+          {
+            ...common,
+            exchange: existingMeshHost(spec.exchange, key, spec.skipHostKeyCheck),
+            nodes: spec.nodes.map((n) => existingMeshHost(n, key, spec.skipHostKeyCheck)),
+          },
           { parent: this },
         );
         const out = (h: ExistingHostSpec): HostOutput => ({ name: h.name, publicIp: h.address, privateIp: h.address });
@@ -151,7 +155,14 @@ function awsMeshHost(spec: AwsModeSpec, h: AwsHostInfo, privateKey: pulumi.Outpu
 function existingMeshHost(h: ExistingHostSpec, privateKey: pulumi.Output<string>, skipHostKeyCheck: boolean): MeshHostArgs {
   return {
     name: h.name,
-    connection: { host: h.address, port: h.port, user: h.user, privateKey, hostKey: h.hostKey, skipHostKeyCheck: skipHostKeyCheck && !h.hostKey },
+    connection: {
+      host: h.address,
+      port: h.port,
+      user: h.user,
+      privateKey,
+      hostKey: h.hostKey,
+      skipHostKeyCheck: skipHostKeyCheck && !h.hostKey,
+    },
     syncAddress: h.address,
     syncPort: h.port,
     disk: h.disk ? { kind: "device", path: h.disk } : { kind: "none" },

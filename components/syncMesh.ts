@@ -99,12 +99,10 @@ export class SyncMesh extends pulumi.ComponentResource {
         port: hostArgsOf.get(peer)!.syncPort,
         hostKey: id.hostKey,
       }));
-    const pusher = (peer: string) =>
-      identityOf.get(peer)!.apply((id) => ({ name: peer, syncPublicKey: id.syncPublicKey }));
+    const pusher = (peer: string) => identityOf.get(peer)!.apply((id) => ({ name: peer, syncPublicKey: id.syncPublicKey }));
 
     // Phase 2: trust, which needs the identities of this host's peers.
-    const peersOf = (host: MeshHostArgs) =>
-      host === args.exchange ? args.nodes.map((n) => n.name) : [args.exchange.name];
+    const peersOf = (host: MeshHostArgs) => (host === args.exchange ? args.nodes.map((n) => n.name) : [args.exchange.name]);
     for (const l of local) {
       const host = hostArgsOf.get(l.name)!;
       const peers = peersOf(host);
@@ -136,7 +134,8 @@ export class SyncMesh extends pulumi.ComponentResource {
       // node, an instance-store stop/start) is an update, and the seed runs again.
       const create = nodeSteps.steps.disk!.probed.apply(
         // The node prints this value: it goes through the quoting helper like any other.
-        (fs) => `${seedCreate(args.syncDir, args.exchange.name, node.name, args.lsyncd.excludes)}: ${sh(`seeds the data filesystem ${fs.trim()} of ${node.name}`)}\n`,
+        (fs) =>
+          `${seedCreate(args.syncDir, args.exchange.name, node.name, args.lsyncd.excludes)}: ${sh(`seeds the data filesystem ${fs.trim()} of ${node.name}`)}\n`,
       );
       this.seeds[node.name] = remoteStep(
         `${name}-seed-${node.name}`,
@@ -227,7 +226,11 @@ export class SyncMesh extends pulumi.ComponentResource {
       disk.apply((d) => diskCreate(args.syncDir, d)),
       diskDelete(args.syncDir, host.disk.kind !== "none"),
       [steps.packages],
-      { timeoutMinutes: 10, payload: disk.apply((d) => JSON.stringify({ syncDir: args.syncDir, disk: d })), probe: diskProbe(args.syncDir) },
+      {
+        timeoutMinutes: 10,
+        payload: disk.apply((d) => JSON.stringify({ syncDir: args.syncDir, disk: d })),
+        probe: diskProbe(args.syncDir),
+      },
     );
     steps.sysctl = step("sysctl", sysctlCreate(args.inotify), sysctlDelete(), [steps.ready], { probe: sysctlProbe() });
     steps.identity = step("identity", identityCreate(args.syncDir), identityDelete(), [steps.disk], {

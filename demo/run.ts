@@ -30,12 +30,18 @@ async function main(): Promise<void> {
   const start = Date.now();
   await writeImage(live.hosts, node01, "demo.jpg", image);
   const times = await Promise.all(
-    [node02, node03].map((n) => waitFor(`demo.jpg on ${n.name}`, async () => (await fetchImage(n, "demo.jpg"))?.equals(image) ?? false, 30_000, 10)),
+    [node02, node03].map((n) =>
+      waitFor(`demo.jpg on ${n.name}`, async () => (await fetchImage(n, "demo.jpg"))?.equals(image) ?? false, 30_000, 10),
+    ),
   );
-  console.log(`\nWrote a 300 kB image on node01; served byte-identical by node02 after ${times[0]} ms, node03 after ${times[1]} ms (${Date.now() - start} ms overall).\n`);
+  console.log(
+    `\nWrote a 300 kB image on node01; served byte-identical by node02 after ${times[0]} ms, node03 after ${times[1]} ms (${Date.now() - start} ms overall).\n`,
+  );
   console.log("The cluster stays up. Try:");
   for (const h of live.hosts.hosts) {
-    console.log(`  ${h.name.padEnd(9)} ssh -i ${live.hosts.operatorKeyPath} -o UserKnownHostsFile=${live.hosts.knownHostsPath} root@${h.address}   (sync dir ${SYNC_DIR})`);
+    console.log(
+      `  ${h.name.padEnd(9)} ssh -i ${live.hosts.operatorKeyPath} -o UserKnownHostsFile=${live.hosts.knownHostsPath} root@${h.address}   (sync dir ${SYNC_DIR})`,
+    );
   }
   console.log(`  write:  echo hello | ssh ... root@${node02.address} 'cat > ${SYNC_DIR}/hello.txt'`);
   console.log(`  fetch:  curl http://${node01.address}/hello.txt   http://${node03.address}/demo.jpg`);

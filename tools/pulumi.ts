@@ -129,11 +129,19 @@ async function main(): Promise<void> {
     if (opts.operation === "up") {
       await stack.preview({ ...common, ...policy, diff: opts.diff, refresh: opts.refresh });
     }
-    throw new Error(`${opts.operation} changes the stack "${opts.stack}": run it again with --yes (as \`pulumi ${opts.operation} --yes\`).`);
+    throw new Error(
+      `${opts.operation} changes the stack "${opts.stack}": run it again with --yes (as \`pulumi ${opts.operation} --yes\`).`,
+    );
   }
   switch (opts.operation) {
     case "preview": {
-      const r = await stack.preview({ ...common, ...policy, diff: opts.diff, refresh: opts.refresh, expectNoChanges: opts.expectNoChanges });
+      const r = await stack.preview({
+        ...common,
+        ...policy,
+        diff: opts.diff,
+        refresh: opts.refresh,
+        expectNoChanges: opts.expectNoChanges,
+      });
       summary = r.changeSummary;
       break;
     }

@@ -91,18 +91,29 @@ function runSsh(conn: StepConnection, command: string, commandSeconds: number): 
   const verify = conn.skipHostKeyCheck && !conn.hostKey ? ["-o", "StrictHostKeyChecking=no"] : ["-o", "StrictHostKeyChecking=yes"];
   const args = [
     "-T",
-    "-F", "/dev/null",
-    "-i", keyFile,
-    "-p", String(conn.port),
-    "-o", "BatchMode=yes",
-    "-o", "IdentitiesOnly=yes",
+    "-F",
+    "/dev/null",
+    "-i",
+    keyFile,
+    "-p",
+    String(conn.port),
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "IdentitiesOnly=yes",
     ...verify,
-    "-o", `UserKnownHostsFile=${knownHosts}`,
-    "-o", "GlobalKnownHostsFile=/dev/null",
-    "-o", "ConnectTimeout=15",
-    "-o", "ServerAliveInterval=15",
-    "-o", "ServerAliveCountMax=4",
-    "-o", "LogLevel=ERROR",
+    "-o",
+    `UserKnownHostsFile=${knownHosts}`,
+    "-o",
+    "GlobalKnownHostsFile=/dev/null",
+    "-o",
+    "ConnectTimeout=15",
+    "-o",
+    "ServerAliveInterval=15",
+    "-o",
+    "ServerAliveCountMax=4",
+    "-o",
+    "LogLevel=ERROR",
     "--",
     `${conn.user}@${conn.host}`,
     // The host ends the script at the limit too: killing the local ssh alone would leave a
@@ -119,10 +130,13 @@ function runSsh(conn: StepConnection, command: string, commandSeconds: number): 
     child.stderr.on("data", (d: Buffer) => {
       stderr = (stderr + d.toString("utf8")).slice(-16_384);
     });
-    const timer = setTimeout(() => {
-      stderr += `\n(killed after ${commandSeconds} s)`;
-      child.kill("SIGKILL");
-    }, (commandSeconds + 60) * 1000);
+    const timer = setTimeout(
+      () => {
+        stderr += `\n(killed after ${commandSeconds} s)`;
+        child.kill("SIGKILL");
+      },
+      (commandSeconds + 60) * 1000,
+    );
     const finish = (code: number) => {
       clearTimeout(timer);
       rmSync(dir, { recursive: true, force: true });
@@ -149,7 +163,10 @@ async function runOnHost(conn: StepConnection, command: string, dialSeconds: num
 }
 
 function isHostKeyMismatch(ran: Ran): boolean {
-  return ran.code === 255 && /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No (ED25519|ECDSA|RSA) host key is known/.test(ran.stderr);
+  return (
+    ran.code === 255 &&
+    /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No (ED25519|ECDSA|RSA) host key is known/.test(ran.stderr)
+  );
 }
 
 function failure(what: "create" | "delete", conn: StepConnection, ran: Ran): Error {

@@ -148,7 +148,7 @@ export function renderLsyncdConf(spec: LsyncdConfSpec): string {
     "",
     "local function lscHeartbeat()",
     `  local f = io.open(${lua(LSYNCD_HEARTBEAT)}, "w")`,
-    "  if f then f:write(os.time(), \"\\n\") f:close() end",
+    '  if f then f:write(os.time(), "\\n") f:close() end',
     `  alarm(now() + ${int("statusInterval", spec.lsyncd.statusInterval)}, lscHeartbeat)`,
     "end",
     "alarm(now() + 1, lscHeartbeat)",

@@ -1,14 +1,7 @@
 // The files that tell a host how to reach the peers it pushes to (ssh_config, known_hosts)
 // and whom it accepts pushes from (authorized_keys). ssh_config and known_hosts have no
 // quoting of their own, so every value is checked to be one plain token instead.
-import {
-  KNOWN_HOSTS,
-  RSYNC_BINARY,
-  RSYNCD_CONF,
-  SSH_CONTROL_DIR,
-  SYNC_KEY,
-  peerAlias,
-} from "../paths";
+import { KNOWN_HOSTS, RSYNC_BINARY, RSYNCD_CONF, SSH_CONTROL_DIR, SYNC_KEY, peerAlias } from "../paths";
 import { SYNC_USER } from "../spec";
 
 /** A public key as one `type base64` pair; anything else (options, newlines) is refused. */
@@ -72,9 +65,7 @@ export function renderSshConfig(targets: readonly PushTarget[]): string {
 }
 
 export function renderKnownHosts(targets: readonly PushTarget[]): string {
-  const lines = targets.map(
-    (t) => `${token("host name", peerAlias(t.name))} ${normalizePublicKey(`host key of ${t.name}`, t.hostKey)}`,
-  );
+  const lines = targets.map((t) => `${token("host name", peerAlias(t.name))} ${normalizePublicKey(`host key of ${t.name}`, t.hostKey)}`);
   return `# Managed by lsyncd-cluster; local edits are overwritten.\n${lines.join("\n")}\n`;
 }
 

@@ -55,10 +55,7 @@ function findDevice(disk: Exclude<DiskSource, { kind: "none" }>): string[] {
       // Nitro exposes EBS as NVMe with the volume id (without the dash) as serial; the
       // kernel's name (nvme1n1, ...) depends on attach order and is never guessed.
       const serial = disk.volumeId.replace("-", "");
-      return [
-        `want=${sh(`/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${serial}`)}`,
-        'find_dev() { [ -b "$want" ] && echo "$want"; }',
-      ];
+      return [`want=${sh(`/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${serial}`)}`, 'find_dev() { [ -b "$want" ] && echo "$want"; }'];
     }
     case "instance-store":
       return [
@@ -100,7 +97,7 @@ export function diskCreate(syncDir: string, disk: DiskSource): string {
     ...findDevice(disk),
     "dev=",
     "for _ in $(seq 1 90); do",
-    '  if dev=$(find_dev); then break; fi',
+    "  if dev=$(find_dev); then break; fi",
     "  dev=",
     "  sleep 2",
     "done",

@@ -21,9 +21,7 @@ export function lsyncdCreate(spec: LsyncdStepSpec): string {
     ...(spec.extraFiles ?? []).map(writeFile),
     "systemctl daemon-reload",
     "systemctl enable lsyncd >/dev/null 2>&1",
-    ...(spec.timers ?? []).map(
-      (t) => `if ! out=$(systemctl enable --now ${sh(t)} 2>&1); then echo "$out" >&2; exit 1; fi`,
-    ),
+    ...(spec.timers ?? []).map((t) => `if ! out=$(systemctl enable --now ${sh(t)} 2>&1); then echo "$out" >&2; exit 1; fi`),
     'if [ "$LSC_CHANGED" -gt 0 ] || ! systemctl is-active --quiet lsyncd; then',
     "  systemctl restart lsyncd",
     "fi",

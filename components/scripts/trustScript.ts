@@ -2,7 +2,16 @@
 // the rsync daemon config it forces, one temp dir per pusher), and whom this host pushes
 // to (pinned known_hosts, ssh_config). Each file is ours alone and rewritten whole, so a
 // peer removed from the cluster loses access on the next run.
-import { KNOWN_HOSTS, LSYNCD_LOG_DIR, RSYNCD_CONF, RSYNCD_PUSH_LOG, SSH_CONFIG, SYNC_AUTHORIZED_KEYS, SYNC_USER, syncTempRoot } from "../paths";
+import {
+  KNOWN_HOSTS,
+  LSYNCD_LOG_DIR,
+  RSYNCD_CONF,
+  RSYNCD_PUSH_LOG,
+  SSH_CONFIG,
+  SYNC_AUTHORIZED_KEYS,
+  SYNC_USER,
+  syncTempRoot,
+} from "../paths";
 import { sh } from "../quote";
 import { renderRsyncdConf } from "../render/rsyncdConf";
 import { Pusher, PushTarget, renderAuthorizedKeys, renderKnownHosts, renderSshConfig } from "../render/sshFiles";

@@ -26,7 +26,11 @@ const node = (i: number) => live.hosts.nodes[i];
 
 /** Every symlink in a host's sync dir, with where it really resolves. */
 async function linksLeavingSyncDir(host: TestHost): Promise<string[]> {
-  const out = await run(h(), host, `find -P ${SYNC_DIR} -xdev -type l -exec sh -c 'for l; do printf "%s -> %s\\n" "$l" "$(readlink -m -- "$l")"; done' sh {} +`);
+  const out = await run(
+    h(),
+    host,
+    `find -P ${SYNC_DIR} -xdev -type l -exec sh -c 'for l; do printf "%s -> %s\\n" "$l" "$(readlink -m -- "$l")"; done' sh {} +`,
+  );
   return out.split("\n").filter((l) => l && !l.split(" -> ")[1]?.startsWith(`${SYNC_DIR}/`));
 }
 
@@ -44,7 +48,9 @@ describe("item 1: links", () => {
   it("chained links (a -> ., then a/a/a/a/a/root -> ../../../../.. with -R) reach nothing outside the sync dir, and nginx serves nothing from outside", async () => {
     const first = await push(h(), exchange(), node(0), `ln -s . ${MARK}a`, `-l ${MARK}a`);
     const second = await push(
-      h(), exchange(), node(0),
+      h(),
+      exchange(),
+      node(0),
       `mkdir -p c/${MARK}a/${MARK}a/${MARK}a/${MARK}a/${MARK}a && ln -s ../../../../.. c/${MARK}a/${MARK}a/${MARK}a/${MARK}a/${MARK}a/${MARK}root`,
       `-rlR --no-implied-dirs c/./${MARK}a/${MARK}a/${MARK}a/${MARK}a/${MARK}a/${MARK}root`,
     );
@@ -58,11 +64,19 @@ describe("item 1: links", () => {
     const chain = `${MARK}b/${MARK}b/${MARK}b/${MARK}b/${MARK}b`;
     await push(h(), exchange(), node(0), `ln -s . ${MARK}b`, `-l ${MARK}b`);
     const plant = await push(
-      h(), exchange(), node(0),
+      h(),
+      exchange(),
+      node(0),
       `mkdir -p c/${chain}/.lsyncd-tmp && ln -s ../../../dev/shm c/${chain}/.lsyncd-tmp/${MARK}shm`,
       `-rlR --no-implied-dirs c/./${chain}/.lsyncd-tmp/${MARK}shm`,
     );
-    const big = await push(h(), exchange(), node(0), `head -c 5000000 /dev/urandom > ${MARK}-big.bin`, `--temp-dir=.lsyncd-tmp/${MARK}shm ${MARK}-big.bin`);
+    const big = await push(
+      h(),
+      exchange(),
+      node(0),
+      `head -c 5000000 /dev/urandom > ${MARK}-big.bin`,
+      `--temp-dir=.lsyncd-tmp/${MARK}shm ${MARK}-big.bin`,
+    );
     console.log(`temp-dir trick: plant exit ${plant.code} ${plant.stderr.trim()} / push exit ${big.code} ${big.stderr.trim()}`);
     const leftovers = readdirSync("/dev/shm").filter((n) => n.includes(MARK));
     for (const n of leftovers) rmSync(`/dev/shm/${n}`, { force: true });
@@ -83,22 +97,34 @@ describe("item 2: root never follows a link under the sync dir", () => {
   it("the trust and identity steps (run again) neither empty nor chown a planted link's target", async () => {
     const x = exchange();
     const tmp = `${SYNC_DIR}/.lsyncd-tmp`;
-    await run(h(), x, [
-      ...[1, 2, 3, 4, 5].map((i) => `mkdir -p /etc/${MARK}-victim${i} && echo keep > /etc/${MARK}-victim${i}/keep`),
-      // Links where the steps look, however they got there (a stolen key before links were
-      // refused, a local process, an old version's leftovers):
-      `ln -s /etc/${MARK}-victim1 ${tmp}/${MARK}-stale`,
-      `mv ${tmp}/node01 ${SYNC_DIR}/${MARK}-node01.real && ln -s /etc/${MARK}-victim2 ${tmp}/node01`,
-      // What any process of the sync user can do in the sync dir it owns:
-      `runuser -u lsyncd-sync -- sh -c 'mv ${tmp} ${SYNC_DIR}/${MARK}-tmp.real && ln -s /etc/${MARK}-victim3 ${tmp}'`,
-      `runuser -u lsyncd-sync -- sh -c 'mkdir ${SYNC_DIR}/${MARK}-d && ln -s /etc/${MARK}-victim5 ${SYNC_DIR}/${MARK}-d/x'`,
-      // A root-owned link (an application running as root): identity's chown must not follow it.
-      `ln -s /etc/${MARK}-victim4 ${SYNC_DIR}/${MARK}-rootlink`,
-    ].join(" && "));
+    await run(
+      h(),
+      x,
+      [
+        ...[1, 2, 3, 4, 5].map((i) => `mkdir -p /etc/${MARK}-victim${i} && echo keep > /etc/${MARK}-victim${i}/keep`),
+        // Links where the steps look, however they got there (a stolen key before links were
+        // refused, a local process, an old version's leftovers):
+        `ln -s /etc/${MARK}-victim1 ${tmp}/${MARK}-stale`,
+        `mv ${tmp}/node01 ${SYNC_DIR}/${MARK}-node01.real && ln -s /etc/${MARK}-victim2 ${tmp}/node01`,
+        // What any process of the sync user can do in the sync dir it owns:
+        `runuser -u lsyncd-sync -- sh -c 'mv ${tmp} ${SYNC_DIR}/${MARK}-tmp.real && ln -s /etc/${MARK}-victim3 ${tmp}'`,
+        `runuser -u lsyncd-sync -- sh -c 'mkdir ${SYNC_DIR}/${MARK}-d && ln -s /etc/${MARK}-victim5 ${SYNC_DIR}/${MARK}-d/x'`,
+        // A root-owned link (an application running as root): identity's chown must not follow it.
+        `ln -s /etc/${MARK}-victim4 ${SYNC_DIR}/${MARK}-rootlink`,
+      ].join(" && "),
+    );
     await rerunCreates(live.deployment);
-    const victims = await run(h(), x, `for i in 1 2 3 4 5; do stat -c '%n %U:%G %a' /etc/${MARK}-victim$i /etc/${MARK}-victim$i/keep 2>&1; done`);
+    const victims = await run(
+      h(),
+      x,
+      `for i in 1 2 3 4 5; do stat -c '%n %U:%G %a' /etc/${MARK}-victim$i /etc/${MARK}-victim$i/keep 2>&1; done`,
+    );
     const tmpNow = await run(h(), x, `stat -c '%F %U:%G %a' ${tmp} ${tmp}/node01 ${tmp}/node02`);
-    await run(h(), x, `rm -rf /etc/${MARK}-victim* ${SYNC_DIR}/${MARK}-d ${SYNC_DIR}/${MARK}-rootlink ${SYNC_DIR}/${MARK}-tmp.real ${SYNC_DIR}/${MARK}-node01.real`);
+    await run(
+      h(),
+      x,
+      `rm -rf /etc/${MARK}-victim* ${SYNC_DIR}/${MARK}-d ${SYNC_DIR}/${MARK}-rootlink ${SYNC_DIR}/${MARK}-tmp.real ${SYNC_DIR}/${MARK}-node01.real`,
+    );
     expect(victims).toBe(
       [1, 2, 3, 4, 5].map((i) => `/etc/${MARK}-victim${i} root:root 755\n/etc/${MARK}-victim${i}/keep root:root 644\n`).join(""),
     );
@@ -113,10 +139,17 @@ describe("item 2: root never follows a link under the sync dir", () => {
       await push(h(), node(0), exchange(), "echo x > .lsyncd-tmp", "--force --delete --backup .lsyncd-tmp", ""),
     ];
     console.log(`temp-dir deletes: ${attempts.map((a) => `exit ${a.code}`).join(", ")}`);
-    expect(await run(h(), exchange(), `stat -c '%F %U' ${SYNC_DIR}/.lsyncd-tmp/node01 ${SYNC_DIR}/.lsyncd-tmp/node02`)).toBe("directory lsyncd-sync\ndirectory lsyncd-sync\n");
+    expect(await run(h(), exchange(), `stat -c '%F %U' ${SYNC_DIR}/.lsyncd-tmp/node01 ${SYNC_DIR}/.lsyncd-tmp/node02`)).toBe(
+      "directory lsyncd-sync\ndirectory lsyncd-sync\n",
+    );
     const t = Date.now();
     await writeImage(h(), node(1), `${MARK}-after-delete.jpg`, Buffer.from("still syncing"));
-    await waitFor("node02's image reaches node01", async () => (await fetchImage(node(0), `${MARK}-after-delete.jpg`))?.toString() === "still syncing", 15_000, 200);
+    await waitFor(
+      "node02's image reaches node01",
+      async () => (await fetchImage(node(0), `${MARK}-after-delete.jpg`))?.toString() === "still syncing",
+      15_000,
+      200,
+    );
     console.log(`replication after the delete attempts: ${Date.now() - t} ms`);
   });
 });
@@ -125,7 +158,9 @@ describe("item 3: specials", () => {
   it("a pushed FIFO (and socket) never stops lsyncd on the exchange: heartbeat ticks, health green", async () => {
     const t0 = await heartbeat(h(), exchange());
     const r = await push(
-      h(), node(0), exchange(),
+      h(),
+      node(0),
+      exchange(),
       `mkfifo ${MARK}-fifo.jpg && perl -MIO::Socket::UNIX -e 'IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => "${MARK}-sock.jpg", Listen => 1) or die'`,
       `-D ${MARK}-fifo.jpg ${MARK}-sock.jpg`,
     );
@@ -133,7 +168,10 @@ describe("item 3: specials", () => {
     const ticking = await ticksAfter(exchange(), t0 + 12, 30_000);
     const problems = await syncDirProblems(h(), exchange());
     // Unblock a stuck lsyncd so the rest of the suite can run, whatever happened.
-    await h().exec(exchange(), `for f in ${SYNC_DIR}/${MARK}-fifo.jpg; do [ -p "$f" ] && timeout 2 sh -c "echo > $f"; rm -f "$f" ${SYNC_DIR}/${MARK}-sock.jpg; done; true`);
+    await h().exec(
+      exchange(),
+      `for f in ${SYNC_DIR}/${MARK}-fifo.jpg; do [ -p "$f" ] && timeout 2 sh -c "echo > $f"; rm -f "$f" ${SYNC_DIR}/${MARK}-sock.jpg; done; true`,
+    );
     expect(`heartbeat ticking: ${ticking}`).toBe("heartbeat ticking: true");
     expect(problems.filter((p) => p.startsWith("special"))).toEqual([]);
     await waitFor("exchange healthy", async () => (await h().exec(exchange(), "lsyncd-cluster-health")).code === 0, 10_000, 250);
@@ -152,12 +190,19 @@ describe("item 3: specials", () => {
 describe("item 4: modes", () => {
   it("setuid, setgid and world-writable modes are stripped on arrival, and relayed stripped", async () => {
     const r = await push(
-      h(), node(0), exchange(),
+      h(),
+      node(0),
+      exchange(),
       `mkdir ${MARK}-mode && cd ${MARK}-mode && echo x > suid.jpg && chmod 4755 suid.jpg && echo y > sgid.jpg && chmod 2777 sgid.jpg && mkdir open && chmod 0777 open && echo z > open/f.jpg && chmod 0666 open/f.jpg && cd ..`,
       `-rp ${MARK}-mode`,
     );
     expect(r.code).toBe(0);
-    await waitFor("mode files on node02", async () => (await h().exec(node(1), `test -f ${SYNC_DIR}/${MARK}-mode/open/f.jpg`)).code === 0, 15_000, 200);
+    await waitFor(
+      "mode files on node02",
+      async () => (await h().exec(node(1), `test -f ${SYNC_DIR}/${MARK}-mode/open/f.jpg`)).code === 0,
+      15_000,
+      200,
+    );
     for (const host of [exchange(), node(1)]) {
       const modes = await run(h(), host, `cd ${SYNC_DIR}/${MARK}-mode && stat -c '%n %a' suid.jpg sgid.jpg open open/f.jpg`);
       expect(`${host.name}: ${modes}`).toBe(`${host.name}: suid.jpg 755\nsgid.jpg 775\nopen 775\nopen/f.jpg 664\n`);
@@ -175,7 +220,9 @@ describe("item 4: modes", () => {
 describe("item 9: smaller holes", () => {
   it("the sync user cannot change its own authorized_keys (root owns it and .ssh)", async () => {
     const x = exchange();
-    expect(await run(h(), x, "stat -c '%U %a' /var/lib/lsyncd-cluster/sync-home/.ssh /var/lib/lsyncd-cluster/sync-home/.ssh/authorized_keys")).toMatch(/^root \d+\nroot \d+\n$/);
+    expect(
+      await run(h(), x, "stat -c '%U %a' /var/lib/lsyncd-cluster/sync-home/.ssh /var/lib/lsyncd-cluster/sync-home/.ssh/authorized_keys"),
+    ).toMatch(/^root \d+\nroot \d+\n$/);
     const w = await h().exec(x, "runuser -u lsyncd-sync -- sh -c 'echo x >> /var/lib/lsyncd-cluster/sync-home/.ssh/authorized_keys'");
     expect(w.code).not.toBe(0);
   });

@@ -66,7 +66,7 @@ it(`survives ${PUSHES} random pushes with a stolen sync key (seed printed above)
       if (now - beat > 25) throw new Error(`${host.name}: lsyncd heartbeat ${now - beat} s old\n${context()}`);
       try {
         await waitFor(`${host.name} healthy`, async () => (await h.exec(host, "lsyncd-cluster-health")).code === 0, 10_000, 250);
-      } catch (e) {
+      } catch {
         const why = (await h.exec(host, "lsyncd-cluster-health; tail -n 20 /var/log/lsyncd/lsyncd.log")).stdout;
         throw new Error(`${host.name} not healthy within 10 s: ${why}\n${context()}`);
       }

@@ -78,15 +78,26 @@ describe("changes propagate", () => {
     const data = randomBytes(10_000);
     await writeImage(h(), node(1), "old-name.png", data);
     const all = [exchange(), ...h().nodes];
-    await waitFor("old-name.png everywhere", async () => (await Promise.all(all.map((x) => checksums(h(), x)))).every((s) => s.has("old-name.png")), 10_000);
+    await waitFor(
+      "old-name.png everywhere",
+      async () => (await Promise.all(all.map((x) => checksums(h(), x)))).every((s) => s.has("old-name.png")),
+      10_000,
+    );
     await run(h(), node(1), `mv ${SYNC_DIR}/old-name.png ${SYNC_DIR}/new-name.png`);
     await waitFor(
       "rename everywhere",
-      async () => (await Promise.all(all.map((x) => checksums(h(), x)))).every((s) => s.get("new-name.png") === sha256(data) && !s.has("old-name.png")),
+      async () =>
+        (await Promise.all(all.map((x) => checksums(h(), x)))).every(
+          (s) => s.get("new-name.png") === sha256(data) && !s.has("old-name.png"),
+        ),
       10_000,
     );
     await run(h(), node(2), `rm ${SYNC_DIR}/new-name.png`);
-    await waitFor("delete everywhere", async () => (await Promise.all(all.map((x) => checksums(h(), x)))).every((s) => !s.has("new-name.png")), 10_000);
+    await waitFor(
+      "delete everywhere",
+      async () => (await Promise.all(all.map((x) => checksums(h(), x)))).every((s) => !s.has("new-name.png")),
+      10_000,
+    );
   });
 
   it("a delete right after a file reached everyone stays deleted (no echo brings it back)", async () => {
@@ -94,7 +105,11 @@ describe("changes propagate", () => {
     const names = Array.from({ length: 10 }, (_, i) => `echo-${i}.jpg`);
     for (const [i, name] of names.entries()) {
       await writeImage(h(), node(i % 3), name, randomBytes(20_000));
-      await waitFor(`${name} on every node`, async () => (await Promise.all(h().nodes.map((n) => fetchImage(n, name)))).every(Boolean), 10_000);
+      await waitFor(
+        `${name} on every node`,
+        async () => (await Promise.all(h().nodes.map((n) => fetchImage(n, name)))).every(Boolean),
+        10_000,
+      );
       await run(h(), node((i + 1) % 3), `rm ${SYNC_DIR}/${name}`);
     }
     await waitFor(
@@ -242,8 +257,20 @@ describe("a stolen sync key", () => {
   const sshAsSync = (cmd: string[]) =>
     spawnSync(
       "ssh",
-      ["-i", keyFile, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`,
-        `lsyncd-sync@${exchange().address}`, ...cmd],
+      [
+        "-i",
+        keyFile,
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        `UserKnownHostsFile=${knownHosts}`,
+        `lsyncd-sync@${exchange().address}`,
+        ...cmd,
+      ],
       { encoding: "utf8", timeout: 20_000 },
     );
 
@@ -266,7 +293,11 @@ describe("a stolen sync key", () => {
   const rsyncAsSync = (...args: string[]) =>
     spawnSync(
       "rsync",
-      ["-e", `ssh -i ${keyFile} -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${knownHosts}`, ...args],
+      [
+        "-e",
+        `ssh -i ${keyFile} -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${knownHosts}`,
+        ...args,
+      ],
       { encoding: "utf8", timeout: 30_000 },
     );
   const module = () => `lsyncd-sync@${exchange().address}::sync`;
@@ -306,7 +337,18 @@ describe("a stolen sync key", () => {
     const dir = mkdtempSync(join(tmpdir(), "lsc-stolen-dry-"));
     writeFileSync(join(dir, "secret.txt"), "guess");
     // As the auditor asks (it excludes lost+found, which the receiver may not read).
-    const r = rsyncAsSync("-rt", "--dry-run", "--itemize-changes", "--checksum", "--delete", "--exclude=/lost+found/", "--exclude=/.lsyncd-tmp/", "-vv", `${dir}/`, `${module()}/`);
+    const r = rsyncAsSync(
+      "-rt",
+      "--dry-run",
+      "--itemize-changes",
+      "--checksum",
+      "--delete",
+      "--exclude=/lost+found/",
+      "--exclude=/.lsyncd-tmp/",
+      "-vv",
+      `${dir}/`,
+      `${module()}/`,
+    );
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^<f.{9} secret\.txt$/m);
     expect(r.stdout + r.stderr).not.toContain("TOPSECRET");

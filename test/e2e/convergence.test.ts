@@ -65,13 +65,20 @@ describe("same name written on two nodes while the exchange is down", () => {
         500,
       ).catch(async (e) => {
         const per = await Promise.all(all().map((x) => checksums(h(), x)));
-        const kind = (sum: string | undefined) => (sum === sha256(newer) ? "newer" : sum === sha256(older) ? "older" : sum === undefined ? "none" : "other");
+        const kind = (sum: string | undefined) =>
+          sum === sha256(newer) ? "newer" : sum === sha256(older) ? "older" : sum === undefined ? "none" : "other";
         const logs = await run(h(), exchange(), "grep -v 'Calling\\|Finished\\|^/' /var/log/lsyncd/lsyncd.log | tail -n 15");
-        throw new Error(`${e}\n${all().map((x, i) => `${x.name}: ${kind(per[i].get(name))}, ${per[i].size} names`).join("\n")}\nexchange log:\n${logs}`);
+        throw new Error(
+          `${e}\n${all()
+            .map((x, i) => `${x.name}: ${kind(per[i].get(name))}, ${per[i].size} names`)
+            .join("\n")}\nexchange log:\n${logs}`,
+        );
       });
       console.log(`converged ${ms} ms after the exchange came back`);
     } finally {
-      await h().startSshd(exchange()).catch(() => undefined);
+      await h()
+        .startSshd(exchange())
+        .catch(() => undefined);
       await run(h(), exchange(), "systemctl start lsyncd").catch(() => undefined);
     }
   });
@@ -82,7 +89,12 @@ describe("an exchange coming back", () => {
     const names = Array.from({ length: 30 }, (_, i) => `comeback-${i}.jpg`);
     const old = randomBytes(20_000);
     for (const name of names) await writeImage(h(), node(0), name, old);
-    await waitFor("the old versions everywhere", async () => (await checksums(h(), exchange())).get(names[29]) === sha256(old), 20_000, 250);
+    await waitFor(
+      "the old versions everywhere",
+      async () => (await checksums(h(), exchange())).get(names[29]) === sha256(old),
+      20_000,
+      250,
+    );
     await run(h(), exchange(), "systemctl stop lsyncd");
     await h().stopSshd(exchange());
     await new Promise((r) => setTimeout(r, 2500)); // the new versions are 2 s newer or more
@@ -100,16 +112,27 @@ describe("an exchange coming back", () => {
     try {
       await h().startSshd(exchange());
       await run(h(), exchange(), "systemctl start lsyncd");
-      await waitFor("the new versions everywhere", async () => (await identical(all())) && (await checksums(h(), node(2))).get(names[29]) === sha256(fresh), 30_000, 250).catch(async (e) => {
+      await waitFor(
+        "the new versions everywhere",
+        async () => (await identical(all())) && (await checksums(h(), node(2))).get(names[29]) === sha256(fresh),
+        30_000,
+        250,
+      ).catch(async (e) => {
         const v = await views(all());
         const kind = (sum: string | undefined) => (sum === sha256(fresh) ? "F" : sum === sha256(old) ? "o" : sum === undefined ? "-" : "?");
         const per = await Promise.all(all().map((x) => checksums(h(), x)));
-        throw new Error(`${e}\n${all().map((x, i) => `${x.name}: ${names.map((n) => kind(per[i].get(n))).join("")}`).join("\n")} (${v.length})`);
+        throw new Error(
+          `${e}\n${all()
+            .map((x, i) => `${x.name}: ${names.map((n) => kind(per[i].get(n))).join("")}`)
+            .join("\n")} (${v.length})`,
+        );
       });
     } finally {
       watching = false;
       await watcher;
-      await h().startSshd(exchange()).catch(() => undefined);
+      await h()
+        .startSshd(exchange())
+        .catch(() => undefined);
     }
     expect([...new Set(stale)]).toEqual([]);
   });
@@ -120,7 +143,9 @@ describe("lsyncd-cluster-audit", () => {
   const health = () => h().exec(exchange(), "lsyncd-cluster-health");
 
   it("is installed on the exchange with its timer enabled, and on no node", async () => {
-    expect(await run(h(), exchange(), "systemctl is-enabled lsyncd-cluster-audit.timer; systemctl is-active lsyncd-cluster-audit.timer")).toBe("enabled\nactive\n");
+    expect(
+      await run(h(), exchange(), "systemctl is-enabled lsyncd-cluster-audit.timer; systemctl is-active lsyncd-cluster-audit.timer"),
+    ).toBe("enabled\nactive\n");
     for (const n of h().nodes) expect((await h().exec(n, "test -e /usr/local/bin/lsyncd-cluster-audit")).code).toBe(1);
   });
 
@@ -135,10 +160,19 @@ describe("lsyncd-cluster-audit", () => {
   it("finds a missing, an extra and (with --checksum) a same-size same-mtime file; health WARNING; --repair makes every host identical", async () => {
     const [extra, gone, same] = ["audit-extra.jpg", "audit-missing.jpg", "audit-same.jpg"];
     for (const name of [gone, same]) await writeImage(h(), node(0), name, randomBytes(5000));
-    await waitFor("the audit files everywhere", async () => (await Promise.all(all().map((x) => checksums(h(), x)))).every((s) => s.has(same) && s.has(gone)), 20_000, 250);
+    await waitFor(
+      "the audit files everywhere",
+      async () => (await Promise.all(all().map((x) => checksums(h(), x)))).every((s) => s.has(same) && s.has(gone)),
+      20_000,
+      250,
+    );
     // Behind lsyncd's back on node02: a delete, and other bytes with the same size and mtime.
     await run(h(), node(1), "systemctl stop lsyncd");
-    await run(h(), node(1), `rm ${SYNC_DIR}/${gone} && cp -p ${SYNC_DIR}/${same} /tmp/ref && head -c 5000 /dev/urandom > ${SYNC_DIR}/${same} && touch -r /tmp/ref ${SYNC_DIR}/${same}`);
+    await run(
+      h(),
+      node(1),
+      `rm ${SYNC_DIR}/${gone} && cp -p ${SYNC_DIR}/${same} /tmp/ref && head -c 5000 /dev/urandom > ${SYNC_DIR}/${same} && touch -r /tmp/ref ${SYNC_DIR}/${same}`,
+    );
     await run(h(), node(1), "systemctl start lsyncd");
     // ... and on node03 a file written while its lsyncd is down (it stays down until after the repair).
     await run(h(), node(2), `systemctl stop lsyncd && echo stray > ${SYNC_DIR}/${extra}`);

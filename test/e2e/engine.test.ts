@@ -55,7 +55,10 @@ function expectOk(r: EngineRun, what: string): void {
 }
 
 function opsOf(r: EngineRun, op: string): string[] {
-  return [...stepOps(r)].filter(([, o]) => o === op).map(([n]) => n).sort();
+  return [...stepOps(r)]
+    .filter(([, o]) => o === op)
+    .map(([n]) => n)
+    .sort();
 }
 
 /** The operator's SSH logins into a host so far (peers push as the sync user, tests use nsenter). */
@@ -108,7 +111,14 @@ beforeAll(async () => {
   stack = new EngineStack(ROOT, "e2e", bin);
   stack.init(hosts.operatorPrivateKey);
   const [n1, n2, n3] = hosts.nodes;
-  configure({ exchange: { name: "exchange", host: hosts.exchange }, nodes: [{ name: "node01", host: n1 }, { name: "node02", host: n2 }, { name: "node03", host: n3 }] });
+  configure({
+    exchange: { name: "exchange", host: hosts.exchange },
+    nodes: [
+      { name: "node01", host: n1 },
+      { name: "node02", host: n2 },
+      { name: "node03", host: n3 },
+    ],
+  });
 });
 
 afterAll(async () => {
@@ -156,7 +166,10 @@ test("2. scale out 3 → 4 and back, with a writer on node01 during each up", as
     expectOk(preview, `preview ${label}`);
     if (target === four) {
       expect(opsOf(preview, "create")).toEqual(
-        ["disk", "identity", "lsyncd", "packages", "ready", "sysctl", "trust", "web"].map((s) => `lsyncd-mesh-node04-${s}`).concat("lsyncd-mesh-seed-node04").sort(),
+        ["disk", "identity", "lsyncd", "packages", "ready", "sysctl", "trust", "web"]
+          .map((s) => `lsyncd-mesh-node04-${s}`)
+          .concat("lsyncd-mesh-seed-node04")
+          .sort(),
       );
       expect(opsOf(preview, "delete")).toEqual([]);
     } else {
@@ -277,7 +290,12 @@ test("6. a new program version that rewords every script replaces nothing and re
   writeFileSync(bash, reworded);
 
   const pids = async () =>
-    [members.exchange, ...members.nodes].map((m) => hosts.processes(m.host).filter((p) => p.comm === "lsyncd").map((p) => p.pid));
+    [members.exchange, ...members.nodes].map((m) =>
+      hosts
+        .processes(m.host)
+        .filter((p) => p.comm === "lsyncd")
+        .map((p) => p.pid),
+    );
   const before = await pids();
   const preview = await stack.run("preview", [], next);
   expectOk(preview, "preview of the reworded version");
@@ -353,7 +371,9 @@ test("7b. refresh looks at the hosts: a removed file shows as a change, and up p
   await run(hosts, node.host, `rm ${HOST_NAME_FILE}`);
   const rerun = await stack.run("up", ["--refresh"]);
   expectOk(rerun, "up --refresh after removing a host's claim");
-  const hostSteps = ["ready", "packages", "disk", "sysctl", "identity", "trust", "lsyncd", "web"].map((st) => `lsyncd-mesh-${node.name}-${st}`).sort();
+  const hostSteps = ["ready", "packages", "disk", "sysctl", "identity", "trust", "lsyncd", "web"]
+    .map((st) => `lsyncd-mesh-${node.name}-${st}`)
+    .sort();
   expect(opsOf(rerun, "update")).toEqual(hostSteps);
   expect(opsOf(rerun, "replace")).toEqual([]);
   await expectIntact(node, "node");
@@ -367,11 +387,20 @@ test("8. destroy removes the program's files, users and units from every host; t
   for (const m of everyHost) {
     const h = m.host;
     await run(hosts, h, `! id -u ${SYNC_USER} 2>/dev/null`);
-    await run(hosts, h, `! test -e ${LSYNCD_UNIT} && ! test -e ${NGINX_SITE} && ! test -e /etc/lsyncd-cluster && ! test -e /var/lib/lsyncd-cluster`);
+    await run(
+      hosts,
+      h,
+      `! test -e ${LSYNCD_UNIT} && ! test -e ${NGINX_SITE} && ! test -e /etc/lsyncd-cluster && ! test -e /var/lib/lsyncd-cluster`,
+    );
     await run(hosts, h, `! mountpoint -q ${SYNC_DIR}`);
     // The images are still on the disk.
-    const count = await run(hosts, h, `d=$(mktemp -d) && mount ${m.host.disk} "$d" && find "$d" -name 'engine-*' -type f | wc -l; umount "$d"`);
-    if (m !== members.exchange) expect(Number(count.trim())).toBeGreaterThanOrEqual([...written.keys()].filter((k) => k.startsWith("engine-")).length);
+    const count = await run(
+      hosts,
+      h,
+      `d=$(mktemp -d) && mount ${m.host.disk} "$d" && find "$d" -name 'engine-*' -type f | wc -l; umount "$d"`,
+    );
+    if (m !== members.exchange)
+      expect(Number(count.trim())).toBeGreaterThanOrEqual([...written.keys()].filter((k) => k.startsWith("engine-")).length);
   }
 });
 
@@ -389,7 +418,10 @@ test("9. every stack file in the repository passes the CLI's own config check", 
     s.init(existingHosts ? hosts.operatorPrivateKey : undefined);
     // The example as shipped, plus the encrypted key the README has the user set.
     const secret = readFileSync(s.stackFile, "utf8");
-    writeFileSync(s.stackFile, `${/^encryptionsalt: .*\n/m.exec(secret)?.[0] ?? ""}${shipped.trimEnd()}\n${/^ {2}lsyncd-cluster:sshPrivateKey:\n(?: {4}.*\n)+/m.exec(secret)?.[0] ?? ""}`);
+    writeFileSync(
+      s.stackFile,
+      `${/^encryptionsalt: .*\n/m.exec(secret)?.[0] ?? ""}${shipped.trimEnd()}\n${/^ {2}lsyncd-cluster:sshPrivateKey:\n(?: {4}.*\n)+/m.exec(secret)?.[0] ?? ""}`,
+    );
     const preview = await s.run("preview");
     expect(preview.output).not.toMatch(/missing configuration values|is missing configuration/i);
     if (existingHosts) {

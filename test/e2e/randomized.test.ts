@@ -67,8 +67,7 @@ it("every host ends identical after random writes, deletes, renames and races du
   const log: string[] = [];
   const note = (line: string) => log.push(`${((Date.now() - stop) / 1000 + WRITE_SECONDS).toFixed(1)}s ${line}`);
   // Random choices are drawn up front per actor, so a seed replays the same script.
-  const write = (n: TestHost, name: string, size: number) =>
-    h().exec(n, `head -c ${size} /dev/urandom > ${SYNC_DIR}/${name}`);
+  const write = (n: TestHost, name: string, size: number) => h().exec(n, `head -c ${size} /dev/urandom > ${SYNC_DIR}/${name}`);
   let ops = 0;
 
   const writer = async (n: TestHost, r: () => number) => {
@@ -123,7 +122,12 @@ it("every host ends identical after random writes, deletes, renames and races du
         // sync resends everything it holds.
         note("exchange lsyncd killed");
         await run(h(), h().exchange, "pkill -KILL -x lsyncd");
-        await waitFor("exchange lsyncd back", async () => (await h().exec(h().exchange, "systemctl is-active --quiet lsyncd")).code === 0, 30_000, 200);
+        await waitFor(
+          "exchange lsyncd back",
+          async () => (await h().exec(h().exchange, "systemctl is-active --quiet lsyncd")).code === 0,
+          30_000,
+          200,
+        );
         note("exchange lsyncd back");
       }
       await sleep(1000 + r() * 4000);
@@ -148,7 +152,7 @@ it("every host ends identical after random writes, deletes, renames and races du
     );
     console.log(`LSC_SEED=${SEED}: every host identical ${ms} ms after the writers stopped`);
   } catch (e) {
-    throw new Error(`LSC_SEED=${SEED}: hosts still differ:\n${last.join("\n")}\n${e instanceof Error ? e.message : e}`);
+    throw new Error(`LSC_SEED=${SEED}: hosts still differ:\n${last.join("\n")}\n${e instanceof Error ? e.message : String(e)}`);
   }
   const sums = await views(all);
   expect(differences(all, sums)).toEqual([]);

@@ -36,7 +36,7 @@ export async function buildMesh(nodes: number, spec: CommonSpec = COMMON_SPEC): 
   const recorder = await installMocks();
   const mesh = new SyncMesh("m", { ...spec, exchange: meshHost("exchange", 1), nodes: nodeNames(nodes).map((n, i) => meshHost(n, i + 2)) });
   const steps = [...mesh.hosts.flatMap((h) => Object.values(h.steps)), ...Object.values(mesh.seeds)];
-  await Promise.all(steps.map((c) => resolve(c!.urn)));
+  await Promise.all(steps.map((c) => resolve(c.urn)));
   await resolve(mesh.syncPublicKeys);
   return recorder;
 }

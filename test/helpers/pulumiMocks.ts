@@ -87,7 +87,10 @@ function defaultState(args: pulumi.runtime.MockResourceArgs): Record<string, any
 
 /** A filesystem UUID, stable per name. */
 export function fakeUuid(seed: string): string {
-  return createHash("sha256").update(seed).digest("hex").replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*$/, "$1-$2-$3-$4-$5");
+  return createHash("sha256")
+    .update(seed)
+    .digest("hex")
+    .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*$/, "$1-$2-$3-$4-$5");
 }
 
 /** A base64 body that is a valid-looking, per-name public key. */

@@ -28,9 +28,11 @@ describe("lsyncd-cluster-audit", () => {
     const head = s.slice(0, s.indexOf("usage()"));
     const r = spawnSync("bash", ["-c", `${head}\nprintf '%s\\n' "\${excludes[@]}"`], { encoding: "utf8" });
     expect(r.status).toBe(0);
-    expect(r.stdout.split("\n").slice(0, -1)).toEqual(
-      ["--exclude=/.lsyncd-tmp/", "--exclude=/lost+found/", ...hostile.map((e) => `--exclude=${e}`)],
-    );
+    expect(r.stdout.split("\n").slice(0, -1)).toEqual([
+      "--exclude=/.lsyncd-tmp/",
+      "--exclude=/lost+found/",
+      ...hostile.map((e) => `--exclude=${e}`),
+    ]);
   });
 
   it("refuses a grace period that is not a whole number", () => {

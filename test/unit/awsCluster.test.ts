@@ -62,6 +62,7 @@ interface Built {
  * reaches the next build's mocks.
  */
 function awsClusterClass(): typeof AwsClusterType {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only after the mocks are installed
   return (require("../../components/awsCluster") as typeof import("../../components/awsCluster")).AwsCluster;
 }
 
@@ -210,7 +211,11 @@ describe("AwsCluster with EBS data disks (5 nodes, 2 zones, web on)", () => {
     }
     expect(instanceOf(b.rec, "exchange").inputs.vpcSecurityGroupIds).toEqual(["c-network-cluster-sg-id", "c-network-exchange-sg-id"]);
     for (const n of b.cluster.nodes) {
-      expect(instanceOf(b.rec, n.name).inputs.vpcSecurityGroupIds).toEqual(["c-network-cluster-sg-id", "c-network-node-sg-id", "c-network-web-sg-id"]);
+      expect(instanceOf(b.rec, n.name).inputs.vpcSecurityGroupIds).toEqual([
+        "c-network-cluster-sg-id",
+        "c-network-node-sg-id",
+        "c-network-web-sg-id",
+      ]);
     }
   });
 
@@ -233,7 +238,10 @@ describe("AwsCluster with EBS data disks (5 nodes, 2 zones, web on)", () => {
   });
 
   test("hosts are tagged with their role", () => {
-    expect(instanceOf(b.rec, "exchange").inputs.tags).toMatchObject({ "lsyncd-cluster:role": "exchange", Name: `lsc-${CLUSTER_ID}-exchange` });
+    expect(instanceOf(b.rec, "exchange").inputs.tags).toMatchObject({
+      "lsyncd-cluster:role": "exchange",
+      Name: `lsc-${CLUSTER_ID}-exchange`,
+    });
     expect(instanceOf(b.rec, "node03").inputs.tags).toMatchObject({ "lsyncd-cluster:role": "node", Name: `lsc-${CLUSTER_ID}-node03` });
     expect(b.rec.named("c-node03-data").inputs.tags).toMatchObject({ "lsyncd-cluster:role": "node" });
   });
@@ -248,7 +256,9 @@ describe("AwsCluster with EBS data disks (5 nodes, 2 zones, web on)", () => {
 
   test("every host has an Elastic IP on its instance, so its address survives a stop/start", async () => {
     const eips = b.rec.ofType("aws:ec2/eip:Eip");
-    expect(eips.map((e) => e.name).sort()).toEqual(["c-exchange-address", ...["01", "02", "03", "04", "05"].map((n) => `c-node${n}-address`)].sort());
+    expect(eips.map((e) => e.name).sort()).toEqual(
+      ["c-exchange-address", ...["01", "02", "03", "04", "05"].map((n) => `c-node${n}-address`)].sort(),
+    );
     for (const e of eips) {
       expect(e.inputs.domain).toBe("vpc");
       const host = [b.cluster.exchange, ...b.cluster.nodes].find((h) => `c-${h.name}-address` === e.name)!;
@@ -351,8 +361,14 @@ describe("AwsCluster with arm64 nodes and an x86_64 exchange", () => {
     expect(lookups).toHaveLength(2);
     expect(lookups).toEqual(
       expect.arrayContaining([
-        expect.arrayContaining([{ name: "name", values: ["debian-12-arm64-*"] }, { name: "architecture", values: ["arm64"] }]),
-        expect.arrayContaining([{ name: "name", values: ["debian-12-amd64-*"] }, { name: "architecture", values: ["x86_64"] }]),
+        expect.arrayContaining([
+          { name: "name", values: ["debian-12-arm64-*"] },
+          { name: "architecture", values: ["arm64"] },
+        ]),
+        expect.arrayContaining([
+          { name: "name", values: ["debian-12-amd64-*"] },
+          { name: "architecture", values: ["x86_64"] },
+        ]),
       ]),
     );
     expect(instanceOf(b.rec, "exchange").inputs.ami).toBe("ami-0debianamd64");
@@ -469,7 +485,7 @@ function buildInChild(s: AwsModeSpec, zones: Record<string, unknown>): Promise<C
         }
         try {
           done({ ...(JSON.parse(stdout) as Omit<ChildOutcome, "exitCode">), exitCode });
-        } catch (e) {
+        } catch {
           fail(new Error(`child wrote no report (exit ${exitCode}):\n${stdout}\n${stderr}`));
         }
       },

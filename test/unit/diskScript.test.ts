@@ -6,7 +6,9 @@ describe("disk step", () => {
   it("mounts a disk nosuid,nodev,noexec, and adds them to a mount an older version made", () => {
     const s = diskCreate("/srv/pics", { kind: "device", path: "/dev/nvme1n1" });
     expect(SAFE_MOUNT_OPTIONS).toEqual(["nosuid", "nodev", "noexec"]);
-    expect(s).toContain('line="UUID=$uuid $dir $fstype defaults,nofail,noatime,nosuid,nodev,noexec,x-systemd.device-timeout=30s 0 2 # lsyncd-cluster"');
+    expect(s).toContain(
+      'line="UUID=$uuid $dir $fstype defaults,nofail,noatime,nosuid,nodev,noexec,x-systemd.device-timeout=30s 0 2 # lsyncd-cluster"',
+    );
     expect(s).toContain('    mount -o remount,nosuid,nodev,noexec "$dir"\n');
   });
 

@@ -236,7 +236,9 @@ class Lsyncd {
   }
 
   event(target: string, etype: string, path: string, path2?: string): void {
-    this.exec(`EVENT(${JSON.stringify(target)}, ${JSON.stringify(etype)}, ${JSON.stringify(path)}${path2 ? `, ${JSON.stringify(path2)}` : ""})`);
+    this.exec(
+      `EVENT(${JSON.stringify(target)}, ${JSON.stringify(etype)}, ${JSON.stringify(path)}${path2 ? `, ${JSON.stringify(path2)}` : ""})`,
+    );
   }
 
   queued(target: string): string {
@@ -272,7 +274,8 @@ class Lsyncd {
 }
 
 const EX = "lsc-exchange::sync/";
-const nodeConf = () => renderLsyncdConf({ host: "node01", syncDir: "/srv/pics", lsyncd: defaults, targets: ["exchange"], relayArrivals: false });
+const nodeConf = () =>
+  renderLsyncdConf({ host: "node01", syncDir: "/srv/pics", lsyncd: defaults, targets: ["exchange"], relayArrivals: false });
 const exchangeConf = () =>
   renderLsyncdConf({ host: "exchange", syncDir: "/srv/pics", lsyncd: defaults, targets: ["node01", "node02"], relayArrivals: true });
 
@@ -350,7 +353,13 @@ describe("lsyncd event intake (Lua, against a model of lsyncd 2.2.3)", () => {
 
   describe("the quiet period (issue 15): a file is pushed once it has been quiet after its last close-write", () => {
     const quietNode = (quietPeriod: number) =>
-      renderLsyncdConf({ host: "node01", syncDir: "/srv/pics", lsyncd: { ...defaults, quietPeriod }, targets: ["exchange"], relayArrivals: false });
+      renderLsyncdConf({
+        host: "node01",
+        syncDir: "/srv/pics",
+        lsyncd: { ...defaults, quietPeriod },
+        targets: ["exchange"],
+        relayArrivals: false,
+      });
 
     it("holds a file reopened and appended per chunk until its close-writes stop, then pushes it once", () => {
       const l = new Lsyncd(quietNode(1));
@@ -457,7 +466,10 @@ describe("lsyncd event intake (Lua, against a model of lsyncd 2.2.3)", () => {
     });
 
     it("breaks an exact mtime tie by the larger sha256, whichever arrived, and moves the winner's mtime 1 ns on", () => {
-      for (const [arrived, replaced] of [["1111", "ffff"], ["ffff", "1111"]]) {
+      for (const [arrived, replaced] of [
+        ["1111", "ffff"],
+        ["ffff", "1111"],
+      ]) {
         const l = new Lsyncd(exchangeConf());
         l.version("/t", "1796038879.999999999", arrived);
         l.version("/.lsyncd-tmp/node01/.replaced/t", "1796038879.999999999", replaced);

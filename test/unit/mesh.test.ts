@@ -2,7 +2,16 @@
 // whom, what waits for what, and which steps a config change replaces.
 import { execFileSync } from "child_process";
 import { createHash } from "crypto";
-import { AUDIT_COMMAND, AUDIT_SERVICE, AUDIT_STATE, AUDIT_TIMER, LSYNCD_CONF, RSYNCD_CONF, SSH_CONFIG, SYNC_AUTHORIZED_KEYS } from "../../components/paths";
+import {
+  AUDIT_COMMAND,
+  AUDIT_SERVICE,
+  AUDIT_STATE,
+  AUDIT_TIMER,
+  LSYNCD_CONF,
+  RSYNCD_CONF,
+  SSH_CONFIG,
+  SYNC_AUTHORIZED_KEYS,
+} from "../../components/paths";
 import { REMOTE_STEP_TYPE } from "../../components/remoteStep";
 import { remoteStepProvider, StepState } from "../../components/remote/provider";
 import { Recorder } from "../helpers/pulumiMocks";
@@ -49,7 +58,10 @@ async function opsBetween(before: Recorder, after: Recorder): Promise<Map<string
 }
 
 function named(ops: Map<string, Op>, op: Op): string[] {
-  return [...ops].filter(([, o]) => o === op).map(([n]) => n).sort();
+  return [...ops]
+    .filter(([, o]) => o === op)
+    .map(([n]) => n)
+    .sort();
 }
 
 describe("SyncMesh over 3 nodes", () => {
@@ -74,7 +86,9 @@ describe("SyncMesh over 3 nodes", () => {
   it("installs the auditor and its timer with the exchange's lsyncd only, and its delete removes them", () => {
     const ex = rec.named("m-exchange-lsyncd");
     const files = filesWritten(ex.inputs.create);
-    expect(files[AUDIT_COMMAND].content).toContain("declare -A target=(['node01']='lsc-node01::sync/' ['node02']='lsc-node02::sync/' ['node03']='lsc-node03::sync/')");
+    expect(files[AUDIT_COMMAND].content).toContain(
+      "declare -A target=(['node01']='lsc-node01::sync/' ['node02']='lsc-node02::sync/' ['node03']='lsc-node03::sync/')",
+    );
     expect(files[AUDIT_TIMER].content).toContain("OnUnitActiveSec=10min");
     expect(innerScript(ex.inputs.create)).toContain("systemctl enable --now 'lsyncd-cluster-audit.timer'");
     const del = innerScript(ex.inputs.delete);
@@ -137,8 +151,8 @@ describe("SyncMesh over 3 nodes", () => {
 
   it("lets only the exchange's sync key into a node, and every node's key into the exchange", () => {
     const keysIn = (h: string) =>
-      filesWritten(rec.named(`m-${h}-trust`).inputs.create)[SYNC_AUTHORIZED_KEYS].content
-        .split("\n")
+      filesWritten(rec.named(`m-${h}-trust`).inputs.create)
+        [SYNC_AUTHORIZED_KEYS].content.split("\n")
         .filter((l) => l.startsWith("restrict,"))
         .map((l) => l.split(" ").pop());
     expect(keysIn("exchange")).toEqual(["lsyncd-cluster:node01", "lsyncd-cluster:node02", "lsyncd-cluster:node03"]);
@@ -156,7 +170,9 @@ describe("SyncMesh over 3 nodes", () => {
     for (const n of ["node01", "node02", "node03"]) {
       expect(exchangeTrust).toContain(`lsc_owned_dir 2775 'lsyncd-sync':'lsyncd-sync' '/srv/pics/.lsyncd-tmp/${n}'\n`);
     }
-    expect(innerScript(rec.named("m-node02-trust").inputs.create)).toContain("lsc_owned_dir 2775 'lsyncd-sync':'lsyncd-sync' '/srv/pics/.lsyncd-tmp/exchange'\n");
+    expect(innerScript(rec.named("m-node02-trust").inputs.create)).toContain(
+      "lsc_owned_dir 2775 'lsyncd-sync':'lsyncd-sync' '/srv/pics/.lsyncd-tmp/exchange'\n",
+    );
     const conf = (h: string) => filesWritten(rec.named(`m-${h}-lsyncd`).inputs.create)[LSYNCD_CONF].content;
     expect(conf("node02")).toContain('temp_dir = ".lsyncd-tmp/node02/",');
     expect(conf("exchange")).toContain('temp_dir = ".lsyncd-tmp/exchange/",');

@@ -7,7 +7,30 @@ import { lua, luaList, plainPath, sh, shWords } from "../../components/quote";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const fengari = require("fengari");
 
-const HOSTILE = ["'", '"', "$(id)", "`id`", "\n", " ", "\t", "\\", "~root", "*", "!x", "#", ";", "|", "&", "${HOME}", "\r", "\u00e9", "]]", "--[[", "\\n", "%"];
+const HOSTILE = [
+  "'",
+  '"',
+  "$(id)",
+  "`id`",
+  "\n",
+  " ",
+  "\t",
+  "\\",
+  "~root",
+  "*",
+  "!x",
+  "#",
+  ";",
+  "|",
+  "&",
+  "${HOME}",
+  "\r",
+  "\u00e9",
+  "]]",
+  "--[[",
+  "\\n",
+  "%",
+];
 
 const hostileString = fc
   .array(fc.oneof(fc.constantFrom(...HOSTILE), fc.string({ unit: "binary" })), { maxLength: 8 })
@@ -101,7 +124,9 @@ describe("plainPath (formats without quoting)", () => {
 
   it("refuses every hostile character instead of escaping it, and relative paths", () => {
     for (const bad of HOSTILE) {
-      expect(() => plainPath("an nginx config", `/srv/a${bad}b`)).toThrow(`sync dir cannot be written into an nginx config: ${JSON.stringify(`/srv/a${bad}b`)}`);
+      expect(() => plainPath("an nginx config", `/srv/a${bad}b`)).toThrow(
+        `sync dir cannot be written into an nginx config: ${JSON.stringify(`/srv/a${bad}b`)}`,
+      );
     }
     expect(() => plainPath("x", "srv/pics")).toThrow("cannot be written into x");
   });

@@ -22,7 +22,8 @@ const KEY_B = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAISyncKeyOfNode01AAAAAAAAAAAAA
 
 describe("lsyncd.conf.lua", () => {
   const INTAKE = "\n-- lsyncd-cluster event intake";
-  const nodeConf = () => renderLsyncdConf({ host: "node01", syncDir: "/srv/pics", lsyncd: defaults, targets: ["exchange"], relayArrivals: false });
+  const nodeConf = () =>
+    renderLsyncdConf({ host: "node01", syncDir: "/srv/pics", lsyncd: defaults, targets: ["exchange"], relayArrivals: false });
 
   it("renders the default node config exactly, followed by the event intake", () => {
     const conf = nodeConf();
@@ -74,7 +75,13 @@ alarm(now() + 1, lscHeartbeat)
   });
 
   it("has one sync{} per target on the exchange, and only the exchange relays arrivals", () => {
-    const conf = renderLsyncdConf({ host: "exchange", syncDir: "/srv/pics", lsyncd: defaults, targets: ["node01", "node02", "node03"], relayArrivals: true });
+    const conf = renderLsyncdConf({
+      host: "exchange",
+      syncDir: "/srv/pics",
+      lsyncd: defaults,
+      targets: ["node01", "node02", "node03"],
+      relayArrivals: true,
+    });
     expect(conf.match(/^sync \{/gm)).toHaveLength(3);
     expect(conf.match(/^  action = lscAction,$/gm)).toHaveLength(3);
     expect(conf).toContain("local RELAY_ARRIVALS = true\n");
@@ -102,7 +109,13 @@ alarm(now() + 1, lscHeartbeat)
   });
 
   it("never deletes at startup and never trusts an unknown host", () => {
-    const conf = renderLsyncdConf({ host: "a", syncDir: "/srv/pics", lsyncd: { ...defaults, delay: 3 }, targets: ["b"], relayArrivals: false });
+    const conf = renderLsyncdConf({
+      host: "a",
+      syncDir: "/srv/pics",
+      lsyncd: { ...defaults, delay: 3 },
+      targets: ["b"],
+      relayArrivals: false,
+    });
     expect(conf).toContain('delete = "running"');
     expect(conf).not.toMatch(/StrictHostKeyChecking/);
     expect(conf).toContain("delay = 3,");
@@ -119,13 +132,21 @@ describe("ssh files", () => {
   it("renders ssh_config with strict checking, batch mode and connection reuse", () => {
     const cfg = renderSshConfig(targets);
     expect(cfg).toContain("Host lsc-exchange\n  HostName 10.42.0.10\n  Port 22\n  User lsyncd-sync\n  HostKeyAlias lsc-exchange\n");
-    for (const line of ["StrictHostKeyChecking yes", "BatchMode yes", "ControlMaster auto", "IdentitiesOnly yes", "GlobalKnownHostsFile /dev/null"]) {
+    for (const line of [
+      "StrictHostKeyChecking yes",
+      "BatchMode yes",
+      "ControlMaster auto",
+      "IdentitiesOnly yes",
+      "GlobalKnownHostsFile /dev/null",
+    ]) {
       expect(cfg).toContain(`  ${line}\n`);
     }
   });
 
   it("refuses an address that would inject ssh options", () => {
-    expect(() => renderSshConfig([{ ...targets[0], address: "10.0.0.1\n  ProxyCommand sh" }])).toThrow("cannot be written into an ssh config");
+    expect(() => renderSshConfig([{ ...targets[0], address: "10.0.0.1\n  ProxyCommand sh" }])).toThrow(
+      "cannot be written into an ssh config",
+    );
     expect(() => renderSshConfig([{ ...targets[0], address: "a b" }])).toThrow("cannot be written");
   });
 
@@ -164,13 +185,7 @@ describe("ssh files", () => {
   });
 
   it("refuses a key a compromised host could use to smuggle options or a second line", () => {
-    for (const bad of [
-      'command="sh" ssh-ed25519 AAAA',
-      "ssh-ed25519 AAAA\nssh-ed25519 BBBB",
-      "ssh-dss AAAA",
-      "ssh-ed25519 AAA$(id)",
-      "",
-    ]) {
+    for (const bad of ['command="sh" ssh-ed25519 AAAA', "ssh-ed25519 AAAA\nssh-ed25519 BBBB", "ssh-dss AAAA", "ssh-ed25519 AAA$(id)", ""]) {
       expect(() => normalizePublicKey("k", bad)).toThrow("is not an OpenSSH public key");
     }
   });

@@ -23,11 +23,15 @@ describe("root's steps in the sync dir", () => {
   it("makes the temp root root's, the pushers' dirs the sync user's, through lsc_owned_dir", () => {
     expect(scripts.identity).toContain("lsc_owned_dir 2755 root:root '/srv/pics/.lsyncd-tmp'\n");
     expect(scripts.identity).toContain("-exec chown -h 'lsyncd-sync':'lsyncd-sync' {} +");
-    expect(scripts.trust).toContain("lsc_owned_dir 2755 root:root '/srv/pics/.lsyncd-tmp'\nlsc_owned_dir 2775 'lsyncd-sync':'lsyncd-sync' '/srv/pics/.lsyncd-tmp/node01'\n");
+    expect(scripts.trust).toContain(
+      "lsc_owned_dir 2755 root:root '/srv/pics/.lsyncd-tmp'\nlsc_owned_dir 2775 'lsyncd-sync':'lsyncd-sync' '/srv/pics/.lsyncd-tmp/node01'\n",
+    );
   });
 
   it("gives authorized_keys, .ssh and the sync user's home to root", () => {
-    expect(scripts.identity).toContain("install -d -m 0755 -o root -g root '/var/lib/lsyncd-cluster/sync-home' '/var/lib/lsyncd-cluster/sync-home/.ssh'");
+    expect(scripts.identity).toContain(
+      "install -d -m 0755 -o root -g root '/var/lib/lsyncd-cluster/sync-home' '/var/lib/lsyncd-cluster/sync-home/.ssh'",
+    );
     expect(scripts.trust).toMatch(/lsc_write '\/var\/lib\/lsyncd-cluster\/sync-home\/\.ssh\/authorized_keys' '0644' 'root:root' /);
   });
 });

@@ -26,14 +26,7 @@ export interface PushResult {
  * `rsync -e <stolen key> <args> lsc-<to>::sync/<dest>` from there. Never throws: a refused
  * push is a result.
  */
-export async function push(
-  hosts: TestCluster,
-  from: TestHost,
-  to: TestHost,
-  build: string,
-  args: string,
-  dest = "",
-): Promise<PushResult> {
+export async function push(hosts: TestCluster, from: TestHost, to: TestHost, build: string, args: string, dest = ""): Promise<PushResult> {
   const cmd = [
     `rm -rf ${WORK} && mkdir -p ${WORK} && cd ${WORK}`,
     `( set -e; ${build} )`,

@@ -72,14 +72,22 @@ export function sshExec(conn: Connection, command: string, timeoutMs = 600_000):
   writeFileSync(knownHosts, `${hostPattern} ${conn.hostKey}\n`);
   const args = [
     "-T",
-    "-i", keyFile,
-    "-p", String(conn.port),
-    "-o", "BatchMode=yes",
-    "-o", "IdentitiesOnly=yes",
-    "-o", "StrictHostKeyChecking=yes",
-    "-o", `UserKnownHostsFile=${knownHosts}`,
-    "-o", "GlobalKnownHostsFile=/dev/null",
-    "-o", "ConnectTimeout=10",
+    "-i",
+    keyFile,
+    "-p",
+    String(conn.port),
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    `UserKnownHostsFile=${knownHosts}`,
+    "-o",
+    "GlobalKnownHostsFile=/dev/null",
+    "-o",
+    "ConnectTimeout=10",
     `${conn.user}@${conn.host}`,
     command,
   ];
@@ -148,7 +156,16 @@ export async function deploy(
       const startMs = Date.now() - t0;
       opts.log?.(`→ ${args.name}`);
       const result = await sshExec(conn, create);
-      const entry: RanCommand = { name: args.name, host: conn.host, phase: "create", command: create, ...result, startMs, endMs: Date.now() - t0, after };
+      const entry: RanCommand = {
+        name: args.name,
+        host: conn.host,
+        phase: "create",
+        command: create,
+        ...result,
+        startMs,
+        endMs: Date.now() - t0,
+        after,
+      };
       ran.push(entry);
       if (result.code !== 0) {
         failure ??= new CommandFailed(entry);
@@ -200,7 +217,16 @@ export async function destroy(dep: Deployment): Promise<RanCommand[]> {
   for (const step of [...dep.steps].reverse()) {
     const startMs = Date.now() - t0;
     const result = await sshExec(step.connection, step.delete);
-    const entry: RanCommand = { name: step.name, host: step.connection.host, phase: "delete", command: step.delete, ...result, startMs, endMs: Date.now() - t0, after: [] };
+    const entry: RanCommand = {
+      name: step.name,
+      host: step.connection.host,
+      phase: "delete",
+      command: step.delete,
+      ...result,
+      startMs,
+      endMs: Date.now() - t0,
+      after: [],
+    };
     ran.push(entry);
     if (result.code !== 0) throw new CommandFailed(entry);
   }
@@ -212,7 +238,16 @@ export async function rerunCreates(dep: Deployment): Promise<RanCommand[]> {
   const ran: RanCommand[] = [];
   for (const step of dep.steps) {
     const result = await sshExec(step.connection, step.create);
-    const entry: RanCommand = { name: step.name, host: step.connection.host, phase: "create", command: step.create, ...result, startMs: 0, endMs: 0, after: [] };
+    const entry: RanCommand = {
+      name: step.name,
+      host: step.connection.host,
+      phase: "create",
+      command: step.create,
+      ...result,
+      startMs: 0,
+      endMs: 0,
+      after: [],
+    };
     ran.push(entry);
     if (result.code !== 0) throw new CommandFailed(entry);
   }
