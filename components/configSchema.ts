@@ -639,9 +639,6 @@ const nodesText = say(
 const hostsShape = {
   exchange: hostSchema("exchange", `is required: the exchange (hub) host, e.g. ${hostExample("10.0.0.10")}`),
   nodes: z.array(hostSchema("node"), nodesText).min(1, nodesText).max(50, nodesText),
-  insecureSkipHostKeyCheck: z
-    .boolean(say("must be true or false (true: connect to hosts without a hostKey whatever key they present)"))
-    .optional(),
 };
 
 const NAME_REQUIRED =
@@ -650,8 +647,8 @@ const NAME_REQUIRED =
   "steps onto another's server";
 const HOST_KEY_REQUIRED =
   "is required: the host's SSH public key, e.g. the contents of /etc/ssh/ssh_host_ed25519_key.pub " +
-  "on the host (ssh-keyscan shows it, but check it out of band). Without it a man in the middle gets " +
-  "the program's root scripts; to accept that risk, set hosts.insecureSkipHostKeyCheck: true";
+  "on the host (ssh-keyscan shows it, but check it out of band). The program never connects to a host " +
+  "whose key it has not pinned: a man in the middle would get its root scripts";
 type ParsedHosts = z.output<ReturnType<typeof section<typeof hostsShape>>>;
 
 interface HostSlot {
@@ -678,7 +675,7 @@ function hostsRules(hosts: ParsedHosts, ctx: z.core.$RefinementCtx<ParsedHosts>)
     if (slot.at[0] === "nodes" && slot.host.name === undefined && clean(...slot.at, "name")) {
       ctx.addIssue({ code: "custom", path: [...slot.at, "name"], input: undefined, message: NAME_REQUIRED, params: SHOWS_VALUE });
     }
-    if (hosts.insecureSkipHostKeyCheck !== true && slot.host.hostKey === undefined && clean(...slot.at, "hostKey")) {
+    if (slot.host.hostKey === undefined && clean(...slot.at, "hostKey")) {
       ctx.addIssue({ code: "custom", path: [...slot.at, "hostKey"], input: undefined, message: HOST_KEY_REQUIRED, params: SHOWS_VALUE });
     }
   }
@@ -730,7 +727,8 @@ function toHost(host: ParsedHost, defaultName: string): ExistingHostSpec {
     port: host.port,
     user: host.user,
     ...(host.disk === undefined ? {} : { disk: host.disk }),
-    ...(host.hostKey === undefined ? {} : { hostKey: host.hostKey }),
+    // hostsRules has refused a host without one.
+    hostKey: host.hostKey ?? "",
     ...(host.listenAddress === undefined ? {} : { listenAddress: host.listenAddress }),
   };
 }
@@ -743,7 +741,6 @@ const hostsSchema = section(
   .transform((hosts) => ({
     exchange: toHost(hosts.exchange, "exchange"),
     nodes: hosts.nodes.map((host, index) => toHost(host, nodeName(index))),
-    skipHostKeyCheck: hosts.insecureSkipHostKeyCheck === true,
   }));
 
 const PRIVATE_KEY_TEXT =
@@ -815,7 +812,6 @@ export const existingConfigSchema = section(existingModeShape, "must be an objec
   ...toCommon(v),
   exchange: v.hosts.exchange,
   nodes: v.hosts.nodes,
-  skipHostKeyCheck: v.hosts.skipHostKeyCheck,
 }));
 
 // ---------------------------------------------------------------- raw config reading

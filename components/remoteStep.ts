@@ -19,10 +19,8 @@ export interface HostConnection {
   readonly port: number;
   readonly user: string;
   readonly privateKey: pulumi.Input<string>;
-  /** Pinned host key of this host. */
-  readonly hostKey?: pulumi.Input<string>;
-  /** Only by the documented opt-out: accept any host key (the program warns on every run). */
-  readonly skipHostKeyCheck?: boolean;
+  /** Pinned host key of this host: the only key a connection accepts. */
+  readonly hostKey: pulumi.Input<string>;
   /** The server behind the address, where known (EC2 instance id): a new one re-runs every step. */
   readonly serverId?: pulumi.Input<string>;
 }
@@ -69,15 +67,11 @@ export class RemoteStep extends pulumi.dynamic.Resource {
     const connection: pulumi.Input<StepConnection> = pulumi.secret(
       pulumi
         .all([args.connection.host, args.connection.privateKey, args.connection.hostKey, args.connection.serverId])
-        .apply(([host, privateKey, hostKey, serverId]) => ({
-          host,
-          port: args.connection.port,
-          user,
-          privateKey,
-          ...(hostKey ? { hostKey } : {}),
-          ...(args.connection.skipHostKeyCheck ? { skipHostKeyCheck: true } : {}),
-          ...(serverId ? { serverId } : {}),
-        })),
+        .apply(([host, privateKey, hostKey, serverId]) => {
+          // Defence in depth (config already requires it): never a connection without a pin.
+          if (!hostKey) throw new Error(`${name}: no pinned host key for ${host}; the program connects to pinned hosts only`);
+          return { host, port: args.connection.port, user, privateKey, hostKey, ...(serverId ? { serverId } : {}) };
+        }),
     );
     super(
       remoteStepProvider,

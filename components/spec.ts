@@ -92,7 +92,7 @@ export interface ExistingHostSpec {
   /** Block device to format (only when it has no filesystem) and mount at the sync dir. */
   readonly disk?: string;
   /** The host's SSH host public key ("ssh-ed25519 AAAA..."), pinned for the operator's connection. */
-  readonly hostKey?: string;
+  readonly hostKey: string;
   /** Address nginx binds on this host; absent = all addresses. */
   readonly listenAddress?: string;
 }
@@ -101,8 +101,6 @@ export interface ExistingModeSpec extends CommonSpec {
   readonly mode: "existing";
   readonly exchange: ExistingHostSpec;
   readonly nodes: readonly ExistingHostSpec[];
-  /** The documented opt-out: hosts without a hostKey are reached whatever key they present. */
-  readonly skipHostKeyCheck: boolean;
 }
 
 export type ClusterSpec = AwsModeSpec | ExistingModeSpec;

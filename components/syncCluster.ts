@@ -79,16 +79,6 @@ export class SyncCluster extends pulumi.ComponentResource {
           throw new Error("existing-hosts mode needs sshPrivateKey");
         }
         const key = pulumi.secret(args.sshPrivateKey);
-        const unpinned = [spec.exchange, ...spec.nodes].filter((h) => h.hostKey === undefined).map((h) => h.name);
-        if (unpinned.length > 0) {
-          // The opt-out is the user's, on every run: a man in the middle gets root scripts.
-          void pulumi.log.warn(
-            `hosts.insecureSkipHostKeyCheck is true: ${unpinned.join(", ")} will be reached without checking ` +
-              "their SSH host key; anyone between this machine and them can run the program's root scripts. " +
-              "Set each host's hostKey to remove this warning.",
-            this,
-          );
-        }
         // Derived, not random: existing hosts need no provider but this program's own
         // (docs/architecture.md), and the id stays the same for the stack's lifetime.
         this.clusterId = pulumi.output(existingClusterId(pulumi.getProject(), pulumi.getStack()));
@@ -96,8 +86,8 @@ export class SyncCluster extends pulumi.ComponentResource {
           `${name}-mesh`,
           {
             ...common,
-            exchange: existingMeshHost(spec.exchange, key, spec.skipHostKeyCheck),
-            nodes: spec.nodes.map((n) => existingMeshHost(n, key, spec.skipHostKeyCheck)),
+            exchange: existingMeshHost(spec.exchange, key),
+            nodes: spec.nodes.map((n) => existingMeshHost(n, key)),
           },
           { parent: this },
         );
@@ -152,7 +142,7 @@ function awsMeshHost(spec: AwsModeSpec, h: AwsHostInfo, privateKey: pulumi.Outpu
   };
 }
 
-function existingMeshHost(h: ExistingHostSpec, privateKey: pulumi.Output<string>, skipHostKeyCheck: boolean): MeshHostArgs {
+function existingMeshHost(h: ExistingHostSpec, privateKey: pulumi.Output<string>): MeshHostArgs {
   return {
     name: h.name,
     connection: {
@@ -161,7 +151,6 @@ function existingMeshHost(h: ExistingHostSpec, privateKey: pulumi.Output<string>
       user: h.user,
       privateKey,
       hostKey: h.hostKey,
-      skipHostKeyCheck: skipHostKeyCheck && !h.hostKey,
     },
     syncAddress: h.address,
     syncPort: h.port,

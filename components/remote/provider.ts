@@ -18,10 +18,8 @@ export interface StepConnection {
   readonly port: number;
   readonly user: string;
   readonly privateKey: string;
-  /** "ssh-ed25519 AAAA...": the only key this host may present. */
-  readonly hostKey?: string;
-  /** The documented opt-out (config `insecureSkipHostKeyCheck`): trust whatever key answers. */
-  readonly skipHostKeyCheck?: boolean;
+  /** "ssh-ed25519 AAAA...": the only key this host may present. Never empty. */
+  readonly hostKey: string;
   /**
    * Which server answers at this address, where the program knows (an EC2 instance id). A
    * new server behind the same address and host key (an instance replaced behind its
@@ -87,8 +85,7 @@ function runSsh(conn: StepConnection, command: string, commandSeconds: number): 
   const knownHosts = join(dir, "known_hosts");
   writeFileSync(keyFile, conn.privateKey.endsWith("\n") ? conn.privateKey : `${conn.privateKey}\n`, { mode: 0o600 });
   const hostPattern = conn.port === 22 ? conn.host : `[${conn.host}]:${conn.port}`;
-  writeFileSync(knownHosts, conn.hostKey ? `${hostPattern} ${conn.hostKey}\n` : "", { mode: 0o600 });
-  const verify = conn.skipHostKeyCheck && !conn.hostKey ? ["-o", "StrictHostKeyChecking=no"] : ["-o", "StrictHostKeyChecking=yes"];
+  writeFileSync(knownHosts, `${hostPattern} ${conn.hostKey}\n`, { mode: 0o600 });
   const args = [
     "-T",
     "-F",
@@ -101,7 +98,8 @@ function runSsh(conn: StepConnection, command: string, commandSeconds: number): 
     "BatchMode=yes",
     "-o",
     "IdentitiesOnly=yes",
-    ...verify,
+    "-o",
+    "StrictHostKeyChecking=yes",
     "-o",
     `UserKnownHostsFile=${knownHosts}`,
     "-o",
@@ -203,8 +201,7 @@ function sameConnection(a: StepConnection, b: StepConnection): boolean {
     a.port === b.port &&
     a.user === b.user &&
     a.privateKey === b.privateKey &&
-    (a.hostKey ?? "") === (b.hostKey ?? "") &&
-    Boolean(a.skipHostKeyCheck) === Boolean(b.skipHostKeyCheck) &&
+    a.hostKey === b.hostKey &&
     (a.serverId ?? "") === (b.serverId ?? "")
   );
 }

@@ -20,7 +20,13 @@ export const COMMON_SPEC: CommonSpec = {
 export function meshHost(name: string, i: number): MeshHostArgs {
   return {
     name,
-    connection: { host: `192.0.2.${i}`, port: 22, user: "root", privateKey: pulumi.secret(OPERATOR_KEY) },
+    connection: {
+      host: `192.0.2.${i}`,
+      port: 22,
+      user: "root",
+      privateKey: pulumi.secret(OPERATOR_KEY),
+      hostKey: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost${i}`,
+    },
     syncAddress: `10.0.0.${i}`,
     syncPort: 22,
     disk: { kind: "device", path: "/dev/nvme1n1" },

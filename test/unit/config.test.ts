@@ -79,8 +79,8 @@ const NAME_REQUIRED =
   "steps onto another's server";
 const HOST_KEY_REQUIRED =
   "is required: the host's SSH public key, e.g. the contents of /etc/ssh/ssh_host_ed25519_key.pub " +
-  "on the host (ssh-keyscan shows it, but check it out of band). Without it a man in the middle gets " +
-  "the program's root scripts; to accept that risk, set hosts.insecureSkipHostKeyCheck: true";
+  "on the host (ssh-keyscan shows it, but check it out of band). The program never connects to a host " +
+  "whose key it has not pinned: a man in the middle would get its root scripts";
 
 const SYNC_DIR =
   'must be an absolute path such as "/srv/pics" (letters, digits, ".", "_", "-" and single "/" ' +
@@ -392,9 +392,10 @@ const existingCases: [string, Raw, string][] = [
     `[hosts.exchange.hostKey] ${HOST_KEY_REQUIRED}`,
   ],
   [
-    "the host key opt-out as text",
-    existing({ hosts: { ...HOSTS, insecureSkipHostKeyCheck: "yes" } }),
-    '[hosts.insecureSkipHostKeyCheck] must be true or false (true: connect to hosts without a hostKey whatever key they present); got "yes"',
+    // Host keys are always pinned: there is no key to turn that off (issue 11).
+    "a key that would turn host key checking off",
+    existing({ hosts: { ...HOSTS, insecureSkipHostKeyCheck: true } }),
+    "[hosts.insecureSkipHostKeyCheck] is not a known key; known keys here: exchange, nodes",
   ],
   [
     "node on the exchange's address and port",
@@ -475,11 +476,7 @@ const existingCases: [string, Raw, string][] = [
     withNodes({ address: "10.0.0.11", prot: 2222 }),
     "[hosts.nodes[0].prot] is not a known key; known keys here: name, address, port, user, disk, hostKey, listenAddress",
   ],
-  [
-    "typo in hosts",
-    existing({ hosts: { ...HOSTS, node: [] } }),
-    "[hosts.node] is not a known key; known keys here: exchange, nodes, insecureSkipHostKeyCheck",
-  ],
+  ["typo in hosts", existing({ hosts: { ...HOSTS, node: [] } }), "[hosts.node] is not a known key; known keys here: exchange, nodes"],
   // the operator key
   [
     "sshPrivateKey missing",
@@ -654,17 +651,7 @@ describe("good configs come back typed and defaulted", () => {
         { name: "node01", address: "10.0.0.11", port: 22, user: "root", hostKey: KEY_A },
         { name: "node02", address: "10.0.0.12", port: 22, user: "root", hostKey: KEY_A },
       ],
-      skipHostKeyCheck: false,
     });
-  });
-
-  test("existing hosts without host keys, by the explicit opt-out", () => {
-    const spec = parseClusterConfig(
-      existing({
-        hosts: { exchange: { address: "10.0.0.10" }, nodes: [{ name: "web1", address: "10.0.0.11" }], insecureSkipHostKeyCheck: true },
-      }),
-    );
-    expect(spec).toMatchObject({ mode: "existing", skipHostKeyCheck: true, exchange: { name: "exchange" }, nodes: [{ name: "web1" }] });
   });
 
   test("existing hosts with every host key set, an OpenSSH key, IPv6 and names", () => {
@@ -694,7 +681,6 @@ describe("good configs come back typed and defaulted", () => {
         { name: "node02", address: "127.0.0.1", port: 2201, user: "root", disk: "/dev/loop3", hostKey },
         { name: "node03", address: "127.0.0.1", port: 2202, user: "root", hostKey },
       ],
-      skipHostKeyCheck: false,
     });
   });
 });

@@ -9,15 +9,14 @@ import { awsCalls, installMocks, isSecret, resolve, testPrivateKey, waitForRegis
 const KEY = testPrivateKey();
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPinnedHostKeyPinnedHostKeyPinnedHostKeyPin";
 
+const WEB1_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIWeb1HostKeyWeb1HostKeyWeb1HostKeyWeb1HostKe";
 const existingConfig = {
   hosts: {
     exchange: { address: "10.0.0.10", hostKey: HOST_KEY },
     nodes: [
-      { name: "web1", address: "10.0.0.11", disk: "/dev/nvme1n1", user: "admin", port: 2222 },
-      { name: "web2", address: "10.0.0.12", listenAddress: "10.0.0.12" },
+      { name: "web1", address: "10.0.0.11", disk: "/dev/nvme1n1", user: "admin", port: 2222, hostKey: WEB1_KEY },
+      { name: "web2", address: "10.0.0.12", listenAddress: "10.0.0.12", hostKey: HOST_KEY },
     ],
-    // web1 and web2 have no hostKey: the documented opt-out (warned on every run).
-    insecureSkipHostKeyCheck: true,
   },
   sshPrivateKey: KEY,
   web: { enabled: true, port: 8080 },
@@ -63,6 +62,11 @@ describe("existing-hosts mode", () => {
     expect(rec.named("lsyncd-mesh-web1-ready").inputs.create).toMatch(/^sudo -n bash -c /);
     expect(rec.named("lsyncd-mesh-exchange-ready").inputs.create).toMatch(/^bash -c /);
     expect(conn("lsyncd-mesh-exchange-ready").hostKey).toBe(HOST_KEY);
+    // Every connection of every step pins its own host's key: none goes unchecked.
+    for (const step of rec.ofType(REMOTE_STEP_TYPE)) {
+      const host = step.name.startsWith("lsyncd-mesh-seed-") ? "exchange" : step.name.split("-")[2];
+      expect([step.name, step.inputs.connection.value.hostKey]).toEqual([step.name, host === "web1" ? WEB1_KEY : HOST_KEY]);
+    }
   });
 
   it("keeps the ssh key secret in every connection and out of every script and output", async () => {
