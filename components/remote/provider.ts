@@ -73,7 +73,8 @@ interface Ran {
 const keyDirs: Record<string, true> = {};
 const exitHook = { installed: false };
 
-function runSsh(conn: StepConnection, command: string, commandSeconds: number): Promise<Ran> {
+/** One SSH run of `command`; also what the test harness runs its steps with. */
+export function runSsh(conn: StepConnection, command: string, commandSeconds: number): Promise<Ran> {
   // The key and the pinned host key go to files only this process can read, removed after.
   const dir = mkdtempSync(join(tmpdir(), "lsc-step-"));
   keyDirs[dir] = true;

@@ -7,13 +7,14 @@
 // and lsyncd-cluster-health is green again within 10 s. Replay: LSC_SEED=<printed seed>.
 import { readdirSync, rmSync } from "fs";
 import { LiveCluster, startCluster, waitFor } from "./harness/cluster";
+import { seedFromEnv } from "./harness/seeded";
 import { TestHost } from "./fixture/testHosts";
 import { heartbeat, manifest, manifestDiff, MARK, push, served, syncDirProblems } from "./adversary/attacker";
 import { randomPush, rng } from "./adversary/randomPush";
 
 jest.setTimeout(600_000);
 
-const SEED = process.env.LSC_SEED ? Number(process.env.LSC_SEED) : Math.floor(Math.random() * 2 ** 31);
+const SEED = seedFromEnv();
 const PUSHES = Number(process.env.LSC_PUSHES ?? 200);
 const BATCH = 10;
 /** Bound on the whole run: the suite stops early (and fails) rather than run for ever. */

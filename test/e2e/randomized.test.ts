@@ -3,26 +3,13 @@
 // while the exchange and the nodes go down and come back at random moments. At the end
 // every host holds the same bytes for every name, and lsyncd-cluster-audit agrees.
 // Seeded: LSC_SEED=<n> replays a run's choices (timing on a shared machine still varies).
-import { randomBytes } from "crypto";
 import { checksums, LiveCluster, run, startCluster, SYNC_DIR, waitFor } from "./harness/cluster";
+import { rng, seedFromEnv } from "./harness/seeded";
 import { TestHost } from "./fixture/testHosts";
 
 jest.setTimeout(360_000);
 
-const SEED = process.env.LSC_SEED ? Number(process.env.LSC_SEED) : randomBytes(4).readUInt32BE(0);
-if (!Number.isInteger(SEED) || SEED < 0) throw new Error(`LSC_SEED must be a whole number; got "${process.env.LSC_SEED}"`);
-
-/** mulberry32: small, fast, good enough to pick operations. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const SEED = seedFromEnv();
 
 const WRITE_SECONDS = 30;
 const NAMES = ["a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg", "f.jpg", "sub/g.jpg", "sub/h.jpg"];
@@ -57,7 +44,7 @@ function differences(hosts: TestHost[], sums: Map<string, string>[]): string[] {
 }
 
 it("every host ends identical after random writes, deletes, renames and races during outages", async () => {
-  const rand = prng(SEED);
+  const rand = rng(SEED);
   const nodes = h().nodes;
   const all = [h().exchange, ...nodes];
   // Pushes arrive as the unprivileged sync user: a directory an application makes must be
@@ -136,7 +123,7 @@ it("every host ends identical after random writes, deletes, renames and races du
 
   const seeds = Array.from({ length: nodes.length + 1 }, () => Math.floor(rand() * 2 ** 32));
   const t0 = Date.now();
-  await Promise.all([...nodes.map((n, i) => writer(n, prng(seeds[i]))), chaos(prng(seeds[nodes.length]))]);
+  await Promise.all([...nodes.map((n, i) => writer(n, rng(seeds[i]))), chaos(rng(seeds[nodes.length]))]);
   console.log(`LSC_SEED=${SEED}: ${ops} operations in ${Date.now() - t0} ms\n${log.join("\n")}`);
 
   let last: string[] = [];

@@ -1,19 +1,11 @@
 // A randomized push by an attacker holding a sync key: one of many tricks, seeded, so a
 // failure replays with the same seed (LSC_SEED). Each push is a bash tree-builder plus
 // rsync arguments, run by attacker.ts's push() from inside the host whose key was stolen.
+import { sh } from "../../../components/quote";
 import { MARK } from "./attacker";
+import { rng } from "../harness/seeded";
 
-/** mulberry32: small, seedable, good enough to pick tricks. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 export interface RandomPush {
   readonly kind: string;
@@ -24,8 +16,8 @@ export interface RandomPush {
   readonly probes: string[];
 }
 
-/** Bash single-quoted word. */
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+/** Bash single-quoted word: the program's own quoting helper. */
+const q = sh;
 
 const ESCAPES = [
   "/etc",

@@ -3,12 +3,9 @@
 // would (a resource registers only after everything it depends on). Every command run is
 // recorded; `destroy` replays the deletes in reverse order of creation.
 import * as pulumi from "@pulumi/pulumi";
-import { spawn } from "child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "fs";
-import { tmpdir } from "os";
-import { join } from "path";
 import { installMocks, waitForRegistrations } from "../../helpers/pulumiMocks";
 import { REMOTE_STEP_TYPE } from "../../../components/remoteStep";
+import { runSsh } from "../../../components/remote/provider";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
@@ -59,52 +56,10 @@ function unwrapSecret<T>(value: any): T {
   return value && typeof value === "object" && SECRET_SIG in value ? (value.value as T) : (value as T);
 }
 
-/** Run one command over SSH as the step provider does: the remote shell parses it. */
+/** Run one command over SSH exactly as the step provider does (its own code, pinned host key). */
 export function sshExec(conn: Connection, command: string, timeoutMs = 600_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  const dir = mkdtempSync(join(tmpdir(), "lsc-ssh-"));
-  const keyFile = join(dir, "key");
-  writeFileSync(keyFile, conn.privateKey.endsWith("\n") ? conn.privateKey : `${conn.privateKey}\n`, { mode: 0o600 });
-  const knownHosts = join(dir, "known_hosts");
-  if (!conn.hostKey) {
-    throw new Error(`no host key for ${conn.host}: the test harness pins every host, as the program does`);
-  }
-  const hostPattern = conn.port === 22 ? conn.host : `[${conn.host}]:${conn.port}`;
-  writeFileSync(knownHosts, `${hostPattern} ${conn.hostKey}\n`);
-  const args = [
-    "-T",
-    "-i",
-    keyFile,
-    "-p",
-    String(conn.port),
-    "-o",
-    "BatchMode=yes",
-    "-o",
-    "IdentitiesOnly=yes",
-    "-o",
-    "StrictHostKeyChecking=yes",
-    "-o",
-    `UserKnownHostsFile=${knownHosts}`,
-    "-o",
-    "GlobalKnownHostsFile=/dev/null",
-    "-o",
-    "ConnectTimeout=10",
-    `${conn.user}@${conn.host}`,
-    command,
-  ];
-  return new Promise((done, fail) => {
-    const child = spawn("ssh", args, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", fail);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
-      done({ code: code ?? 255, stdout, stderr });
-    });
-  });
+  if (!conn.hostKey) throw new Error(`no host key for ${conn.host}: the test harness pins every host, as the program does`);
+  return runSsh({ ...conn, hostKey: conn.hostKey }, command, Math.ceil(timeoutMs / 1000));
 }
 
 function indexModulePath(): string {
