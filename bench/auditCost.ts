@@ -3,7 +3,7 @@
 // tree), and whether nginx on the node keeps answering promptly while it runs.
 // Knobs: AUDIT_FILES (default 100000).
 import { randomBytes } from "crypto";
-import { run, startCluster, SYNC_DIR } from "../test/e2e/harness/cluster";
+import { run, startCluster, SYNC_DIR } from "../testing/harness/cluster";
 
 const FILES = Number(process.env.AUDIT_FILES ?? 100_000);
 

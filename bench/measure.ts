@@ -6,8 +6,8 @@ import { readdirSync, readFileSync, statSync } from "fs";
 import { execFileSync } from "child_process";
 import { LSYNCD_LOG, SSH_CONFIG } from "../components/paths";
 import { targetOf } from "../components/render/lsyncdConf";
-import { fetchImage, run, SYNC_DIR } from "../test/e2e/harness/cluster";
-import { TestCluster, TestHost } from "../test/e2e/fixture/testHosts";
+import { fetchImage, run, SYNC_DIR } from "../testing/harness/cluster";
+import { TestCluster, TestHost } from "../testing/fixture/testHosts";
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

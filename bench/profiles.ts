@@ -7,8 +7,8 @@
 //   relay-floor — no lsyncd: the mesh's three copies by direct rsync, hop by hop.
 import { KNOWN_HOSTS, LSYNCD_CONF, LSYNCD_LOG, peerAlias, SSH_CONFIG, SYNC_AUTHORIZED_KEYS, SYNC_KEY } from "../components/paths";
 import { targetOf } from "../components/render/lsyncdConf";
-import { run, SYNC_DIR } from "../test/e2e/harness/cluster";
-import { TestCluster, TestHost } from "../test/e2e/fixture/testHosts";
+import { run, SYNC_DIR } from "../testing/harness/cluster";
+import { TestCluster, TestHost } from "../testing/fixture/testHosts";
 import { sleep } from "./measure";
 
 export type ProfileName = "defaults" | "article" | "floor" | "relay-floor";

@@ -13,9 +13,9 @@ import { spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as os from "os";
 import { join } from "path";
-import { LiveCluster, startCluster, SYNC_DIR } from "../test/e2e/harness/cluster";
-import { longestChain } from "../test/e2e/harness/deploy";
-import { TestCluster } from "../test/e2e/fixture/testHosts";
+import { LiveCluster, startCluster, SYNC_DIR } from "../testing/harness/cluster";
+import { longestChain } from "../testing/harness/deploy";
+import { TestCluster } from "../testing/fixture/testHosts";
 import {
   burst,
   BurstResult,

@@ -2,7 +2,7 @@
 // deployed by the real program, one sample image written on node01 and timed until
 // node02 and node03 serve it. The cluster stays up to play with until Ctrl-C.
 import { randomBytes } from "crypto";
-import { fetchImage, startCluster, SYNC_DIR, waitFor, writeImage } from "../test/e2e/harness/cluster";
+import { fetchImage, startCluster, SYNC_DIR, waitFor, writeImage } from "../testing/harness/cluster";
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) {

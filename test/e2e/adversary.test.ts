@@ -3,9 +3,9 @@
 // from inside the host whose key was stolen, with that host's own key and ssh_config
 // (test/e2e/adversary/attacker.ts). Needs root on Linux, like every e2e suite.
 import { readdirSync, rmSync } from "fs";
-import { rerunCreates } from "./harness/deploy";
-import { fetchImage, LiveCluster, run, startCluster, SYNC_DIR, waitFor, writeImage } from "./harness/cluster";
-import { TestHost } from "./fixture/testHosts";
+import { rerunCreates } from "../../testing/harness/deploy";
+import { fetchImage, LiveCluster, run, startCluster, SYNC_DIR, waitFor, writeImage } from "../../testing/harness/cluster";
+import { TestHost } from "../../testing/fixture/testHosts";
 import { heartbeat, MARK, push, served, syncDirProblems } from "./adversary/attacker";
 
 jest.setTimeout(300_000);

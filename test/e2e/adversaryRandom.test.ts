@@ -6,9 +6,9 @@
 // any sync dir is setuid, world-writable, special or a link, lsyncd's heartbeat is fresh
 // and lsyncd-cluster-health is green again within 10 s. Replay: LSC_SEED=<printed seed>.
 import { readdirSync, rmSync } from "fs";
-import { LiveCluster, startCluster, waitFor } from "./harness/cluster";
-import { seedFromEnv } from "./harness/seeded";
-import { TestHost } from "./fixture/testHosts";
+import { LiveCluster, startCluster, waitFor } from "../../testing/harness/cluster";
+import { seedFromEnv } from "../../testing/harness/seeded";
+import { TestHost } from "../../testing/fixture/testHosts";
 import { heartbeat, manifest, manifestDiff, MARK, push, served, syncDirProblems } from "./adversary/attacker";
 import { randomPush, rng } from "./adversary/randomPush";
 

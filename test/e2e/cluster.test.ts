@@ -6,9 +6,19 @@ import { mkdtempSync, symlinkSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { spawnSync } from "child_process";
-import { deploy, destroy, RanCommand, rerunCreates } from "./harness/deploy";
-import { checksums, fetchImage, LiveCluster, run, sha256, startCluster, SYNC_DIR, waitFor, writeImage } from "./harness/cluster";
-import { TestHost } from "./fixture/testHosts";
+import { deploy, destroy, RanCommand, rerunCreates } from "../../testing/harness/deploy";
+import {
+  checksums,
+  fetchImage,
+  LiveCluster,
+  run,
+  sha256,
+  startCluster,
+  SYNC_DIR,
+  waitFor,
+  writeImage,
+} from "../../testing/harness/cluster";
+import { TestHost } from "../../testing/fixture/testHosts";
 
 jest.setTimeout(300_000);
 

@@ -1,8 +1,8 @@
 // Convergence after same-name races (issue 15): every host ends with the same bytes for
 // every name, by the rule the README states (newest mtime, to the nanosecond, wins).
 import { randomBytes } from "crypto";
-import { checksums, LiveCluster, run, sha256, startCluster, SYNC_DIR, waitFor, writeImage } from "./harness/cluster";
-import { TestHost } from "./fixture/testHosts";
+import { checksums, LiveCluster, run, sha256, startCluster, SYNC_DIR, waitFor, writeImage } from "../../testing/harness/cluster";
+import { TestHost } from "../../testing/fixture/testHosts";
 
 jest.setTimeout(300_000);
 

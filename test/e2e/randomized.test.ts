@@ -3,9 +3,9 @@
 // while the exchange and the nodes go down and come back at random moments. At the end
 // every host holds the same bytes for every name, and lsyncd-cluster-audit agrees.
 // Seeded: LSC_SEED=<n> replays a run's choices (timing on a shared machine still varies).
-import { checksums, LiveCluster, run, startCluster, SYNC_DIR, waitFor } from "./harness/cluster";
-import { rng, seedFromEnv } from "./harness/seeded";
-import { TestHost } from "./fixture/testHosts";
+import { checksums, LiveCluster, run, startCluster, SYNC_DIR, waitFor } from "../../testing/harness/cluster";
+import { rng, seedFromEnv } from "../../testing/harness/seeded";
+import { TestHost } from "../../testing/fixture/testHosts";
 
 jest.setTimeout(360_000);
 

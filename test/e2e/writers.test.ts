@@ -3,7 +3,7 @@
 // the new one as soon as it is on node02's disk. Each pattern logs its figures: wrong
 // answers seen on node02, and how long after the writer finished node02 served it.
 import { randomBytes } from "crypto";
-import { fetchImage, LiveCluster, run, sha256, startCluster, SYNC_DIR, waitFor, writeImage } from "./harness/cluster";
+import { fetchImage, LiveCluster, run, sha256, startCluster, SYNC_DIR, waitFor, writeImage } from "../../testing/harness/cluster";
 
 jest.setTimeout(300_000);
 

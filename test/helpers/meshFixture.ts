@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CommonSpec } from "../../components/spec";
 import { MeshHostArgs, SyncMesh } from "../../components/syncMesh";
-import { installMocks, Recorder, resolve } from "./pulumiMocks";
+import { installMocks, Recorder, resolve } from "../../testing/pulumiMocks";
 
 export const OPERATOR_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlcmF0b3Itc2VjcmV0\n-----END OPENSSH PRIVATE KEY-----\n";
 

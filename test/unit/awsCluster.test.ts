@@ -4,7 +4,7 @@ import { execFile } from "child_process";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
-import { awsCalls, installMocks, isSecret, Recorder, RecordedResource, resolve } from "../helpers/pulumiMocks";
+import { awsCalls, installMocks, isSecret, Recorder, RecordedResource, resolve } from "../../testing/pulumiMocks";
 import type { AwsCluster as AwsClusterType } from "../../components/awsCluster";
 import type { AwsModeSpec } from "../../components/spec";
 
@@ -446,7 +446,7 @@ const path = require("path");
 const [root, specJson, zonesJson] = process.argv.slice(1);
 require("ts-node").register({ transpileOnly: true, project: path.join(root, "tsconfig.json") });
 const pulumi = require("@pulumi/pulumi");
-const { awsCalls, installMocks } = require(path.join(root, "test/helpers/pulumiMocks"));
+const { awsCalls, installMocks } = require(path.join(root, "testing/pulumiMocks"));
 const errors = new Set();
 process.on("unhandledRejection", (e) => errors.add(e));
 (async () => {

@@ -14,7 +14,7 @@ import {
 } from "../../components/paths";
 import { REMOTE_STEP_TYPE } from "../../components/remoteStep";
 import { remoteStepProvider, StepState } from "../../components/remote/provider";
-import { Recorder } from "../helpers/pulumiMocks";
+import { Recorder } from "../../testing/pulumiMocks";
 import { buildMesh, COMMON_SPEC, nodeNames, OPERATOR_KEY } from "../helpers/meshFixture";
 import { filesWritten, innerScript } from "../helpers/scriptFiles";
 

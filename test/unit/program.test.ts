@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { buildProgram } from "../../components/program";
 import { REMOTE_STEP_TYPE } from "../../components/remoteStep";
 import { existingClusterId } from "../../components/syncCluster";
-import { awsCalls, installMocks, isSecret, resolve, testPrivateKey, waitForRegistrations } from "../helpers/pulumiMocks";
+import { awsCalls, installMocks, isSecret, resolve, testPrivateKey, waitForRegistrations } from "../../testing/pulumiMocks";
 
 const KEY = testPrivateKey();
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPinnedHostKeyPinnedHostKeyPinnedHostKeyPin";

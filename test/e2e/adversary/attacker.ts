@@ -4,8 +4,8 @@
 // adversarial suites share: what changed outside the sync dir, what nginx serves, whether
 // lsyncd's main loop still ticks.
 import { request } from "http";
-import { TestCluster, TestHost } from "../fixture/testHosts";
-import { SYNC_DIR } from "../harness/cluster";
+import { TestCluster, TestHost } from "../../../testing/fixture/testHosts";
+import { SYNC_DIR } from "../../../testing/harness/cluster";
 
 /** The attacker's scratch dir on the host whose key was stolen (left out of its manifest). */
 export const WORK = "/tmp/lscatk";

@@ -3,7 +3,7 @@
 // rsync arguments, run by attacker.ts's push() from inside the host whose key was stolen.
 import { sh } from "../../../components/quote";
 import { MARK } from "./attacker";
-import { rng } from "../harness/seeded";
+import { rng } from "../../../testing/harness/seeded";
 
 export { rng };
 

@@ -3,9 +3,9 @@
 // would (a resource registers only after everything it depends on). Every command run is
 // recorded; `destroy` replays the deletes in reverse order of creation.
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, waitForRegistrations } from "../../helpers/pulumiMocks";
-import { REMOTE_STEP_TYPE } from "../../../components/remoteStep";
-import { runSsh } from "../../../components/remote/provider";
+import { installMocks, waitForRegistrations } from "../pulumiMocks";
+import { REMOTE_STEP_TYPE } from "../../components/remoteStep";
+import { runSsh } from "../../components/remote/provider";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
@@ -63,7 +63,7 @@ export function sshExec(conn: Connection, command: string, timeoutMs = 600_000):
 }
 
 function indexModulePath(): string {
-  return require.resolve("../../../index");
+  return require.resolve("../../index");
 }
 
 /**

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import * as state from "@pulumi/pulumi/runtime/state";
 import { createHash, generateKeyPairSync } from "crypto";
-import { REMOTE_STEP_TYPE } from "../../components/remoteStep";
+import { REMOTE_STEP_TYPE } from "../components/remoteStep";
 
 export interface RecordedResource {
   readonly type: string;

@@ -7,7 +7,7 @@ import { execFileSync, spawn } from "child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
 import { join } from "path";
 
-const REPO = join(__dirname, "..", "..", "..");
+const REPO = join(__dirname, "..", "..");
 
 export type EngineOperation = "preview" | "up" | "refresh" | "destroy";
 
