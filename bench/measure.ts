@@ -154,6 +154,17 @@ export interface BurstResult {
   readonly checksumRounds: number;
   /** user+sys CPU of the processes the writer's exec ran (perl, and the floor's rsync + ssh client) */
   readonly writerExecCpuSeconds: number;
+  /** user+sys CPU of the `thenOn` exec (relay-floor's hop-2 senders), which no host tree sees */
+  readonly thenOnExecCpuSeconds?: number;
+}
+
+/**
+ * CPU seconds the whole cluster spent on a burst: every host's process tree plus the
+ * benchmark execs that did the hosts' work (the writer, the floors' rsync senders), so a
+ * profile whose senders run in a benchmark exec is not made to look cheaper than lsyncd.
+ */
+export function burstClusterCpuSeconds(b: Pick<BurstResult, "writerExecCpuSeconds" | "thenOnExecCpuSeconds">, cpu: CpuUsage): number {
+  return cpu.hostsTotalSeconds + b.writerExecCpuSeconds + (b.thenOnExecCpuSeconds ?? 0);
 }
 
 /** bash `times`: line 1 the shell, line 2 its children, as "0m0.123s 0m0.045s". */
@@ -210,7 +221,8 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
   const deadline = t0 + timeoutMs;
   const write = run(o.hosts, o.source, cmd);
   write.catch(() => undefined); // awaited below; keep an early failure from being unhandled
-  const second = o.thenOn ? write.then(() => run(o.hosts, o.thenOn!.host, o.thenOn!.cmd)) : undefined;
+  // `times` again: the hop-2 senders are reaped outside every host, as the writer's are.
+  const second = o.thenOn ? write.then(() => run(o.hosts, o.thenOn!.host, `{ ${o.thenOn!.cmd}; } && echo TIMES && times`)) : undefined;
   second?.catch(() => undefined);
   const perHost: Record<string, number> = {};
   let writeOut: string | undefined;
@@ -231,7 +243,7 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
   }
   // Every file is there at full size; now prove the contents, and keep waiting if any differ.
   await write;
-  await second;
+  const secondOut = await second;
   const want = await sums(o, o.source);
   if (want.trim().split("\n").length !== o.files)
     throw new Error(`burst ${o.prefix}: the writer made ${want.trim().split("\n").length} files, not ${o.files}`);
@@ -258,6 +270,7 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
     perHostSeconds: perHost,
     checksumRounds: rounds,
     writerExecCpuSeconds: parseTimesChildren(timesText),
+    thenOnExecCpuSeconds: secondOut === undefined ? undefined : parseTimesChildren(secondOut.split("TIMES\n")[1] ?? ""),
   };
 }
 
@@ -469,4 +482,36 @@ export async function rsyncRunCost(hosts: TestCluster, from: TestHost, to: TestH
   const used = cpuUsed(before, after);
   const execCpu = parseTimesChildren(out.split("TIMES\n")[1] ?? "");
   return { runs, wallMs: wall / runs, cpuSeconds: (used.hostsTotalSeconds + execCpu) / runs };
+}
+
+// ---------------------------------------------------------------- idle cost
+
+export interface IdleCost {
+  readonly seconds: number;
+  /** per host: percent of one CPU its whole process tree used while nothing was written */
+  readonly hostCpuPercent: Record<string, number>;
+  /** the same for the lsyncd processes alone */
+  readonly lsyncdCpuPercent: number;
+  /** average CPUs used by everything else on this machine meanwhile (how loaded it was) */
+  readonly otherCpus: number;
+}
+
+/**
+ * CPU of an idle cluster: nothing is written for `seconds`, every host's process tree is
+ * sampled at both ends (heartbeat alarms, status file, ssh keep-alives, nginx included).
+ * /proc counts in clock ticks (10 ms), so a 60 s window resolves 0.017% of a CPU.
+ */
+export async function idleCost(hosts: TestCluster, seconds: number): Promise<IdleCost> {
+  const before = cpuSnapshot(hosts);
+  await sleep(seconds * 1000);
+  const used = cpuUsed(before, cpuSnapshot(hosts));
+  const wall = (Date.now() - before.at) / 1000;
+  const hostCpuPercent: Record<string, number> = {};
+  for (const [h, s] of Object.entries(used.hostSeconds)) hostCpuPercent[h] = (100 * s) / wall;
+  return {
+    seconds: wall,
+    hostCpuPercent,
+    lsyncdCpuPercent: (100 * (used.lsyncdSeconds + used.lsyncdChildrenSeconds)) / wall / hosts.hosts.length,
+    otherCpus: used.otherCpus,
+  };
 }

@@ -202,8 +202,9 @@ async function prepareFloor(hosts: TestCluster): Promise<void> {
  * No lsyncd: the same three copies the mesh makes, by direct rsync over the deployed ssh
  * setup — node01 → exchange right after the write, then the exchange → node02 and node03
  * at once the moment that returns. What a perfect relay could do on these shared CPUs.
+ * No -l: the forced daemon refuses links (rsyncdConf.ts) and the mesh does not sync them.
  */
-const RELAY_RSYNC = `rsync -lptu --whole-file -e "ssh -F ${SSH_CONFIG}"`;
+const RELAY_RSYNC = `rsync -ptu --whole-file -e "ssh -F ${SSH_CONFIG}"`;
 
 /** The nodes the exchange relays a write on node01 to. */
 const relayedTo = (hosts: TestCluster): TestHost[] => hosts.nodes.slice(1);

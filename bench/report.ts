@@ -4,7 +4,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "fs";
 import * as os from "os";
 import { join } from "path";
 import { renderLatencyChart } from "./chart";
-import { BurstResult, CPU_KINDS, CpuUsage, LogCounts, PropagationSample, RsyncRunCost } from "./measure";
+import { BurstResult, burstClusterCpuSeconds, CPU_KINDS, CpuUsage, IdleCost, LogCounts, PropagationSample, RsyncRunCost } from "./measure";
+import { renderScaleMarkdown, ScaleResults, scaleTargets } from "./scaleReport";
 import { ProfileName, PROFILE_NAMES } from "./profiles";
 import { median, round, Summary } from "./stats";
 
@@ -71,6 +72,10 @@ export interface BenchResults {
   readonly rsyncRunCost?: RsyncRunCost;
   readonly profiles: Partial<Record<ProfileName, ProfileResult>>;
   readonly deploy?: DeployResult;
+  /** CPU of the idle bench fixture (nothing written), per host */
+  readonly idle?: IdleCost;
+  /** node counts and tree sizes (BENCH_NODE_COUNTS, BENCH_TREE_SIZES) */
+  readonly scale?: ScaleResults;
   readonly targets: Target[];
   readonly notes: string[];
 }
@@ -113,11 +118,39 @@ export function machineLine(m: MachineInfo): string {
 
 // ---------------------------------------------------------------- targets
 
-export function evaluateTargets(r: Pick<BenchResults, "profiles" | "deploy">): Target[] {
+/** Idle cost per host: at most this percent of one CPU (issue 14). */
+export const IDLE_CPU_PERCENT_MAX = 0.1;
+
+export function evaluateTargets(r: Pick<BenchResults, "profiles" | "deploy" | "idle" | "scale">): Target[] {
   const out: Target[] = [];
   const d = r.profiles.defaults;
   const a = r.profiles.article;
   const f = r.profiles.floor;
+  const rf = r.profiles["relay-floor"];
+  if (d && rf) {
+    const time = d.burst.seconds / rf.burst.seconds;
+    out.push({
+      name: "defaults burst ≤ 1.25× relay-floor burst",
+      pass: time <= 1.25,
+      detail: `${round(time, 2)}× (${round(d.burst.seconds, 2)} s / ${round(rf.burst.seconds, 2)} s)`,
+    });
+    const dCpu = burstClusterCpuSeconds(d.burst, d.burst.cpu);
+    const rfCpu = burstClusterCpuSeconds(rf.burst, rf.burst.cpu);
+    out.push({
+      name: "defaults burst CPU s ≤ 1.3× relay-floor's",
+      pass: dCpu / rfCpu <= 1.3,
+      detail: `${round(dCpu / rfCpu, 2)}× (${round(dCpu, 2)} CPU s / ${round(rfCpu, 2)} CPU s)`,
+    });
+  }
+  if (r.idle) {
+    const worst = Object.entries(r.idle.hostCpuPercent).sort((x, y) => y[1] - x[1])[0];
+    out.push({
+      name: `idle cluster ≤ ${IDLE_CPU_PERCENT_MAX}% of a CPU per host`,
+      pass: worst[1] <= IDLE_CPU_PERCENT_MAX,
+      detail: `busiest ${worst[0]} ${worst[1].toFixed(3)}% over ${Math.round(r.idle.seconds)} s`,
+    });
+  }
+  if (r.scale) out.push(...scaleTargets(r.scale));
   if (d) {
     out.push({ name: "defaults p50 ≤ 0.5 s", pass: d.propagation.p50Ms <= 500, detail: `${d.propagation.p50Ms} ms` });
     if (a) {
@@ -186,7 +219,7 @@ export function renderMarkdown(r: BenchResults): string {
   L.push(
     ...profileRows(r, (name, p) => {
       const c = p.burst.cpu;
-      return `| ${name} | ${p.propagation.samples} | ${ms(p.propagation.p50Ms)} | ${ms(p.propagation.p95Ms)} | ${ms(p.propagation.maxMs)} | ${p.burst.files} | ${sec(p.burst.seconds)} | ${p.burst.allSeconds.map((v) => sec(v)).join(" / ")} | ${sec(c.lsyncdSeconds)} | ${sec(c.lsyncdChildrenSeconds)} | ${sec(c.hostsTotalSeconds + p.burst.writerExecCpuSeconds)} | ${sec(c.machineSeconds)} |`;
+      return `| ${name} | ${p.propagation.samples} | ${ms(p.propagation.p50Ms)} | ${ms(p.propagation.p95Ms)} | ${ms(p.propagation.maxMs)} | ${p.burst.files} | ${sec(p.burst.seconds)} | ${p.burst.allSeconds.map((v) => sec(v)).join(" / ")} | ${sec(c.lsyncdSeconds)} | ${sec(c.lsyncdChildrenSeconds)} | ${sec(burstClusterCpuSeconds(p.burst, c))} | ${sec(c.machineSeconds)} |`;
     }),
   );
   L.push("");
@@ -248,15 +281,15 @@ export function renderMarkdown(r: BenchResults): string {
   );
   L.push("");
   L.push(
-    "Burst CPU by kind of work, all 4 hosts, seconds (the floor's sender rsync ran in the writer exec, not in a host tree; relay-floor's hop-2 senders ran in a benchmark exec on the exchange and are in neither):",
+    "Burst CPU by kind of work, all 4 hosts, seconds (the floor's sender rsync ran in the writer exec, not in a host tree; relay-floor's hop-2 senders ran in a benchmark exec on the exchange, counted with bash `times` in their own column):",
   );
   L.push("");
-  L.push(`| profile | ${CPU_KINDS.join(" | ")} | writer exec | total |`);
-  L.push(`|---|${CPU_KINDS.map(() => "---:").join("|")}|---:|---:|`);
+  L.push(`| profile | ${CPU_KINDS.join(" | ")} | writer exec | hop-2 exec | total |`);
+  L.push(`|---|${CPU_KINDS.map(() => "---:").join("|")}|---:|---:|---:|`);
   L.push(
     ...profileRows(r, (name, p) => {
       const k = p.burst.cpu.kindSeconds;
-      return `| ${name} | ${CPU_KINDS.map((c) => sec(k[c])).join(" | ")} | ${sec(p.burst.writerExecCpuSeconds)} | ${sec(p.burst.cpu.hostsTotalSeconds + p.burst.writerExecCpuSeconds)} |`;
+      return `| ${name} | ${CPU_KINDS.map((c) => sec(k[c])).join(" | ")} | ${sec(p.burst.writerExecCpuSeconds)} | ${sec(p.burst.thenOnExecCpuSeconds)} | ${sec(burstClusterCpuSeconds(p.burst, p.burst.cpu))} |`;
     }),
   );
   L.push("");
@@ -314,15 +347,29 @@ export function renderMarkdown(r: BenchResults): string {
     );
     const rf = r.profiles["relay-floor"];
     if (rf) {
-      const rfCpu = rf.burst.cpu.hostsTotalSeconds + rf.burst.writerExecCpuSeconds;
+      const rfCpu = burstClusterCpuSeconds(rf.burst, rf.burst.cpu);
       L.push("");
       L.push(
         `The same three copies made by hand (relay-floor: direct rsyncs, no lsyncd, second hop started the moment the first returned) took ${sec(rf.burst.seconds)} s and ${sec(rfCpu)} CPU s: ` +
-          `${sec(rf.burst.seconds / fl.burst.seconds)}× the one-hop floor on these shared CPUs before any lsyncd work. ` +
+          `${sec(rf.burst.seconds / fl.burst.seconds)}× the one-hop floor on these shared CPUs before any lsyncd work (its CPU counts the hop-2 senders' exec, ${sec(rf.burst.thenOnExecCpuSeconds)} CPU s). ` +
           `The defaults took ${sec(d.burst.seconds / rf.burst.seconds)}× the relay-floor's time (${sec(cpu / rfCpu)}× its CPU).`,
       );
     }
   }
+  if (r.idle) {
+    const i = r.idle;
+    L.push("");
+    L.push(`## Idle cost (nothing written for ${Math.round(i.seconds)} s, lsyncd heartbeat and status file included)`);
+    L.push("");
+    L.push("| host | % of one CPU (whole process tree) |");
+    L.push("|---|---:|");
+    for (const [h, v] of Object.entries(i.hostCpuPercent)) L.push(`| ${h} | ${v.toFixed(3)} |`);
+    L.push("");
+    L.push(
+      `lsyncd alone: ${i.lsyncdCpuPercent.toFixed(3)}% of a CPU per host on average. /proc counts 10 ms ticks, so the resolution is ${(1 / i.seconds).toFixed(3)}% per host. Other work on this machine meanwhile: ${i.otherCpus.toFixed(2)} CPUs.`,
+    );
+  }
+  if (r.scale) L.push("", ...renderScaleMarkdown(r.scale));
   if (r.notes.length) {
     L.push("");
     L.push("## Notes");
@@ -366,6 +413,8 @@ export function toJson(r: BenchResults): unknown {
     rsyncRunCost: r.rsyncRunCost,
     profiles,
     deploy: r.deploy,
+    idle: r.idle,
+    scale: r.scale,
     targets: r.targets,
     notes: r.notes,
   };

@@ -9,6 +9,14 @@
 //   BENCH_PROFILES=a,b      subset of defaults,article,floor,relay-floor (run in that order)
 //   BENCH_SKIP_DEPLOY=1     skip the 2- and 4-node deploy measurements
 //   BENCH_BURSTS=n          bursts per profile, the median is reported (default 3)
+//   BENCH_PROFILES=none     no profile at all (scale only)
+//   BENCH_IDLE_SECONDS=n    idle-cost window on the bench fixture (default 60; 0 skips it)
+// Scale (issue 14), off unless asked for; each on fresh fixtures of its own:
+//   BENCH_NODE_COUNTS=2,4,8        propagation, burst vs relay-floor, deploy per node count
+//   BENCH_TREE_SIZES=10000,100000  restart, seed, propagation, lsyncd footprint per tree size
+//   BENCH_TREE_FILE_BYTES=n        bytes per tree file (default 100)
+//   BENCH_SCALE_SAMPLES=n          propagation samples per count / size (default 15)
+//   BENCH_QUIET_PERIOD=s           deploy every fixture with this lsyncd.quietPeriod instead of the default
 import { spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as os from "os";
@@ -30,6 +38,8 @@ import {
   CpuSnapshot,
   execOverhead,
   httpMissOverhead,
+  idleCost,
+  IdleCost,
   propagationSample,
   PropagationSample,
   sleep,
@@ -47,6 +57,8 @@ import {
   writeResults,
 } from "./report";
 import { median, round, summarize } from "./stats";
+import { measureNodeCount, measureTreeSizes, ScaleContext } from "./scale";
+import { NodeCountResult, ScaleResults } from "./scaleReport";
 
 const FILE_BYTES = 300 * 1024;
 const BURST_BYTES = 50 * 1024;
@@ -54,7 +66,23 @@ const BURST_BYTES = 50 * 1024;
 const env = process.env;
 const SAMPLES = Number(env.BENCH_SAMPLES ?? 30);
 const BURST_FILES = Number(env.BENCH_BURST_FILES ?? 2000);
-const ONLY = env.BENCH_PROFILES ? (env.BENCH_PROFILES.split(",") as ProfileName[]) : [...PROFILE_NAMES];
+const ONLY = env.BENCH_PROFILES === "none" ? [] : env.BENCH_PROFILES ? (env.BENCH_PROFILES.split(",") as ProfileName[]) : [...PROFILE_NAMES];
+const IDLE_SECONDS = Number(env.BENCH_IDLE_SECONDS ?? 60);
+const numbers = (v: string | undefined): number[] => (v ? v.split(",").map((x) => Number(x.trim())) : []);
+const NODE_COUNTS = numbers(env.BENCH_NODE_COUNTS);
+const TREE_SIZES = numbers(env.BENCH_TREE_SIZES);
+const TREE_FILE_BYTES = Number(env.BENCH_TREE_FILE_BYTES ?? 100);
+const SCALE_SAMPLES = Number(env.BENCH_SCALE_SAMPLES ?? 15);
+/** lsyncd.quietPeriod for every fixture (like-for-like with the floors, which wait for nothing); undefined = the program's default */
+const QUIET_PERIOD = env.BENCH_QUIET_PERIOD === undefined ? undefined : Number(env.BENCH_QUIET_PERIOD);
+const EXTRA_CONFIG = QUIET_PERIOD === undefined ? undefined : { lsyncd: { quietPeriod: QUIET_PERIOD } };
+for (const [name, list] of [
+  ["BENCH_NODE_COUNTS", NODE_COUNTS],
+  ["BENCH_TREE_SIZES", TREE_SIZES],
+] as const) {
+  if (list.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`${name} must be whole numbers ≥ 1, comma-separated`);
+}
+if (NODE_COUNTS.some((n) => n < 2 || n > 50)) throw new Error("BENCH_NODE_COUNTS: 2 to 50 nodes (node01 writes, the others receive)");
 const SKIP_DEPLOY = env.BENCH_SKIP_DEPLOY === "1";
 const BURSTS = Number(env.BENCH_BURSTS ?? 3);
 const TRIAL =
@@ -62,7 +90,11 @@ const TRIAL =
   env.BENCH_BURST_FILES !== undefined ||
   env.BENCH_PROFILES !== undefined ||
   SKIP_DEPLOY ||
-  env.BENCH_BURSTS !== undefined;
+  env.BENCH_BURSTS !== undefined ||
+  env.BENCH_IDLE_SECONDS !== undefined ||
+  env.BENCH_SCALE_SAMPLES !== undefined ||
+  env.BENCH_TREE_FILE_BYTES !== undefined ||
+  env.BENCH_QUIET_PERIOD !== undefined;
 const RESULTS_DIR = join(__dirname, "results", ...(TRIAL ? ["tmp"] : []));
 
 const t0 = Date.now();
@@ -184,7 +216,7 @@ async function startClusterNoted(nodes: number, opts: { root: string; addressBas
   for (let attempt = 1; ; attempt++) {
     try {
       deploying++;
-      return await startCluster(nodes, opts);
+      return await startCluster(nodes, { ...opts, extraConfig: EXTRA_CONFIG });
     } catch (e) {
       const first = (e as Error).message.split("\n").slice(0, 3).join(" | ");
       notes.push(`deploy of ${nodes} nodes on ${opts.addressBase}.x, attempt ${attempt} FAILED: ${first}`);
@@ -231,6 +263,11 @@ async function main(): Promise<void> {
     throw new Error("the benchmark makes test hosts (namespaces, loop devices): run it as root on Linux");
   const machineInfo = describeMachine();
   notes.push(`program under test: ${sourceRevision()}`);
+  notes.push(
+    QUIET_PERIOD === undefined
+      ? "lsyncd.quietPeriod: the program's default (1 s): every local write waits until quiet for 1 s before it is pushed, by design; the floors wait for nothing"
+      : `lsyncd.quietPeriod: ${QUIET_PERIOD} s on every fixture (BENCH_QUIET_PERIOD)`,
+  );
   const startedAt = new Date(t0).toISOString();
   log(`machine: ${machineLine(machineInfo)}; load ${machineInfo.loadAvgAtStart.join(" ")}`);
   const profiles: Partial<Record<ProfileName, ProfileResult>> = {};
@@ -242,12 +279,18 @@ async function main(): Promise<void> {
   live.add(main.hosts);
   const hosts = main.hosts;
   let harness: BenchResults["harness"];
+  let idle: IdleCost | undefined;
   try {
     log(`deployed in ${(main.deployment.wallMs / 1000).toFixed(1)} s`);
     const execNoop = await execOverhead(hosts, hosts.nodes[0], 30);
     const httpMiss = await httpMissOverhead(hosts.nodes[1], 30);
     harness = { execNoopMs: summarize(execNoop.map((v) => round(v, 2))), httpMissMs: summarize(httpMiss.map((v) => round(v, 2))) };
     log(`harness: no-op exec p50 ${harness.execNoopMs.p50Ms} ms, HTTP 404 poll p50 ${harness.httpMissMs.p50Ms} ms`);
+    if (IDLE_SECONDS > 0) {
+      log(`idle: nothing written for ${IDLE_SECONDS} s`);
+      idle = await idleCost(hosts, IDLE_SECONDS);
+      log(`idle: ${Object.entries(idle.hostCpuPercent).map(([h, v]) => `${h} ${v.toFixed(3)}%`).join(", ")} of a CPU`);
+    }
 
     for (const name of PROFILE_NAMES.filter((n) => ONLY.includes(n))) {
       if (name !== "defaults") {
@@ -297,7 +340,46 @@ async function main(): Promise<void> {
     };
   }
 
-  const partial = { profiles, deploy };
+  let scale: ScaleResults | undefined;
+  if (NODE_COUNTS.length || TREE_SIZES.length) {
+    const ctx: ScaleContext = {
+      log,
+      start: async (nodes, opts) => {
+        const c = await startClusterNoted(nodes, opts);
+        live.add(c.hosts);
+        return c;
+      },
+      stop: async (c) => {
+        live.delete(c.hosts);
+        await c.hosts.stop();
+      },
+      samples: SCALE_SAMPLES,
+      burstFiles: BURST_FILES,
+    };
+    const nodeCounts: NodeCountResult[] = [];
+    // One address block per fixture (127.0.50.x, 127.0.51.x, ...), each torn down before the next.
+    // A failure is a note, not a lost run: what was measured before it is still written.
+    const noted = async <T>(what: string, f: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await f();
+      } catch (e) {
+        const first = (e as Error).message.split("\n").slice(0, 3).join(" | ");
+        notes.push(`scale: ${what} FAILED: ${first}`);
+        log(`scale: ${what} failed: ${first}`);
+        return undefined;
+      }
+    };
+    for (const [i, n] of [...NODE_COUNTS].sort((a, b) => a - b).entries()) {
+      const r = await noted(`${n} nodes`, () => measureNodeCount(ctx, n, `127.0.${50 + i}`));
+      if (r) nodeCounts.push(r);
+    }
+    const treeSizes = TREE_SIZES.length
+      ? await noted(`tree sizes ${TREE_SIZES.join(",")}`, () => measureTreeSizes(ctx, TREE_SIZES, TREE_FILE_BYTES, "127.0.60"))
+      : undefined;
+    scale = { nodeCounts: nodeCounts.length ? nodeCounts : undefined, treeSizes };
+  }
+
+  const partial = { profiles, deploy, idle, scale };
   const results: BenchResults = {
     machine: machineLine(machineInfo),
     machineInfo,
@@ -307,6 +389,8 @@ async function main(): Promise<void> {
     rsyncRunCost: rsyncCost,
     profiles,
     deploy,
+    idle,
+    scale,
     targets: evaluateTargets(partial),
     notes,
   };

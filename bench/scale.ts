@@ -1,0 +1,287 @@
+// Issue 14, "Scale": how propagation, bursts, deploys and the exchange's CPU grow with the
+// number of nodes, and how restarts, seeding, latency and lsyncd's footprint grow with the
+// size of the tree. Each measurement is compared with its floor on the same fixture, side
+// by side (see bench/README.md, "Scale").
+import { readdirSync, readFileSync, statSync } from "fs";
+import { randomBytes } from "crypto";
+import { LSYNCD_HEARTBEAT, LSYNCD_LOG, SSH_CONFIG } from "../components/paths";
+import { alwaysExcluded, targetOf, TEMP_DIR_PATTERN } from "../components/render/lsyncdConf";
+import { seedCreate } from "../components/scripts/seedScript";
+import { sh } from "../components/quote";
+import { LiveCluster, run, SYNC_DIR } from "../testing/harness/cluster";
+import { longestChain } from "../testing/harness/deploy";
+import { TestCluster, TestHost } from "../testing/fixture/testHosts";
+import { burst, burstClusterCpuSeconds, cpuSnapshot, cpuUsed, CpuSnapshot, propagationSample, sleep } from "./measure";
+import { PROFILES, removeBurstFiles, stopLsyncdEverywhere } from "./profiles";
+import { LsyncdFootprint, NodeCountResult, TreeSizeResult, TreeSizesResult } from "./scaleReport";
+import { median, summarize } from "./stats";
+
+export interface ScaleContext {
+  readonly log: (line: string) => void;
+  /** a fresh fixture with the defaults deployed; the caller tears it down on any exit */
+  readonly start: (nodes: number, opts: { root: string; addressBase: string; diskMiB?: number }) => Promise<LiveCluster>;
+  readonly stop: (c: LiveCluster) => Promise<void>;
+  readonly samples: number;
+  readonly burstFiles: number;
+}
+
+const FILE_BYTES = 300 * 1024;
+const BURST_BYTES = 50 * 1024;
+const GAP_MS = 1500;
+
+async function propagation(hosts: TestCluster, samples: number, tag: string): Promise<NodeCountResult["propagation"]> {
+  const [node01, ...others] = hosts.nodes;
+  const one = (name: string) =>
+    propagationSample({ hosts, source: node01, watchers: others, relay: hosts.exchange, name, data: randomBytes(FILE_BYTES) });
+  await one(`lat-${tag}-warmup.bin`);
+  await sleep(GAP_MS);
+  const ms: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    ms.push((await one(`lat-${tag}-${String(i).padStart(3, "0")}.bin`)).totalMs);
+    await sleep(GAP_MS);
+  }
+  return { ...summarize(ms), samplesMs: ms };
+}
+
+// ---------------------------------------------------------------- node count
+
+export async function measureNodeCount(ctx: ScaleContext, nodes: number, addressBase: string): Promise<NodeCountResult> {
+  ctx.log(`scale: ${nodes} nodes, deploying on ${addressBase}.x`);
+  const c = await ctx.start(nodes, { root: `/tmp/lsc-bench-n${nodes}`, addressBase, diskMiB: 1024 });
+  try {
+    const hosts = c.hosts;
+    const chain = longestChain(c.deployment.ran);
+    ctx.log(`scale: ${nodes} nodes deployed in ${(c.deployment.wallMs / 1000).toFixed(1)} s, chain ${chain}`);
+    const prop = await propagation(hosts, ctx.samples, `n${nodes}`);
+    ctx.log(`scale: ${nodes} nodes p50 ${prop.p50Ms} ms, p95 ${prop.p95Ms} ms`);
+
+    const fanOut = async (profile: "defaults" | "relay-floor") => {
+      const p = PROFILES[profile];
+      let before: CpuSnapshot | undefined;
+      let after: CpuSnapshot | undefined;
+      const file = (glob: string) => `${SYNC_DIR}/${glob}`;
+      const b = await burst({
+        hosts,
+        source: hosts.nodes[0],
+        targets: p.burstTargets(hosts),
+        prefix: `burst-n${nodes}-${profile}`,
+        files: ctx.burstFiles,
+        bytes: BURST_BYTES,
+        afterWrite: p.afterBurst?.(file(`burst-n${nodes}-${profile}-*.bin`)),
+        thenOn: p.thenOn?.(hosts, file(`burst-n${nodes}-${profile}-*.bin`)),
+        around: { before: () => (before = cpuSnapshot(hosts)), after: () => (after = cpuSnapshot(hosts)) },
+      });
+      const cpu = cpuUsed(before!, after!);
+      return { b, cpu, cpuSeconds: burstClusterCpuSeconds(b, cpu), exchange: cpu.hostSeconds[hosts.exchange.name] ?? 0 };
+    };
+    const mesh = await fanOut("defaults");
+    ctx.log(`scale: ${nodes} nodes burst ${mesh.b.seconds.toFixed(2)} s, ${mesh.cpuSeconds.toFixed(2)} CPU s`);
+    await stopLsyncdEverywhere(hosts);
+    await removeBurstFiles(hosts);
+    await PROFILES["relay-floor"].prepare(hosts);
+    const floor = await fanOut("relay-floor");
+    ctx.log(`scale: ${nodes} nodes relay-floor burst ${floor.b.seconds.toFixed(2)} s, ${floor.cpuSeconds.toFixed(2)} CPU s`);
+    // Copies the exchange sends: one per file per node other than the writer.
+    const copies = ctx.burstFiles * (nodes - 1);
+    return {
+      nodes,
+      deploySeconds: c.deployment.wallMs / 1000,
+      chain,
+      commands: c.deployment.ran.length,
+      propagation: prop,
+      burst: {
+        files: ctx.burstFiles,
+        seconds: mesh.b.seconds,
+        cpuSeconds: mesh.cpuSeconds,
+        exchangeCpuSeconds: mesh.exchange,
+        exchangeCpuMsPerFilePerNode: (1000 * mesh.exchange) / copies,
+        otherCpus: mesh.cpu.otherCpus,
+      },
+      relayFloorBurst: { seconds: floor.b.seconds, cpuSeconds: floor.cpuSeconds, exchangeCpuSeconds: floor.exchange },
+    };
+  } finally {
+    await ctx.stop(c);
+  }
+}
+
+// ---------------------------------------------------------------- tree size
+
+export const TREE_DIR = `${SYNC_DIR}/tree`;
+export const FILES_PER_DIR = 1000;
+/** One fixed mtime (whole seconds, so nanoseconds are 0) makes every host's tree identical. */
+const TREE_MTIME = 1_700_000_000;
+
+/**
+ * Grow the tree from `fromDirs` to `toDirs` directories of FILES_PER_DIR files, the same
+ * bytes, modes and mtimes on every host it runs on (lsyncd's startup sync then has nothing
+ * to send: size and mtime match to the nanosecond).
+ */
+export function growTreeCommand(fromDirs: number, toDirs: number, fileBytes: number): string {
+  const perl =
+    `my ($root, $from, $to, $per, $bytes, $t) = @ARGV; mkdir $root;` +
+    ` for my $d ($from .. $to - 1) { my $dir = sprintf("%s/d%04d", $root, $d); mkdir $dir or die "$dir: $!";` +
+    ` for my $f (0 .. $per - 1) { my $p = sprintf("%s/f%04d.bin", $dir, $f); open(my $o, ">", $p) or die "$p: $!";` +
+    ` print $o substr(("$d/$f " x (1 + int($bytes / 4))), 0, $bytes); close($o) or die "$p: $!"; utime($t, $t, $p) }` +
+    ` utime($t, $t, $dir) } utime($t, $t, $root);`;
+  return `umask 022 && perl -e ${sh(perl)} ${TREE_DIR} ${fromDirs} ${toDirs} ${FILES_PER_DIR} ${fileBytes} ${TREE_MTIME}`;
+}
+
+const EXCLUDES = [TEMP_DIR_PATTERN, ...alwaysExcluded()].map((e) => `--exclude=${e}`).join(" ");
+const RSH = `-e ${sh(`ssh -F ${SSH_CONFIG}`)}`;
+/** `rsync -a` as far as the receiving daemon allows (it refuses -l and -D; -o -g are no-ops for its unprivileged user). */
+const copyTo = (to: TestHost, dryRun: boolean): string =>
+  `rsync -rtp${dryRun ? "n" : ""} ${EXCLUDES} ${RSH} ${SYNC_DIR}/ ${targetOf(to.name)}`;
+
+/** Wall seconds of one exec (the exec's own ~30 ms included: every compared side pays it). */
+async function timed(hosts: TestCluster, h: TestHost, cmd: string): Promise<number> {
+  const t0 = Date.now();
+  await run(hosts, h, cmd);
+  return (Date.now() - t0) / 1000;
+}
+
+/** Read a file inside a host without an exec (polling must not take the CPU being measured). */
+function inHost(h: TestHost, path: string): string {
+  try {
+    return readFileSync(`/proc/${h.initPid}/root${path}`, "utf8");
+  } catch {
+    return "";
+  }
+}
+function mtimeMsInHost(h: TestHost, path: string): number {
+  try {
+    return statSync(`/proc/${h.initPid}/root${path}`).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+async function stopLsyncdOn(hosts: TestCluster, h: TestHost): Promise<void> {
+  await run(hosts, h, "systemctl stop lsyncd");
+  for (let i = 0; i < 300 && hosts.processes(h).some((p) => p.comm === "lsyncd"); i++) await sleep(100);
+  if (hosts.processes(h).some((p) => p.comm === "lsyncd")) throw new Error(`lsyncd on ${h.name} did not stop`);
+}
+
+/**
+ * Start lsyncd on `h` and time it until ready: every sync{} logged "Startup of ... finished"
+ * and the heartbeat file was rewritten after the start (what the health check reads).
+ */
+async function startUntilReady(hosts: TestCluster, h: TestHost, syncs: number): Promise<{ readySeconds: number; syncSeconds: number }> {
+  const offset = inHost(h, LSYNCD_LOG).length;
+  const t0 = Date.now();
+  await run(hosts, h, "systemctl start lsyncd");
+  let syncAt: number | undefined;
+  for (;;) {
+    const now = Date.now();
+    if (syncAt === undefined) {
+      const done = (inHost(h, LSYNCD_LOG).slice(offset).match(/Startup of .* finished/g) ?? []).length;
+      if (done >= syncs) syncAt = now;
+    }
+    if (syncAt !== undefined && mtimeMsInHost(h, LSYNCD_HEARTBEAT) >= t0) return { readySeconds: (now - t0) / 1000, syncSeconds: (syncAt - t0) / 1000 };
+    if (now - t0 > 1_800_000) throw new Error(`lsyncd on ${h.name} not ready within 30 min`);
+    await sleep(20);
+  }
+}
+
+/** Resident memory and inotify watches of the host's lsyncd (read in /proc of this machine). */
+function footprint(hosts: TestCluster, h: TestHost): LsyncdFootprint {
+  const pid = hosts.processes(h).find((p) => p.comm === "lsyncd")?.pid;
+  if (pid === undefined) return { rssKiB: 0, inotifyWatches: 0 };
+  const rss = Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  let watches = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
+    try {
+      watches += (readFileSync(`/proc/${pid}/fdinfo/${fd}`, "utf8").match(/^inotify wd:/gm) ?? []).length;
+    } catch {
+      // fd closed meanwhile
+    }
+  }
+  return { rssKiB: rss, inotifyWatches: watches };
+}
+
+function footprints(hosts: TestCluster): Record<string, LsyncdFootprint> {
+  return Object.fromEntries(hosts.hosts.map((h) => [h.name, footprint(hosts, h)]));
+}
+
+export async function measureTreeSizes(
+  ctx: ScaleContext,
+  sizes: readonly number[],
+  fileBytes: number,
+  addressBase: string,
+): Promise<TreeSizesResult> {
+  const largest = Math.max(...sizes);
+  // ext4 makes one inode per 16 KiB: room for the largest tree's inodes, and for a 4 KiB block per file.
+  const diskMiB = Math.max(2048, Math.ceil((largest * 1.25 * 16) / 1024));
+  ctx.log(`scale: tree sizes ${sizes.join(", ")} on exchange + 2 nodes, ${diskMiB} MiB disks (${addressBase}.x)`);
+  const c = await ctx.start(2, { root: "/tmp/lsc-bench-tree", addressBase, diskMiB });
+  try {
+    const hosts = c.hosts;
+    const { exchange } = hosts;
+    const [node01, node02] = hosts.nodes;
+    const emptyPropagation = await propagation(hosts, ctx.samples, "tree0");
+    const emptyLsyncd = footprints(hosts);
+    ctx.log(`scale: no tree: p50 ${emptyPropagation.p50Ms} ms`);
+    const out: TreeSizeResult[] = [];
+    let dirs = 0;
+    for (const files of [...sizes].sort((a, b) => a - b)) {
+      const toDirs = Math.ceil(files / FILES_PER_DIR);
+      await stopLsyncdEverywhere(hosts);
+      const g0 = Date.now();
+      await Promise.all(hosts.hosts.map((h) => run(hosts, h, growTreeCommand(dirs, toDirs, fileBytes))));
+      const generateSeconds = (Date.now() - g0) / 1000;
+      dirs = toDirs;
+      ctx.log(`scale: ${files} files grown on every host in ${generateSeconds.toFixed(0)} s`);
+      // The exchange pushes to both nodes, a node to the exchange: one startup sync per target.
+      await Promise.all(hosts.hosts.map((h) => startUntilReady(hosts, h, h === exchange ? hosts.nodes.length : 1)));
+      // Warm: one list-only pass brings the tree into every cache before anything is timed.
+      await run(hosts, node01, copyTo(exchange, true));
+      const reps = files <= 100_000 ? 3 : 1;
+      const restart: Array<{ readySeconds: number; syncSeconds: number }> = [];
+      const listFloor: number[] = [];
+      const exRestart: number[] = [];
+      const exFloor: number[] = [];
+      for (let i = 0; i < reps; i++) {
+        await stopLsyncdOn(hosts, node01);
+        listFloor.push(await timed(hosts, node01, copyTo(exchange, true)));
+        restart.push(await startUntilReady(hosts, node01, 1));
+        await stopLsyncdOn(hosts, exchange);
+        exFloor.push(await timed(hosts, exchange, `${copyTo(node01, true)} & a=$!; ${copyTo(node02, true)} && wait $a`));
+        exRestart.push((await startUntilReady(hosts, exchange, 2)).readySeconds);
+      }
+      ctx.log(
+        `scale: ${files} files: node01 ready ${median(restart.map((r) => r.readySeconds))} s vs list-only ${median(listFloor)} s; exchange ${median(exRestart)} s vs ${median(exFloor)} s`,
+      );
+      const propagationWithTree = await propagation(hosts, ctx.samples, `tree${files}`);
+      const lsyncd = footprints(hosts);
+      ctx.log(`scale: ${files} files: p50 ${propagationWithTree.p50Ms} ms; lsyncd ${JSON.stringify(lsyncd)}`);
+
+      // A new node: node02 emptied (its lsyncd stopped), then seeded by the deploy's own step, then by hand.
+      await stopLsyncdOn(hosts, node02);
+      const empty = `rm -rf ${TREE_DIR} ${SYNC_DIR}/lat-*.bin`;
+      await run(hosts, node02, empty);
+      const seedSeconds = await timed(hosts, exchange, `bash -c ${sh(seedCreate(SYNC_DIR, exchange.name, node02.name, []))}`);
+      await run(hosts, node02, empty);
+      const copyFloorSeconds = await timed(hosts, exchange, copyTo(node02, false));
+      const join = await startUntilReady(hosts, node02, 1);
+      ctx.log(`scale: ${files} files: seed ${seedSeconds.toFixed(2)} s vs rsync ${copyFloorSeconds.toFixed(2)} s; join ${join.readySeconds} s`);
+      out.push({
+        files,
+        dirs: toDirs,
+        generateSeconds,
+        restartSeconds: median(restart.map((r) => r.readySeconds))!,
+        restartSyncSeconds: median(restart.map((r) => r.syncSeconds))!,
+        listFloorSeconds: median(listFloor)!,
+        exchangeRestartSeconds: median(exRestart)!,
+        exchangeListFloorSeconds: median(exFloor)!,
+        seedSeconds,
+        copyFloorSeconds,
+        joinSeconds: join.readySeconds,
+        propagation: propagationWithTree,
+        lsyncd,
+        reps,
+      });
+    }
+    return { filesPerDir: FILES_PER_DIR, fileBytes, diskMiB, emptyPropagation, emptyLsyncd, sizes: out };
+  } finally {
+    await ctx.stop(c);
+  }
+}

@@ -1,0 +1,177 @@
+// Node counts and tree sizes: their result shape, targets (issue 14) and Markdown tables.
+import { Summary } from "./stats";
+
+export interface NodeCountResult {
+  readonly nodes: number;
+  readonly deploySeconds: number;
+  readonly chain: number;
+  readonly commands: number;
+  /** a 300 kB write on node01 until every other node's nginx serves it */
+  readonly propagation: Summary & { readonly samplesMs: number[] };
+  readonly burst: {
+    readonly files: number;
+    readonly seconds: number;
+    /** every host tree plus the writer exec */
+    readonly cpuSeconds: number;
+    readonly exchangeCpuSeconds: number;
+    /** exchange CPU / (files × nodes it sends them to): the price of one relayed copy */
+    readonly exchangeCpuMsPerFilePerNode: number;
+    /** other work on this machine during the burst, average CPUs */
+    readonly otherCpus: number;
+  };
+  /** the same N-node fan-out by direct rsync (no lsyncd), right after, same fixture */
+  readonly relayFloorBurst: { readonly seconds: number; readonly cpuSeconds: number; readonly exchangeCpuSeconds: number };
+}
+
+export interface LsyncdFootprint {
+  readonly rssKiB: number;
+  readonly inotifyWatches: number;
+}
+
+export interface TreeSizeResult {
+  readonly files: number;
+  readonly dirs: number;
+  /** wall seconds to grow every host's tree to this size (lsyncd stopped) */
+  readonly generateSeconds: number;
+  /** node01: lsyncd started on a tree that already matches, until startup sync done and heartbeat fresh (median) */
+  readonly restartSeconds: number;
+  /** of which: until the startup sync finished (median) */
+  readonly restartSyncSeconds: number;
+  /** list-only rsync of the same tree node01 → exchange over the same ssh (median) */
+  readonly listFloorSeconds: number;
+  /** the exchange (two targets at once) restarted, and its floor: both list-only rsyncs at once */
+  readonly exchangeRestartSeconds: number;
+  readonly exchangeListFloorSeconds: number;
+  /** seedScript.ts's rsync, exchange → an emptied node02 */
+  readonly seedSeconds: number;
+  /** direct rsync -rtp (rsync -a minus what the daemon refuses) of the same tree, exchange → emptied node02 */
+  readonly copyFloorSeconds: number;
+  /** node02's lsyncd started right after its seed, until ready (a new node joining) */
+  readonly joinSeconds: number;
+  readonly propagation: Summary & { readonly samplesMs: number[] };
+  /** per host, with lsyncd running on the full tree */
+  readonly lsyncd: Record<string, LsyncdFootprint>;
+  /** repetitions behind each median above */
+  readonly reps: number;
+}
+
+export interface TreeSizesResult {
+  readonly filesPerDir: number;
+  readonly fileBytes: number;
+  readonly diskMiB: number;
+  /** propagation with no tree, measured first on the same fixture */
+  readonly emptyPropagation: Summary & { readonly samplesMs: number[] };
+  readonly emptyLsyncd: Record<string, LsyncdFootprint>;
+  readonly sizes: TreeSizeResult[];
+}
+
+export interface ScaleResults {
+  readonly nodeCounts?: NodeCountResult[];
+  readonly treeSizes?: TreeSizesResult;
+}
+
+interface ScaleTarget {
+  readonly name: string;
+  readonly pass: boolean;
+  readonly detail: string;
+}
+
+const r2 = (v: number): string => v.toFixed(2);
+
+export function scaleTargets(s: ScaleResults): ScaleTarget[] {
+  const out: ScaleTarget[] = [];
+  const counts = s.nodeCounts ?? [];
+  if (counts.length >= 2) {
+    const lo = counts[0];
+    const hi = counts[counts.length - 1];
+    const ratio = hi.propagation.p50Ms / lo.propagation.p50Ms;
+    out.push({
+      name: `p50 at ${hi.nodes} nodes ≤ 1.5× p50 at ${lo.nodes}`,
+      pass: ratio <= 1.5,
+      detail: `${r2(ratio)}× (${hi.propagation.p50Ms} ms / ${lo.propagation.p50Ms} ms)`,
+    });
+  }
+  for (const c of counts) {
+    const ratio = c.burst.seconds / c.relayFloorBurst.seconds;
+    out.push({
+      name: `burst at ${c.nodes} nodes ≤ 1.25× relay-floor to ${c.nodes}`,
+      pass: ratio <= 1.25,
+      detail: `${r2(ratio)}× (${r2(c.burst.seconds)} s / ${r2(c.relayFloorBurst.seconds)} s)`,
+    });
+  }
+  const t = s.treeSizes;
+  for (const z of t?.sizes ?? []) {
+    const restart = z.restartSeconds / z.listFloorSeconds;
+    out.push({
+      name: `${z.files} files: restart ready ≤ 1.5× list-only rsync`,
+      pass: restart <= 1.5,
+      detail: `${r2(restart)}× (${r2(z.restartSeconds)} s / ${r2(z.listFloorSeconds)} s)`,
+    });
+    const seed = z.seedSeconds / z.copyFloorSeconds;
+    out.push({
+      name: `${z.files} files: seed ≤ 1.1× direct rsync`,
+      pass: seed <= 1.1,
+      detail: `${r2(seed)}× (${r2(z.seedSeconds)} s / ${r2(z.copyFloorSeconds)} s)`,
+    });
+    const p = z.propagation.p50Ms / t!.emptyPropagation.p50Ms;
+    out.push({
+      name: `${z.files} files present: p50 ≤ 1.2× p50 with no tree`,
+      pass: p <= 1.2,
+      detail: `${r2(p)}× (${z.propagation.p50Ms} ms / ${t!.emptyPropagation.p50Ms} ms)`,
+    });
+  }
+  return out;
+}
+
+function footprint(f: Record<string, LsyncdFootprint>): string {
+  return Object.entries(f)
+    .map(([h, v]) => `${h} ${Math.round(v.rssKiB / 1024)} MiB / ${v.inotifyWatches}`)
+    .join(", ");
+}
+
+export function renderScaleMarkdown(s: ScaleResults): string[] {
+  const L: string[] = [];
+  if (s.nodeCounts?.length) {
+    L.push("## Node count (fresh fixture per count, the defaults as deployed)");
+    L.push("");
+    L.push(
+      "| nodes | deploy s | longest chain | commands | p50 ms | p95 ms | burst s | relay-floor burst s | burst ÷ relay-floor | burst CPU s | relay-floor CPU s | exchange CPU s | exchange CPU ms per file per node | other CPUs |",
+    );
+    L.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (const c of s.nodeCounts) {
+      L.push(
+        `| ${c.nodes} | ${c.deploySeconds.toFixed(1)} | ${c.chain} | ${c.commands} | ${c.propagation.p50Ms} | ${c.propagation.p95Ms} | ${r2(c.burst.seconds)} | ${r2(c.relayFloorBurst.seconds)} | ${r2(c.burst.seconds / c.relayFloorBurst.seconds)} | ${r2(c.burst.cpuSeconds)} | ${r2(c.relayFloorBurst.cpuSeconds)} | ${r2(c.burst.exchangeCpuSeconds)} | ${c.burst.exchangeCpuMsPerFilePerNode.toFixed(3)} | ${r2(c.burst.otherCpus)} |`,
+      );
+    }
+    L.push("");
+    L.push(
+      `- propagation: a 300 kB write on node01 until every other node's nginx serves it (${s.nodeCounts[0].propagation.samples} samples per count; includes the 1 s quietPeriod of the defaults). Burst: ${s.nodeCounts[0].burst.files} × 50 kB on node01 until every host has every file; relay-floor: the same fan-out by direct rsync (node01 → exchange, then exchange → every other node at once), lsyncd stopped, on the same fixture right after.`,
+    );
+    L.push("");
+  }
+  const t = s.treeSizes;
+  if (t?.sizes.length) {
+    L.push(
+      `## Tree size (exchange + 2 nodes, the same tree on every host: ${t.filesPerDir} files of ${t.fileBytes} B per directory, ${t.diskMiB} MiB disks)`,
+    );
+    L.push("");
+    L.push(
+      "| files | dirs | grow s | node01 restart ready s (sync done s) | list-only rsync s | ratio | exchange restart s | its floor s | seed s | direct rsync s | ratio | join s | p50 ms | p95 ms | p50 ÷ no-tree p50 | lsyncd RSS / inotify watches |",
+    );
+    L.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    L.push(
+      `| 0 | 0 | – | – | – | – | – | – | – | – | – | – | ${t.emptyPropagation.p50Ms} | ${t.emptyPropagation.p95Ms} | 1.00 | ${footprint(t.emptyLsyncd)} |`,
+    );
+    for (const z of t.sizes) {
+      L.push(
+        `| ${z.files} | ${z.dirs} | ${z.generateSeconds.toFixed(0)} | ${r2(z.restartSeconds)} (${r2(z.restartSyncSeconds)}) | ${r2(z.listFloorSeconds)} | ${r2(z.restartSeconds / z.listFloorSeconds)} | ${r2(z.exchangeRestartSeconds)} | ${r2(z.exchangeListFloorSeconds)} | ${r2(z.seedSeconds)} | ${r2(z.copyFloorSeconds)} | ${r2(z.seedSeconds / z.copyFloorSeconds)} | ${r2(z.joinSeconds)} | ${z.propagation.p50Ms} | ${z.propagation.p95Ms} | ${r2(z.propagation.p50Ms / t.emptyPropagation.p50Ms)} | ${footprint(z.lsyncd)} |`,
+      );
+    }
+    L.push("");
+    L.push(
+      "- restart: node01's lsyncd stopped and started on a tree that already matches, until every sync{} logged its startup finished and the heartbeat file was rewritten; floor: `rsync -rtpn` (list only) of the same tree node01 → exchange over the same ssh and daemon. Exchange: its two startup syncs vs two list-only rsyncs at once. Seed: node02's lsyncd stopped, its tree removed, then seedScript.ts's rsync run on the exchange; floor: the same emptied node filled by `rsync -rtp` (what `rsync -a` is once the options the daemon refuses, -l and -D, and the no-op -o -g for its unprivileged receiver are left out); join: node02's lsyncd started right after, until ready. Propagation: node01 → node02 through the exchange with the tree in place.",
+    );
+    L.push("");
+  }
+  return L;
+}
