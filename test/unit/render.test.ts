@@ -66,7 +66,7 @@ local function lscHeartbeat()
   if f then f:write(os.time(), "\\n") f:close() end
   alarm(now() + 10, lscHeartbeat)
 end
-alarm(now() + 1, lscHeartbeat)
+alarm(now(), lscHeartbeat)
 `,
     );
     expect(conf).toContain(`${INTAKE}: complete files only`);
