@@ -11,6 +11,13 @@ import { TestCluster, TestHost } from "../testing/fixture/testHosts";
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * `rsync -a` as far as the peers' forced rsync daemon allows: it refuses -l and -D
+ * (rsyncdConf.ts), and -o -g are no-ops for its unprivileged receiver. The mesh itself
+ * syncs no links either.
+ */
+export const DAEMON_ARCHIVE = "-rtp";
+
 /** Prints the host's real-time clock in ms, to stamp a moment inside a host. */
 const STAMP = `perl -MTime::HiRes=time -e 'printf "%.3f\\n", time*1000'`;
 
@@ -471,7 +478,7 @@ export interface RsyncRunCost {
  */
 export async function rsyncRunCost(hosts: TestCluster, from: TestHost, to: TestHost, file: string, runs: number): Promise<RsyncRunCost> {
   const cmd =
-    `for i in $(seq ${runs}); do rsync -a --whole-file -e "ssh -F ${SSH_CONFIG}" ${SYNC_DIR}/${file} ${targetOf(to.name)} || exit 1; done;` +
+    `for i in $(seq ${runs}); do rsync ${DAEMON_ARCHIVE} --whole-file -e "ssh -F ${SSH_CONFIG}" ${SYNC_DIR}/${file} ${targetOf(to.name)} || exit 1; done;` +
     ` echo TIMES; times`;
   await run(hosts, from, cmd.replace(/seq \d+/, "seq 1")); // open the ssh master first
   const before = cpuSnapshot(hosts);

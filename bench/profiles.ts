@@ -9,7 +9,7 @@ import { KNOWN_HOSTS, LSYNCD_CONF, LSYNCD_LOG, peerAlias, SSH_CONFIG, SYNC_AUTHO
 import { targetOf } from "../components/render/lsyncdConf";
 import { run, SYNC_DIR } from "../testing/harness/cluster";
 import { TestCluster, TestHost } from "../testing/fixture/testHosts";
-import { sleep } from "./measure";
+import { DAEMON_ARCHIVE, sleep } from "./measure";
 
 export type ProfileName = "defaults" | "article" | "floor" | "relay-floor";
 /** The order they run in on one fixture. */
@@ -173,7 +173,7 @@ async function prepareArticle(hosts: TestCluster): Promise<void> {
 
 // ---------------------------------------------------------------- floor
 
-const FLOOR_RSYNC = `rsync -a --whole-file -e "ssh -F ${SSH_CONFIG}"`;
+export const FLOOR_RSYNC = `rsync ${DAEMON_ARCHIVE} --whole-file -e "ssh -F ${SSH_CONFIG}"`;
 /** node02's rsync module, reached through node01's ssh setup (forced daemon, as lsyncd uses). */
 const FLOOR_TARGET = targetOf("node02");
 
@@ -204,7 +204,7 @@ async function prepareFloor(hosts: TestCluster): Promise<void> {
  * at once the moment that returns. What a perfect relay could do on these shared CPUs.
  * No -l: the forced daemon refuses links (rsyncdConf.ts) and the mesh does not sync them.
  */
-const RELAY_RSYNC = `rsync -ptu --whole-file -e "ssh -F ${SSH_CONFIG}"`;
+export const RELAY_RSYNC = `rsync -ptu --whole-file -e "ssh -F ${SSH_CONFIG}"`;
 
 /** The nodes the exchange relays a write on node01 to. */
 const relayedTo = (hosts: TestCluster): TestHost[] => hosts.nodes.slice(1);

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "fs";
 import * as os from "os";
 import { join } from "path";
 import { renderLatencyChart } from "./chart";
+import { renderScaleChart } from "./scaleChart";
 import { BurstResult, burstClusterCpuSeconds, CPU_KINDS, CpuUsage, IdleCost, LogCounts, PropagationSample, RsyncRunCost } from "./measure";
 import { renderScaleMarkdown, ScaleResults, scaleTargets } from "./scaleReport";
 import { ProfileName, PROFILE_NAMES } from "./profiles";
@@ -369,7 +370,7 @@ export function renderMarkdown(r: BenchResults): string {
       `lsyncd alone: ${i.lsyncdCpuPercent.toFixed(3)}% of a CPU per host on average. /proc counts 10 ms ticks, so the resolution is ${(1 / i.seconds).toFixed(3)}% per host. Other work on this machine meanwhile: ${i.otherCpus.toFixed(2)} CPUs.`,
     );
   }
-  if (r.scale) L.push("", ...renderScaleMarkdown(r.scale));
+  if (r.scale) L.push("", ...renderScaleMarkdown(r.scale), "![cost against node count and tree size](scale.svg)");
   if (r.notes.length) {
     L.push("");
     L.push("## Notes");
@@ -452,6 +453,9 @@ export function writeResults(dir: string, r: BenchResults): string[] {
     [`${stamp}.json`, json],
     ["latency.svg", chartFor(r)],
   ];
+  const m = r.machineInfo;
+  const scaleSvg = r.scale && renderScaleChart(r.scale, `${r.startedAt.slice(0, 16).replace("T", " ")} UTC · ${m.cpuModel}, ${m.nproc} CPUs · every host on one machine`);
+  if (scaleSvg) files.push(["scale.svg", scaleSvg]);
   for (const [name, content] of files) writeFileSync(join(dir, name), content);
   return files.map(([name]) => join(dir, name));
 }

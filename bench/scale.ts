@@ -11,7 +11,7 @@ import { sh } from "../components/quote";
 import { LiveCluster, run, SYNC_DIR } from "../testing/harness/cluster";
 import { longestChain } from "../testing/harness/deploy";
 import { TestCluster, TestHost } from "../testing/fixture/testHosts";
-import { burst, burstClusterCpuSeconds, cpuSnapshot, cpuUsed, CpuSnapshot, propagationSample, sleep } from "./measure";
+import { burst, burstClusterCpuSeconds, cpuSnapshot, DAEMON_ARCHIVE, cpuUsed, CpuSnapshot, propagationSample, sleep } from "./measure";
 import { PROFILES, removeBurstFiles, stopLsyncdEverywhere } from "./profiles";
 import { LsyncdFootprint, NodeCountResult, TreeSizeResult, TreeSizesResult } from "./scaleReport";
 import { median, summarize } from "./stats";
@@ -128,9 +128,9 @@ export function growTreeCommand(fromDirs: number, toDirs: number, fileBytes: num
 
 const EXCLUDES = [TEMP_DIR_PATTERN, ...alwaysExcluded()].map((e) => `--exclude=${e}`).join(" ");
 const RSH = `-e ${sh(`ssh -F ${SSH_CONFIG}`)}`;
-/** `rsync -a` as far as the receiving daemon allows (it refuses -l and -D; -o -g are no-ops for its unprivileged user). */
-const copyTo = (to: TestHost, dryRun: boolean): string =>
-  `rsync -rtp${dryRun ? "n" : ""} ${EXCLUDES} ${RSH} ${SYNC_DIR}/ ${targetOf(to.name)}`;
+/** The whole sync dir to a peer's daemon, as `rsync -a` (-n: list only) would if the daemon let it. */
+export const copyTo = (to: TestHost, dryRun: boolean): string =>
+  `rsync ${DAEMON_ARCHIVE}${dryRun ? "n" : ""} ${EXCLUDES} ${RSH} ${SYNC_DIR}/ ${targetOf(to.name)}`;
 
 /** Wall seconds of one exec (the exec's own ~30 ms included: every compared side pays it). */
 async function timed(hosts: TestCluster, h: TestHost, cmd: string): Promise<number> {
