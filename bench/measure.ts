@@ -495,30 +495,64 @@ export async function rsyncRunCost(hosts: TestCluster, from: TestHost, to: TestH
 
 export interface IdleCost {
   readonly seconds: number;
-  /** per host: percent of one CPU its whole process tree used while nothing was written */
+  /** per host: percent of one CPU its processes used while nothing was written */
   readonly hostCpuPercent: Record<string, number>;
-  /** the same for the lsyncd processes alone */
+  /** the same for the lsyncd processes alone, averaged over hosts */
   readonly lsyncdCpuPercent: number;
+  /** processes that started or ended inside the hosts during the window (their time is partly missing) */
+  readonly processesChanged: number;
   /** average CPUs used by everything else on this machine meanwhile (how loaded it was) */
   readonly otherCpus: number;
 }
 
+/** ns a process has spent on a CPU (/proc/<pid>/schedstat: the scheduler's own count, not ticks). */
+function runtimeNs(pid: number): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * CPU of an idle cluster: nothing is written for `seconds`, every host's process tree is
- * sampled at both ends (heartbeat alarms, status file, ssh keep-alives, nginx included).
- * /proc counts in clock ticks (10 ms), so a 60 s window resolves 0.017% of a CPU.
+ * CPU of an idle cluster: nothing is written for `seconds`; every process in every host
+ * (lsyncd and its heartbeat alarm, sshd and the ssh masters, nginx, init) is read at both
+ * ends from the scheduler's nanosecond runtime. /proc/<pid>/stat's utime and stime are
+ * 10 ms ticks charged to whoever runs when a tick lands, and a daemon that wakes for 50 µs
+ * every 10 s is almost never caught: an idle minute read as exactly 0.
  */
 export async function idleCost(hosts: TestCluster, seconds: number): Promise<IdleCost> {
-  const before = cpuSnapshot(hosts);
+  const snap = () =>
+    new Map(hosts.hosts.map((h) => [h.name, new Map(hosts.processes(h).map((p) => [p.pid, { comm: p.comm, ns: runtimeNs(p.pid) ?? 0 }]))]));
+  const cpuBefore = cpuSnapshot(hosts);
+  const t0 = Date.now();
+  const before = snap();
   await sleep(seconds * 1000);
-  const used = cpuUsed(before, cpuSnapshot(hosts));
-  const wall = (Date.now() - before.at) / 1000;
+  const after = snap();
+  const wall = (Date.now() - t0) / 1000;
+  const used = cpuUsed(cpuBefore, cpuSnapshot(hosts));
   const hostCpuPercent: Record<string, number> = {};
-  for (const [h, s] of Object.entries(used.hostSeconds)) hostCpuPercent[h] = (100 * s) / wall;
+  let lsyncdNs = 0;
+  let changed = 0;
+  for (const h of hosts.hosts) {
+    const b = before.get(h.name)!;
+    const a = after.get(h.name)!;
+    let ns = 0;
+    for (const [pid, p] of a) {
+      const was = b.get(pid);
+      if (!was) changed++;
+      const d = p.ns - (was?.ns ?? 0);
+      ns += d;
+      if (p.comm === "lsyncd") lsyncdNs += d;
+    }
+    for (const pid of b.keys()) if (!a.has(pid)) changed++;
+    hostCpuPercent[h.name] = (100 * ns) / 1e9 / wall;
+  }
   return {
     seconds: wall,
     hostCpuPercent,
-    lsyncdCpuPercent: (100 * (used.lsyncdSeconds + used.lsyncdChildrenSeconds)) / wall / hosts.hosts.length,
+    lsyncdCpuPercent: (100 * lsyncdNs) / 1e9 / wall / hosts.hosts.length,
+    processesChanged: changed,
     otherCpus: used.otherCpus,
   };
 }

@@ -148,7 +148,7 @@ export function evaluateTargets(r: Pick<BenchResults, "profiles" | "deploy" | "i
     out.push({
       name: `idle cluster ≤ ${IDLE_CPU_PERCENT_MAX}% of a CPU per host`,
       pass: worst[1] <= IDLE_CPU_PERCENT_MAX,
-      detail: `busiest ${worst[0]} ${worst[1].toFixed(3)}% over ${Math.round(r.idle.seconds)} s`,
+      detail: `busiest ${worst[0]} ${worst[1].toFixed(4)}% over ${Math.round(r.idle.seconds)} s`,
     });
   }
   if (r.scale) out.push(...scaleTargets(r.scale));
@@ -362,12 +362,12 @@ export function renderMarkdown(r: BenchResults): string {
     L.push("");
     L.push(`## Idle cost (nothing written for ${Math.round(i.seconds)} s, lsyncd heartbeat and status file included)`);
     L.push("");
-    L.push("| host | % of one CPU (whole process tree) |");
+    L.push("| host | % of one CPU (all its processes) |");
     L.push("|---|---:|");
-    for (const [h, v] of Object.entries(i.hostCpuPercent)) L.push(`| ${h} | ${v.toFixed(3)} |`);
+    for (const [h, v] of Object.entries(i.hostCpuPercent)) L.push(`| ${h} | ${v.toFixed(4)} |`);
     L.push("");
     L.push(
-      `lsyncd alone: ${i.lsyncdCpuPercent.toFixed(3)}% of a CPU per host on average. /proc counts 10 ms ticks, so the resolution is ${(1 / i.seconds).toFixed(3)}% per host. Other work on this machine meanwhile: ${i.otherCpus.toFixed(2)} CPUs.`,
+      `lsyncd alone: ${i.lsyncdCpuPercent.toFixed(4)}% of a CPU per host on average. From each process's scheduler runtime (/proc/<pid>/schedstat, ns), not from 10 ms ticks, which never caught these short wake-ups. Processes that started or ended inside the hosts meanwhile: ${i.processesChanged ?? "–"}. Other work on this machine meanwhile: ${i.otherCpus.toFixed(2)} CPUs.`,
     );
   }
   if (r.scale) L.push("", ...renderScaleMarkdown(r.scale), "![cost against node count and tree size](scale.svg)");
