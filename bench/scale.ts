@@ -11,7 +11,7 @@ import { sh } from "../components/quote";
 import { LiveCluster, run, SYNC_DIR } from "../testing/harness/cluster";
 import { longestChain } from "../testing/harness/deploy";
 import { TestCluster, TestHost } from "../testing/fixture/testHosts";
-import { burst, burstClusterCpuSeconds, cpuSnapshot, DAEMON_ARCHIVE, cpuUsed, CpuSnapshot, propagationSample, sleep } from "./measure";
+import { burst, burstClusterCpuSeconds, cpuSnapshot, DAEMON_ARCHIVE, logOffsets, lsyncdLogCounts, cpuUsed, CpuSnapshot, propagationSample, sleep } from "./measure";
 import { PROFILES, removeBurstFiles, stopLsyncdEverywhere } from "./profiles";
 import { LsyncdFootprint, NodeCountResult, TreeSizeResult, TreeSizesResult } from "./scaleReport";
 import { median, summarize } from "./stats";
@@ -74,7 +74,9 @@ export async function measureNodeCount(ctx: ScaleContext, nodes: number, address
       const cpu = cpuUsed(before!, after!);
       return { b, cpu, cpuSeconds: burstClusterCpuSeconds(b, cpu), exchange: cpu.hostSeconds[hosts.exchange.name] ?? 0 };
     };
+    const logAt = await logOffsets(hosts);
     const mesh = await fanOut("defaults");
+    const meshLog = await lsyncdLogCounts(hosts, logAt);
     ctx.log(`scale: ${nodes} nodes burst ${mesh.b.seconds.toFixed(2)} s, ${mesh.cpuSeconds.toFixed(2)} CPU s`);
     await stopLsyncdEverywhere(hosts);
     await removeBurstFiles(hosts);
@@ -96,8 +98,16 @@ export async function measureNodeCount(ctx: ScaleContext, nodes: number, address
         exchangeCpuSeconds: mesh.exchange,
         exchangeCpuMsPerFilePerNode: (1000 * mesh.exchange) / copies,
         otherCpus: mesh.cpu.otherCpus,
+        kindSeconds: mesh.cpu.kindSeconds,
+        rsyncRuns: meshLog.rsyncRuns,
       },
-      relayFloorBurst: { seconds: floor.b.seconds, cpuSeconds: floor.cpuSeconds, exchangeCpuSeconds: floor.exchange },
+      relayFloorBurst: {
+        seconds: floor.b.seconds,
+        cpuSeconds: floor.cpuSeconds,
+        exchangeCpuSeconds: floor.exchange,
+        kindSeconds: floor.cpu.kindSeconds,
+        execCpuSeconds: floor.b.writerExecCpuSeconds + (floor.b.thenOnExecCpuSeconds ?? 0),
+      },
     };
   } finally {
     await ctx.stop(c);
@@ -254,15 +264,23 @@ export async function measureTreeSizes(
       const lsyncd = footprints(hosts);
       ctx.log(`scale: ${files} files: p50 ${propagationWithTree.p50Ms} ms; lsyncd ${JSON.stringify(lsyncd)}`);
 
-      // A new node: node02 emptied (its lsyncd stopped), then seeded by the deploy's own step, then by hand.
+      // A new node: node02 emptied (its lsyncd stopped), then filled by the deploy's own seed
+      // step, or by a direct rsync. Alternated seed, copy, copy, seed (one pair from 1M
+      // files on): whichever runs first meets colder caches, and the machine is shared.
       await stopLsyncdOn(hosts, node02);
       const empty = `rm -rf ${TREE_DIR} ${SYNC_DIR}/lat-*.bin`;
-      await run(hosts, node02, empty);
-      const seedSeconds = await timed(hosts, exchange, `bash -c ${sh(seedCreate(SYNC_DIR, exchange.name, node02.name, []))}`);
-      await run(hosts, node02, empty);
-      const copyFloorSeconds = await timed(hosts, exchange, copyTo(node02, false));
+      const seedCmd = `bash -c ${sh(seedCreate(SYNC_DIR, exchange.name, node02.name, []))}`;
+      const seeds: number[] = [];
+      const copies: number[] = [];
+      for (const which of reps > 1 ? ["seed", "copy", "copy", "seed"] : ["seed", "copy"]) {
+        await run(hosts, node02, empty);
+        if (which === "seed") seeds.push(await timed(hosts, exchange, seedCmd));
+        else copies.push(await timed(hosts, exchange, copyTo(node02, false)));
+      }
+      const seedSeconds = median(seeds)!;
+      const copyFloorSeconds = median(copies)!;
       const join = await startUntilReady(hosts, node02, 1);
-      ctx.log(`scale: ${files} files: seed ${seedSeconds.toFixed(2)} s vs rsync ${copyFloorSeconds.toFixed(2)} s; join ${join.readySeconds} s`);
+      ctx.log(`scale: ${files} files: seed ${seeds.join(", ")} s vs rsync ${copies.join(", ")} s; join ${join.readySeconds} s`);
       out.push({
         files,
         dirs: toDirs,
@@ -274,6 +292,8 @@ export async function measureTreeSizes(
         exchangeListFloorSeconds: median(exFloor)!,
         seedSeconds,
         copyFloorSeconds,
+        seedRunsSeconds: seeds,
+        copyRunsSeconds: copies,
         joinSeconds: join.readySeconds,
         propagation: propagationWithTree,
         lsyncd,

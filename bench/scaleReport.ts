@@ -18,9 +18,18 @@ export interface NodeCountResult {
     readonly exchangeCpuMsPerFilePerNode: number;
     /** other work on this machine during the burst, average CPUs */
     readonly otherCpus: number;
+    /** CPU s by kind of work over all hosts (measure.ts CPU_KINDS), and lsyncd's log */
+    readonly kindSeconds?: Record<string, number>;
+    readonly rsyncRuns?: number;
   };
   /** the same N-node fan-out by direct rsync (no lsyncd), right after, same fixture */
-  readonly relayFloorBurst: { readonly seconds: number; readonly cpuSeconds: number; readonly exchangeCpuSeconds: number };
+  readonly relayFloorBurst: {
+    readonly seconds: number;
+    readonly cpuSeconds: number;
+    readonly exchangeCpuSeconds: number;
+    readonly kindSeconds?: Record<string, number>;
+    readonly execCpuSeconds?: number;
+  };
 }
 
 export interface LsyncdFootprint {
@@ -46,6 +55,9 @@ export interface TreeSizeResult {
   readonly seedSeconds: number;
   /** direct rsync -rtp (rsync -a minus what the daemon refuses) of the same tree, exchange → emptied node02 */
   readonly copyFloorSeconds: number;
+  /** every timed run, in run order (alternated: seed, copy, copy, seed; the best of each is reported) */
+  readonly seedRunsSeconds?: number[];
+  readonly copyRunsSeconds?: number[];
   /** node02's lsyncd started right after its seed, until ready (a new node joining) */
   readonly joinSeconds: number;
   readonly propagation: Summary & { readonly samplesMs: number[] };
@@ -142,6 +154,20 @@ export function renderScaleMarkdown(s: ScaleResults): string[] {
       L.push(
         `| ${c.nodes} | ${c.deploySeconds.toFixed(1)} | ${c.chain} | ${c.commands} | ${c.propagation.p50Ms} | ${c.propagation.p95Ms} | ${r2(c.burst.seconds)} | ${r2(c.relayFloorBurst.seconds)} | ${r2(c.burst.seconds / c.relayFloorBurst.seconds)} | ${r2(c.burst.cpuSeconds)} | ${r2(c.relayFloorBurst.cpuSeconds)} | ${r2(c.burst.exchangeCpuSeconds)} | ${c.burst.exchangeCpuMsPerFilePerNode.toFixed(3)} | ${r2(c.burst.otherCpus)} |`,
       );
+    }
+    if (s.nodeCounts.some((c) => c.burst.kindSeconds)) {
+      const kinds = Object.keys(s.nodeCounts.find((c) => c.burst.kindSeconds)!.burst.kindSeconds!);
+      L.push("");
+      L.push("Burst CPU by kind of work, all hosts, seconds (relay-floor's senders ran in benchmark execs: their own column):");
+      L.push("");
+      L.push(`| nodes | run | ${kinds.join(" | ")} | benchmark execs | lsyncd rsync runs |`);
+      L.push(`|---:|---|${kinds.map(() => "---:").join("|")}|---:|---:|`);
+      for (const c of s.nodeCounts) {
+        if (!c.burst.kindSeconds) continue;
+        L.push(`| ${c.nodes} | mesh | ${kinds.map((k) => r2(c.burst.kindSeconds![k] ?? 0)).join(" | ")} | – | ${c.burst.rsyncRuns ?? "–"} |`);
+        const f = c.relayFloorBurst;
+        L.push(`| ${c.nodes} | relay-floor | ${kinds.map((k) => r2(f.kindSeconds?.[k] ?? 0)).join(" | ")} | ${r2(f.execCpuSeconds ?? 0)} | – |`);
+      }
     }
     L.push("");
     L.push(
