@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statSync } from "fs";
 import { randomBytes } from "crypto";
 import { LSYNCD_HEARTBEAT, LSYNCD_LOG, SSH_CONFIG } from "../components/paths";
-import { alwaysExcluded, targetOf, TEMP_DIR_PATTERN } from "../components/render/lsyncdConf";
+import { alwaysExcluded, pusherTempDir, targetOf, TEMP_DIR_PATTERN } from "../components/render/lsyncdConf";
 import { seedCreate } from "../components/scripts/seedScript";
 import { sh } from "../components/quote";
 import { LiveCluster, run, SYNC_DIR } from "../testing/harness/cluster";
@@ -270,17 +270,23 @@ export async function measureTreeSizes(
       await stopLsyncdOn(hosts, node02);
       const empty = `rm -rf ${TREE_DIR} ${SYNC_DIR}/lat-*.bin`;
       const seedCmd = `bash -c ${sh(seedCreate(SYNC_DIR, exchange.name, node02.name, []))}`;
+      // Diagnostic third: the direct copy with the seed's --temp-dir (its one costly difference?).
+      const viaTemp = `${copyTo(node02, false)} --temp-dir=${sh(pusherTempDir(exchange.name))}`;
       const seeds: number[] = [];
       const copies: number[] = [];
-      for (const which of reps > 1 ? ["seed", "copy", "copy", "seed"] : ["seed", "copy"]) {
+      const tempCopies: number[] = [];
+      for (const which of reps > 1 ? ["seed", "copy", "temp", "temp", "copy", "seed"] : ["seed", "copy", "temp"]) {
         await run(hosts, node02, empty);
         if (which === "seed") seeds.push(await timed(hosts, exchange, seedCmd));
-        else copies.push(await timed(hosts, exchange, copyTo(node02, false)));
+        else if (which === "copy") copies.push(await timed(hosts, exchange, copyTo(node02, false)));
+        else tempCopies.push(await timed(hosts, exchange, viaTemp));
       }
       const seedSeconds = median(seeds)!;
       const copyFloorSeconds = median(copies)!;
       const join = await startUntilReady(hosts, node02, 1);
-      ctx.log(`scale: ${files} files: seed ${seeds.join(", ")} s vs rsync ${copies.join(", ")} s; join ${join.readySeconds} s`);
+      ctx.log(
+        `scale: ${files} files: seed ${seeds.join(", ")} s vs rsync ${copies.join(", ")} s (with --temp-dir ${tempCopies.join(", ")} s); join ${join.readySeconds} s`,
+      );
       out.push({
         files,
         dirs: toDirs,
@@ -294,6 +300,7 @@ export async function measureTreeSizes(
         copyFloorSeconds,
         seedRunsSeconds: seeds,
         copyRunsSeconds: copies,
+        copyWithTempDirRunsSeconds: tempCopies,
         joinSeconds: join.readySeconds,
         propagation: propagationWithTree,
         lsyncd,

@@ -58,6 +58,8 @@ export interface TreeSizeResult {
   /** every timed run, in run order (alternated: seed, copy, copy, seed; the best of each is reported) */
   readonly seedRunsSeconds?: number[];
   readonly copyRunsSeconds?: number[];
+  /** diagnostic: the direct copy with the seed's --temp-dir */
+  readonly copyWithTempDirRunsSeconds?: number[];
   /** node02's lsyncd started right after its seed, until ready (a new node joining) */
   readonly joinSeconds: number;
   readonly propagation: Summary & { readonly samplesMs: number[] };
@@ -171,7 +173,7 @@ export function renderScaleMarkdown(s: ScaleResults): string[] {
     }
     L.push("");
     L.push(
-      `- propagation: a 300 kB write on node01 until every other node's nginx serves it (${s.nodeCounts[0].propagation.samples} samples per count; includes the 1 s quietPeriod of the defaults). Burst: ${s.nodeCounts[0].burst.files} × 50 kB on node01 until every host has every file; relay-floor: the same fan-out by direct rsync (node01 → exchange, then exchange → every other node at once), lsyncd stopped, on the same fixture right after.`,
+      `- propagation: a 300 kB write on node01 until every other node's nginx serves it (${s.nodeCounts[0].propagation.samples} samples per count; with the defaults' lsyncd.quietPeriod of 1 s it includes that second, by design — see the notes for the quiet period of this run). Burst: ${s.nodeCounts[0].burst.files} × 50 kB on node01 until every host has every file; relay-floor: the same fan-out by direct rsync (node01 → exchange, then exchange → every other node at once), lsyncd stopped, on the same fixture right after.`,
     );
     L.push("");
   }
@@ -194,6 +196,16 @@ export function renderScaleMarkdown(s: ScaleResults): string[] {
       );
     }
     L.push("");
+    const runs = t.sizes.filter((z) => z.seedRunsSeconds);
+    if (runs.length) {
+      L.push("Seed runs in run order, seconds (the best of each kind is in the table):");
+      L.push("");
+      L.push("| files | seed (seedScript.ts) | direct rsync -rtp | direct rsync -rtp --temp-dir (the seed's temp dir) |");
+      L.push("|---:|---|---|---|");
+      const list = (v?: number[]) => (v ?? []).map((x) => x.toFixed(2)).join(", ");
+      for (const z of runs) L.push(`| ${z.files} | ${list(z.seedRunsSeconds)} | ${list(z.copyRunsSeconds)} | ${list(z.copyWithTempDirRunsSeconds)} |`);
+      L.push("");
+    }
     L.push(
       "- restart: node01's lsyncd stopped and started on a tree that already matches, until every sync{} logged its startup finished and the heartbeat file was rewritten; floor: `rsync -rtpn` (list only) of the same tree node01 → exchange over the same ssh and daemon. Exchange: its two startup syncs vs two list-only rsyncs at once. Seed: node02's lsyncd stopped, its tree removed, then seedScript.ts's rsync run on the exchange; floor: the same emptied node filled by `rsync -rtp` (what `rsync -a` is once the options the daemon refuses, -l and -D, and the no-op -o -g for its unprivileged receiver are left out); join: node02's lsyncd started right after, until ready. Propagation: node01 → node02 through the exchange with the tree in place.",
     );
