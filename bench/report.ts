@@ -454,7 +454,12 @@ export function writeResults(dir: string, r: BenchResults): string[] {
     ["latency.svg", chartFor(r)],
   ];
   const m = r.machineInfo;
-  const scaleSvg = r.scale && renderScaleChart(r.scale, `${r.startedAt.slice(0, 16).replace("T", " ")} UTC · ${m.cpuModel}, ${m.nproc} CPUs · every host on one machine`);
+  const scaleSvg =
+    r.scale &&
+    renderScaleChart(
+      r.scale,
+      `${r.startedAt.slice(0, 16).replace("T", " ")} UTC · ${m.cpuModel}, ${m.nproc} CPUs · every host on one machine`,
+    );
   if (scaleSvg) files.push(["scale.svg", scaleSvg]);
   for (const [name, content] of files) writeFileSync(join(dir, name), content);
   return files.map(([name]) => join(dir, name));

@@ -66,7 +66,8 @@ const BURST_BYTES = 50 * 1024;
 const env = process.env;
 const SAMPLES = Number(env.BENCH_SAMPLES ?? 30);
 const BURST_FILES = Number(env.BENCH_BURST_FILES ?? 2000);
-const ONLY = env.BENCH_PROFILES === "none" ? [] : env.BENCH_PROFILES ? (env.BENCH_PROFILES.split(",") as ProfileName[]) : [...PROFILE_NAMES];
+const ONLY =
+  env.BENCH_PROFILES === "none" ? [] : env.BENCH_PROFILES ? (env.BENCH_PROFILES.split(",") as ProfileName[]) : [...PROFILE_NAMES];
 const IDLE_SECONDS = Number(env.BENCH_IDLE_SECONDS ?? 60);
 const numbers = (v: string | undefined): number[] => (v ? v.split(",").map((x) => Number(x.trim())) : []);
 const NODE_COUNTS = numbers(env.BENCH_NODE_COUNTS);
@@ -289,7 +290,11 @@ async function main(): Promise<void> {
     if (IDLE_SECONDS > 0) {
       log(`idle: nothing written for ${IDLE_SECONDS} s`);
       idle = await idleCost(hosts, IDLE_SECONDS);
-      log(`idle: ${Object.entries(idle.hostCpuPercent).map(([h, v]) => `${h} ${v.toFixed(3)}%`).join(", ")} of a CPU`);
+      log(
+        `idle: ${Object.entries(idle.hostCpuPercent)
+          .map(([h, v]) => `${h} ${v.toFixed(3)}%`)
+          .join(", ")} of a CPU`,
+      );
     }
 
     for (const name of PROFILE_NAMES.filter((n) => ONLY.includes(n))) {

@@ -11,7 +11,18 @@ import { sh } from "../components/quote";
 import { LiveCluster, run, SYNC_DIR } from "../testing/harness/cluster";
 import { longestChain } from "../testing/harness/deploy";
 import { TestCluster, TestHost } from "../testing/fixture/testHosts";
-import { burst, burstClusterCpuSeconds, cpuSnapshot, DAEMON_ARCHIVE, logOffsets, lsyncdLogCounts, cpuUsed, CpuSnapshot, propagationSample, sleep } from "./measure";
+import {
+  burst,
+  burstClusterCpuSeconds,
+  cpuSnapshot,
+  DAEMON_ARCHIVE,
+  logOffsets,
+  lsyncdLogCounts,
+  cpuUsed,
+  CpuSnapshot,
+  propagationSample,
+  sleep,
+} from "./measure";
 import { PROFILES, removeBurstFiles, stopLsyncdEverywhere } from "./profiles";
 import { LsyncdFootprint, NodeCountResult, TreeSizeResult, TreeSizesResult } from "./scaleReport";
 import { median, summarize } from "./stats";
@@ -183,10 +194,15 @@ async function startUntilReady(hosts: TestCluster, h: TestHost, syncs: number): 
   for (;;) {
     const now = Date.now();
     if (syncAt === undefined) {
-      const done = (inHost(h, LSYNCD_LOG).slice(offset).match(/Startup of .* finished/g) ?? []).length;
+      const done = (
+        inHost(h, LSYNCD_LOG)
+          .slice(offset)
+          .match(/Startup of .* finished/g) ?? []
+      ).length;
       if (done >= syncs) syncAt = now;
     }
-    if (syncAt !== undefined && mtimeMsInHost(h, LSYNCD_HEARTBEAT) >= t0) return { readySeconds: (now - t0) / 1000, syncSeconds: (syncAt - t0) / 1000 };
+    if (syncAt !== undefined && mtimeMsInHost(h, LSYNCD_HEARTBEAT) >= t0)
+      return { readySeconds: (now - t0) / 1000, syncSeconds: (syncAt - t0) / 1000 };
     if (now - t0 > 1_800_000) throw new Error(`lsyncd on ${h.name} not ready within 30 min`);
     await sleep(20);
   }

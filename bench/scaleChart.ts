@@ -51,9 +51,13 @@ function panel(p: Panel, top: number): string[] {
       out.push(
         `<rect x="${x.toFixed(1)}" y="${y(b.value).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(plotTop + plotH - y(b.value)).toFixed(1)}" fill="${color(b.series)}"><title>${esc(`${g.label}, ${b.series}: ${fmt(b.value)} ${p.unit}`)}</title></rect>`,
       );
-      out.push(`<text x="${(x + barW / 2 - 1).toFixed(1)}" y="${(y(b.value) - 3).toFixed(1)}" font-size="9" text-anchor="middle">${fmt(b.value)}</text>`);
+      out.push(
+        `<text x="${(x + barW / 2 - 1).toFixed(1)}" y="${(y(b.value) - 3).toFixed(1)}" font-size="9" text-anchor="middle">${fmt(b.value)}</text>`,
+      );
     });
-    out.push(`<text x="${(left + gi * groupW + groupW / 2).toFixed(1)}" y="${plotTop + plotH + 14}" font-size="11" text-anchor="middle">${esc(g.label)}</text>`);
+    out.push(
+      `<text x="${(left + gi * groupW + groupW / 2).toFixed(1)}" y="${plotTop + plotH + 14}" font-size="11" text-anchor="middle">${esc(g.label)}</text>`,
+    );
   });
   const series = [...new Set(p.groups.flatMap((g) => g.bars.map((b) => b.series)))];
   let lx = left;

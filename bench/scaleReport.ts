@@ -166,9 +166,13 @@ export function renderScaleMarkdown(s: ScaleResults): string[] {
       L.push(`|---:|---|${kinds.map(() => "---:").join("|")}|---:|---:|`);
       for (const c of s.nodeCounts) {
         if (!c.burst.kindSeconds) continue;
-        L.push(`| ${c.nodes} | mesh | ${kinds.map((k) => r2(c.burst.kindSeconds![k] ?? 0)).join(" | ")} | – | ${c.burst.rsyncRuns ?? "–"} |`);
+        L.push(
+          `| ${c.nodes} | mesh | ${kinds.map((k) => r2(c.burst.kindSeconds![k] ?? 0)).join(" | ")} | – | ${c.burst.rsyncRuns ?? "–"} |`,
+        );
         const f = c.relayFloorBurst;
-        L.push(`| ${c.nodes} | relay-floor | ${kinds.map((k) => r2(f.kindSeconds?.[k] ?? 0)).join(" | ")} | ${r2(f.execCpuSeconds ?? 0)} | – |`);
+        L.push(
+          `| ${c.nodes} | relay-floor | ${kinds.map((k) => r2(f.kindSeconds?.[k] ?? 0)).join(" | ")} | ${r2(f.execCpuSeconds ?? 0)} | – |`,
+        );
       }
     }
     L.push("");
@@ -203,7 +207,8 @@ export function renderScaleMarkdown(s: ScaleResults): string[] {
       L.push("| files | seed (seedScript.ts) | direct rsync -rtp | direct rsync -rtp --temp-dir (the seed's temp dir) |");
       L.push("|---:|---|---|---|");
       const list = (v?: number[]) => (v ?? []).map((x) => x.toFixed(2)).join(", ");
-      for (const z of runs) L.push(`| ${z.files} | ${list(z.seedRunsSeconds)} | ${list(z.copyRunsSeconds)} | ${list(z.copyWithTempDirRunsSeconds)} |`);
+      for (const z of runs)
+        L.push(`| ${z.files} | ${list(z.seedRunsSeconds)} | ${list(z.copyRunsSeconds)} | ${list(z.copyWithTempDirRunsSeconds)} |`);
       L.push("");
     }
     L.push(
