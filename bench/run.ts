@@ -354,9 +354,14 @@ async function main(): Promise<void> {
         live.add(c.hosts);
         return c;
       },
+      // A teardown failure is a note: thrown from a finally it would hide the error that ended the measurement.
       stop: async (c) => {
         live.delete(c.hosts);
-        await c.hosts.stop();
+        try {
+          await c.hosts.stop();
+        } catch (e) {
+          notes.push(`teardown of ${c.hosts.root} failed: ${(e as Error).message.split("\n")[0]}`);
+        }
       },
       samples: SCALE_SAMPLES,
       burstFiles: BURST_FILES,

@@ -153,10 +153,20 @@ const RSH = `-e ${sh(`ssh -F ${SSH_CONFIG}`)}`;
 export const copyTo = (to: TestHost, dryRun: boolean): string =>
   `rsync ${DAEMON_ARCHIVE}${dryRun ? "n" : ""} ${EXCLUDES} ${RSH} ${SYNC_DIR}/ ${targetOf(to.name)}`;
 
+/**
+ * run(), without its 2-minute limit: growing, copying or seeding a million files takes
+ * longer than that on these shared CPUs (the first 1M attempt died of it).
+ */
+async function runLong(hosts: TestCluster, h: TestHost, cmd: string): Promise<string> {
+  const r = await hosts.exec(h, cmd, { timeoutMs: 3_600_000 });
+  if (r.code !== 0) throw new Error(`${h.name}: \`${cmd.slice(0, 200)}\` exited ${r.code}: ${r.stderr.slice(-2000)}`);
+  return r.stdout;
+}
+
 /** Wall seconds of one exec (the exec's own ~30 ms included: every compared side pays it). */
 async function timed(hosts: TestCluster, h: TestHost, cmd: string): Promise<number> {
   const t0 = Date.now();
-  await run(hosts, h, cmd);
+  await runLong(hosts, h, cmd);
   return (Date.now() - t0) / 1000;
 }
 
@@ -252,14 +262,14 @@ export async function measureTreeSizes(
       const toDirs = Math.ceil(files / FILES_PER_DIR);
       await stopLsyncdEverywhere(hosts);
       const g0 = Date.now();
-      await Promise.all(hosts.hosts.map((h) => run(hosts, h, growTreeCommand(dirs, toDirs, fileBytes))));
+      await Promise.all(hosts.hosts.map((h) => runLong(hosts, h, growTreeCommand(dirs, toDirs, fileBytes))));
       const generateSeconds = (Date.now() - g0) / 1000;
       dirs = toDirs;
       ctx.log(`scale: ${files} files grown on every host in ${generateSeconds.toFixed(0)} s`);
       // The exchange pushes to both nodes, a node to the exchange: one startup sync per target.
       await Promise.all(hosts.hosts.map((h) => startUntilReady(hosts, h, h === exchange ? hosts.nodes.length : 1)));
       // Warm: one list-only pass brings the tree into every cache before anything is timed.
-      await run(hosts, node01, copyTo(exchange, true));
+      await runLong(hosts, node01, copyTo(exchange, true));
       const reps = files <= 100_000 ? 3 : 1;
       const restart: Array<{ readySeconds: number; syncSeconds: number }> = [];
       const listFloor: number[] = [];
@@ -291,8 +301,8 @@ export async function measureTreeSizes(
       const seeds: number[] = [];
       const copies: number[] = [];
       const tempCopies: number[] = [];
-      for (const which of reps > 1 ? ["seed", "copy", "temp", "temp", "copy", "seed"] : ["seed", "copy", "temp"]) {
-        await run(hosts, node02, empty);
+      for (const which of reps > 1 ? ["seed", "copy", "temp", "temp", "copy", "seed"] : ["seed", "copy"]) {
+        await runLong(hosts, node02, empty);
         if (which === "seed") seeds.push(await timed(hosts, exchange, seedCmd));
         else if (which === "copy") copies.push(await timed(hosts, exchange, copyTo(node02, false)));
         else tempCopies.push(await timed(hosts, exchange, viaTemp));
