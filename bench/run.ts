@@ -365,6 +365,10 @@ async function main(): Promise<void> {
       },
       samples: SCALE_SAMPLES,
       burstFiles: BURST_FILES,
+      note: (line) => {
+        notes.push(`scale: ${line}`);
+        log(`scale: ${line}`);
+      },
     };
     const nodeCounts: NodeCountResult[] = [];
     // One address block per fixture (127.0.50.x, 127.0.51.x, ...), each torn down before the next.

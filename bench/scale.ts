@@ -34,6 +34,8 @@ export interface ScaleContext {
   readonly stop: (c: LiveCluster) => Promise<void>;
   readonly samples: number;
   readonly burstFiles: number;
+  /** a line for the report's notes */
+  readonly note: (line: string) => void;
 }
 
 const FILE_BYTES = 300 * 1024;
@@ -258,80 +260,85 @@ export async function measureTreeSizes(
     ctx.log(`scale: no tree: p50 ${emptyPropagation.p50Ms} ms`);
     const out: TreeSizeResult[] = [];
     let dirs = 0;
-    for (const files of [...sizes].sort((a, b) => a - b)) {
-      const toDirs = Math.ceil(files / FILES_PER_DIR);
-      await stopLsyncdEverywhere(hosts);
-      const g0 = Date.now();
-      await Promise.all(hosts.hosts.map((h) => runLong(hosts, h, growTreeCommand(dirs, toDirs, fileBytes))));
-      const generateSeconds = (Date.now() - g0) / 1000;
-      dirs = toDirs;
-      ctx.log(`scale: ${files} files grown on every host in ${generateSeconds.toFixed(0)} s`);
-      // The exchange pushes to both nodes, a node to the exchange: one startup sync per target.
-      await Promise.all(hosts.hosts.map((h) => startUntilReady(hosts, h, h === exchange ? hosts.nodes.length : 1)));
-      // Warm: one list-only pass brings the tree into every cache before anything is timed.
-      await runLong(hosts, node01, copyTo(exchange, true));
-      const reps = files <= 100_000 ? 3 : 1;
-      const restart: Array<{ readySeconds: number; syncSeconds: number }> = [];
-      const listFloor: number[] = [];
-      const exRestart: number[] = [];
-      const exFloor: number[] = [];
-      for (let i = 0; i < reps; i++) {
-        await stopLsyncdOn(hosts, node01);
-        listFloor.push(await timed(hosts, node01, copyTo(exchange, true)));
-        restart.push(await startUntilReady(hosts, node01, 1));
-        await stopLsyncdOn(hosts, exchange);
-        exFloor.push(await timed(hosts, exchange, `${copyTo(node01, true)} & a=$!; ${copyTo(node02, true)} && wait $a`));
-        exRestart.push((await startUntilReady(hosts, exchange, 2)).readySeconds);
-      }
-      ctx.log(
-        `scale: ${files} files: node01 ready ${median(restart.map((r) => r.readySeconds))} s vs list-only ${median(listFloor)} s; exchange ${median(exRestart)} s vs ${median(exFloor)} s`,
-      );
-      const propagationWithTree = await propagation(hosts, ctx.samples, `tree${files}`);
-      const lsyncd = footprints(hosts);
-      ctx.log(`scale: ${files} files: p50 ${propagationWithTree.p50Ms} ms; lsyncd ${JSON.stringify(lsyncd)}`);
+    // A size that fails ends the series but keeps what the smaller sizes measured.
+    try {
+      for (const files of [...sizes].sort((a, b) => a - b)) {
+        const toDirs = Math.ceil(files / FILES_PER_DIR);
+        await stopLsyncdEverywhere(hosts);
+        const g0 = Date.now();
+        await Promise.all(hosts.hosts.map((h) => runLong(hosts, h, growTreeCommand(dirs, toDirs, fileBytes))));
+        const generateSeconds = (Date.now() - g0) / 1000;
+        dirs = toDirs;
+        ctx.log(`scale: ${files} files grown on every host in ${generateSeconds.toFixed(0)} s`);
+        // The exchange pushes to both nodes, a node to the exchange: one startup sync per target.
+        await Promise.all(hosts.hosts.map((h) => startUntilReady(hosts, h, h === exchange ? hosts.nodes.length : 1)));
+        // Warm: one list-only pass brings the tree into every cache before anything is timed.
+        await runLong(hosts, node01, copyTo(exchange, true));
+        const reps = files <= 100_000 ? 3 : 1;
+        const restart: Array<{ readySeconds: number; syncSeconds: number }> = [];
+        const listFloor: number[] = [];
+        const exRestart: number[] = [];
+        const exFloor: number[] = [];
+        for (let i = 0; i < reps; i++) {
+          await stopLsyncdOn(hosts, node01);
+          listFloor.push(await timed(hosts, node01, copyTo(exchange, true)));
+          restart.push(await startUntilReady(hosts, node01, 1));
+          await stopLsyncdOn(hosts, exchange);
+          exFloor.push(await timed(hosts, exchange, `${copyTo(node01, true)} & a=$!; ${copyTo(node02, true)} && wait $a`));
+          exRestart.push((await startUntilReady(hosts, exchange, 2)).readySeconds);
+        }
+        ctx.log(
+          `scale: ${files} files: node01 ready ${median(restart.map((r) => r.readySeconds))} s vs list-only ${median(listFloor)} s; exchange ${median(exRestart)} s vs ${median(exFloor)} s`,
+        );
+        const propagationWithTree = await propagation(hosts, ctx.samples, `tree${files}`);
+        const lsyncd = footprints(hosts);
+        ctx.log(`scale: ${files} files: p50 ${propagationWithTree.p50Ms} ms; lsyncd ${JSON.stringify(lsyncd)}`);
 
-      // A new node: node02 emptied (its lsyncd stopped), then filled by the deploy's own seed
-      // step, or by a direct rsync. Alternated seed, copy, copy, seed (one pair from 1M
-      // files on): whichever runs first meets colder caches, and the machine is shared.
-      await stopLsyncdOn(hosts, node02);
-      const empty = `rm -rf ${TREE_DIR} ${SYNC_DIR}/lat-*.bin`;
-      const seedCmd = `bash -c ${sh(seedCreate(SYNC_DIR, exchange.name, node02.name, []))}`;
-      // Diagnostic third: the direct copy with the seed's --temp-dir (its one costly difference?).
-      const viaTemp = `${copyTo(node02, false)} --temp-dir=${sh(pusherTempDir(exchange.name))}`;
-      const seeds: number[] = [];
-      const copies: number[] = [];
-      const tempCopies: number[] = [];
-      for (const which of reps > 1 ? ["seed", "copy", "temp", "temp", "copy", "seed"] : ["seed", "copy"]) {
-        await runLong(hosts, node02, empty);
-        if (which === "seed") seeds.push(await timed(hosts, exchange, seedCmd));
-        else if (which === "copy") copies.push(await timed(hosts, exchange, copyTo(node02, false)));
-        else tempCopies.push(await timed(hosts, exchange, viaTemp));
+        // A new node: node02 emptied (its lsyncd stopped), then filled by the deploy's own seed
+        // step, or by a direct rsync. Alternated seed, copy, copy, seed (one pair from 1M
+        // files on): whichever runs first meets colder caches, and the machine is shared.
+        await stopLsyncdOn(hosts, node02);
+        const empty = `rm -rf ${TREE_DIR} ${SYNC_DIR}/lat-*.bin`;
+        const seedCmd = `bash -c ${sh(seedCreate(SYNC_DIR, exchange.name, node02.name, []))}`;
+        // Diagnostic third: the direct copy with the seed's --temp-dir (its one costly difference?).
+        const viaTemp = `${copyTo(node02, false)} --temp-dir=${sh(pusherTempDir(exchange.name))}`;
+        const seeds: number[] = [];
+        const copies: number[] = [];
+        const tempCopies: number[] = [];
+        for (const which of reps > 1 ? ["seed", "copy", "temp", "temp", "copy", "seed"] : ["seed", "copy"]) {
+          await runLong(hosts, node02, empty);
+          if (which === "seed") seeds.push(await timed(hosts, exchange, seedCmd));
+          else if (which === "copy") copies.push(await timed(hosts, exchange, copyTo(node02, false)));
+          else tempCopies.push(await timed(hosts, exchange, viaTemp));
+        }
+        const seedSeconds = median(seeds)!;
+        const copyFloorSeconds = median(copies)!;
+        const join = await startUntilReady(hosts, node02, 1);
+        ctx.log(
+          `scale: ${files} files: seed ${seeds.join(", ")} s vs rsync ${copies.join(", ")} s (with --temp-dir ${tempCopies.join(", ")} s); join ${join.readySeconds} s`,
+        );
+        out.push({
+          files,
+          dirs: toDirs,
+          generateSeconds,
+          restartSeconds: median(restart.map((r) => r.readySeconds))!,
+          restartSyncSeconds: median(restart.map((r) => r.syncSeconds))!,
+          listFloorSeconds: median(listFloor)!,
+          exchangeRestartSeconds: median(exRestart)!,
+          exchangeListFloorSeconds: median(exFloor)!,
+          seedSeconds,
+          copyFloorSeconds,
+          seedRunsSeconds: seeds,
+          copyRunsSeconds: copies,
+          copyWithTempDirRunsSeconds: tempCopies,
+          joinSeconds: join.readySeconds,
+          propagation: propagationWithTree,
+          lsyncd,
+          reps,
+        });
       }
-      const seedSeconds = median(seeds)!;
-      const copyFloorSeconds = median(copies)!;
-      const join = await startUntilReady(hosts, node02, 1);
-      ctx.log(
-        `scale: ${files} files: seed ${seeds.join(", ")} s vs rsync ${copies.join(", ")} s (with --temp-dir ${tempCopies.join(", ")} s); join ${join.readySeconds} s`,
-      );
-      out.push({
-        files,
-        dirs: toDirs,
-        generateSeconds,
-        restartSeconds: median(restart.map((r) => r.readySeconds))!,
-        restartSyncSeconds: median(restart.map((r) => r.syncSeconds))!,
-        listFloorSeconds: median(listFloor)!,
-        exchangeRestartSeconds: median(exRestart)!,
-        exchangeListFloorSeconds: median(exFloor)!,
-        seedSeconds,
-        copyFloorSeconds,
-        seedRunsSeconds: seeds,
-        copyRunsSeconds: copies,
-        copyWithTempDirRunsSeconds: tempCopies,
-        joinSeconds: join.readySeconds,
-        propagation: propagationWithTree,
-        lsyncd,
-        reps,
-      });
+    } catch (e) {
+      ctx.note(`tree size after ${dirs * FILES_PER_DIR} files FAILED: ${(e as Error).message.split("\n").slice(0, 3).join(" | ")}`);
     }
     return { filesPerDir: FILES_PER_DIR, fileBytes, diskMiB, emptyPropagation, emptyLsyncd, sizes: out };
   } finally {
