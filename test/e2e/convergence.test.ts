@@ -67,11 +67,20 @@ describe("same name written on two nodes while the exchange is down", () => {
         const per = await Promise.all(all().map((x) => checksums(h(), x)));
         const kind = (sum: string | undefined) =>
           sum === sha256(newer) ? "newer" : sum === sha256(older) ? "older" : sum === undefined ? "none" : "other";
-        const logs = await run(h(), exchange(), "grep -v 'Calling\\|Finished\\|^/' /var/log/lsyncd/lsyncd.log | tail -n 15");
+        // Every host's story of this name: its lsyncd log and the pushes it received.
+        const logs = await Promise.all(
+          all().map((x) =>
+            run(
+              h(),
+              x,
+              `{ sed -n '/Startup ---/h;//!H;$!d;x;p' /var/log/lsyncd/lsyncd.log | grep -v '^/outage' | tail -n 40; grep -F -- ${name} /var/log/lsyncd/pushes.log; } 2>&1 || true`,
+            ),
+          ),
+        );
         throw new Error(
           `${e}\n${all()
-            .map((x, i) => `${x.name}: ${kind(per[i].get(name))}, ${per[i].size} names`)
-            .join("\n")}\nexchange log:\n${logs}`,
+            .map((x, i) => `${x.name}: ${kind(per[i].get(name))}, ${per[i].size} names\n${logs[i]}`)
+            .join("\n")}`,
         );
       });
       console.log(`converged ${ms} ms after the exchange came back`);
