@@ -73,7 +73,7 @@ describe("same name written on two nodes while the exchange is down", () => {
             run(
               h(),
               x,
-              `{ sed -n '/Startup ---/h;//!H;$!d;x;p' /var/log/lsyncd/lsyncd.log | grep -v '^/outage' | tail -n 40; grep -F -- ${name} /var/log/lsyncd/pushes.log; } 2>&1 || true`,
+              `{ sed -n '/Startup ---/h;//!H;$!d;x;p' /var/log/lsyncd/lsyncd.log | grep -v '^/outage' | tail -n 40; grep -F -- ${name} /var/log/lsyncd/pushes.log; find ${SYNC_DIR}/.lsyncd-tmp -path '*.replaced*' -name ${name} -printf 'left in %p: mtime %T@\\n'; } 2>&1 || true`,
             ),
           ),
         );
