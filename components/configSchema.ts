@@ -11,6 +11,7 @@ import { dirname } from "node:path";
 import { nodeName } from "./hostNames";
 import { ETC_DIR, HEALTH_CHECK, LSYNCD_CONF, LSYNCD_LOG_DIR, STATE_DIR, SYNC_HOME } from "./paths";
 import { architectureOf, hasInstanceStore } from "./instanceTypes";
+import { parsePublicKey } from "./publicKey";
 import type { AwsDiskSpec, AwsModeSpec, CommonSpec, ExistingHostSpec, ExistingModeSpec } from "./spec";
 
 /** Params of a custom issue whose message already names the offending value. */
@@ -561,7 +562,6 @@ export const awsConfigSchema = section(awsModeShape, "must be an object", undefi
 // ---------------------------------------------------------------- existing-hosts mode
 
 const HOST_NAME = /^[a-z0-9][a-z0-9-]{0,30}$/;
-const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/;
 const DEVICE_NAME = /^[A-Za-z0-9._:+@\\-]+$/;
 
 const DNS_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
@@ -600,14 +600,14 @@ function hostShape() {
     disk: checked(DEVICE_TEXT, (device) =>
       device.startsWith("/dev/") && isTidyAbsolutePath(device, DEVICE_NAME) ? undefined : DEVICE_TEXT,
     ).optional(),
-    hostKey: matching(
-      HOST_KEY,
-      'must be the host\'s SSH public key on one line, "<type> <base64> [comment]" with type ssh-ed25519, ' +
-        "ecdsa-sha2-nistp256/384/521 or ssh-rsa (see /etc/ssh/ssh_host_ed25519_key.pub on the host)",
-    ).optional(),
+    hostKey: checked(HOST_KEY_TEXT, (key) => (parsePublicKey(key) === undefined ? HOST_KEY_TEXT : undefined)).optional(),
     listenAddress: checked(LISTEN_TEXT, (address) => (isIpLiteral(address) ? undefined : LISTEN_TEXT)).optional(),
   };
 }
+
+const HOST_KEY_TEXT =
+  'must be the host\'s SSH public key on one line, "<type> <base64> [comment]" with type ssh-ed25519, ' +
+  "ecdsa-sha2-nistp256/384/521 or ssh-rsa (see /etc/ssh/ssh_host_ed25519_key.pub on the host)";
 
 const EXAMPLE_KEY = "ssh-ed25519 AAAA...";
 
