@@ -97,165 +97,185 @@ export function peersOf(host: PlanHost, exchange: PlanHost, nodes: readonly Plan
   return host.role === "exchange" ? nodes.map((n) => n.name) : [exchange.name];
 }
 
+/** A planned step before its id, resource name and defaults are filled in. */
+type Draft = Omit<PlannedStep, "id" | "resourceName" | "waitForBoot" | "timeoutMinutes"> & Partial<PlannedStep>;
+
 export function planMesh(spec: CommonSpec, exchange: PlanHost, nodes: readonly PlanHost[]): MeshPlan {
   checkHosts(exchange, nodes);
   const all = [exchange, ...nodes];
-  const steps: PlannedStep[] = [];
-  const add = (s: Omit<PlannedStep, "id" | "resourceName" | "waitForBoot" | "timeoutMinutes"> & Partial<PlannedStep>) =>
-    steps.push({
-      id: s.seeds ? seedId(s.host, s.seeds) : id(s.host, s.step),
-      resourceName: s.seeds ? `seed-${s.seeds}` : `${s.host}-${s.step}`,
-      waitForBoot: false,
-      timeoutMinutes: 5,
-      ...s,
-    });
-
-  // Per host, independent of peers: ready → packages → disk → identity; sysctl; web.
-  for (const host of all) {
-    const h = host.name;
-    const web = host.role === "node" && spec.web.enabled;
-    add({
-      host: h,
-      step: "ready",
-      after: [],
-      uses: [],
-      create: () => readyCreate(h),
-      delete: readyDelete(h),
-      probe: readyProbe(),
-      waitForBoot: host.waitForBoot,
-      timeoutMinutes: host.waitForBoot ? 20 : 5,
-    });
-    const needs = packagesFor(web);
-    // No payload: a new package list installs what is missing in place; a replace would
-    // remove lsyncd, rsync and nginx under the running cluster first.
-    add({
-      host: h,
-      step: "packages",
-      after: [id(h, "ready")],
-      uses: [],
-      create: () => packagesCreate(needs),
-      delete: packagesDelete(),
-      probe: packagesProbe(needs.map((n) => n.name)),
-      timeoutMinutes: 20,
-    });
-    const disk: Fact = { kind: "disk", host: h };
-    add({
-      host: h,
-      step: "disk",
-      after: [id(h, "packages")],
-      uses: [disk],
-      create: (f) => diskCreate(spec.syncDir, f.disk(h)),
-      // The mount point and the device: changing either means unmounting first.
-      payload: (f) => JSON.stringify({ syncDir: spec.syncDir, disk: f.disk(h) }),
-      delete: diskDelete(spec.syncDir, host.diskKind !== "none"),
-      probe: diskProbe(spec.syncDir),
-      timeoutMinutes: 10,
-    });
-    add({
-      host: h,
-      step: "sysctl",
-      after: [id(h, "ready")],
-      uses: [],
-      create: () => sysctlCreate(spec.inotify),
-      delete: sysctlDelete(),
-      probe: sysctlProbe(),
-    });
-    add({
-      host: h,
-      step: "identity",
-      after: [id(h, "disk")],
-      uses: [],
-      create: () => identityCreate(spec.syncDir),
-      // A new sync user or sync dir: the old user and keys go first.
-      payload: () => JSON.stringify({ user: SYNC_USER, syncDir: spec.syncDir }),
-      delete: identityDelete(),
-      probe: identityProbe(),
-    });
-    if (web) {
-      add({
-        host: h,
-        step: "web",
-        after: [id(h, "disk"), id(h, "identity")],
-        uses: [],
-        create: () => webCreate({ syncDir: spec.syncDir, port: spec.web.port, listenAddress: host.listenAddress }),
-        delete: webDelete(),
-        probe: webProbe(),
-      });
-    }
-  }
-
-  // Trust needs the identities (and addresses) of the host's peers.
-  for (const host of all) {
-    const h = host.name;
-    const peers = peersOf(host, exchange, nodes);
-    add({
-      host: h,
-      step: "trust",
-      after: [id(h, "identity")],
-      uses: peers.flatMap((p): Fact[] => [
-        { kind: "identity", host: p },
-        { kind: "syncAddress", host: p },
-      ]),
-      create: (f) =>
-        trustCreate({
-          syncDir: spec.syncDir,
-          pushers: peers.map((p) => ({ name: p, syncPublicKey: f.identity(p).syncPublicKey })),
-          targets: peers.map((p) => ({ name: p, address: f.syncAddress(p), port: portOf(all, p), hostKey: f.identity(p).hostKey })),
-        }),
-      delete: trustDelete(spec.syncDir),
-      probe: trustProbe(),
-    });
-  }
-
-  // Seed each node from the exchange once both trust each other, before its lsyncd starts.
-  for (const node of nodes) {
-    add({
-      host: exchange.name,
-      step: "seed",
-      seeds: node.name,
-      after: [id(exchange.name, "trust"), id(node.name, "trust")],
-      uses: [{ kind: "dataFilesystem", host: node.name }],
-      // The node's data filesystem is part of the script: a new or wiped disk (a rebuilt
-      // node, an instance-store stop/start) changes it, and the seed runs again — an
-      // update, since the seed has nothing to undo. The host prints the value: quoted.
-      create: (f) =>
-        `${seedCreate(spec.syncDir, exchange.name, node.name, spec.lsyncd.excludes)}: ${sh(`seeds the data filesystem ${f.dataFilesystem(node.name).trim()} of ${node.name}`)}\n`,
-      delete: seedDelete(node.name),
-      timeoutMinutes: 120,
-    });
-  }
-
-  // lsyncd last: its startup rsync needs every target's trust, and a node's its seed.
-  for (const host of all) {
-    const h = host.name;
-    const targets = peersOf(host, exchange, nodes);
-    const audit = auditInstall(spec, { name: h, role: host.role, targets });
-    add({
-      host: h,
-      step: "lsyncd",
-      after: [
-        id(h, "trust"),
-        id(h, "sysctl"),
-        ...targets.map((t) => id(t, "trust")),
-        ...(host.role === "node" ? [seedId(exchange.name, h)] : []),
-      ],
-      uses: [],
-      create: () =>
-        lsyncdCreate({
-          host: h,
-          syncDir: spec.syncDir,
-          lsyncd: spec.lsyncd,
-          targets,
-          relayArrivals: host.role === "exchange",
-          extraFiles: [...healthFiles(spec), ...audit.files],
-          timers: audit.timers,
-        }),
-      delete: lsyncdDelete([...healthPaths(), ...audit.paths], audit.timers),
-      probe: lsyncdProbe(),
-    });
-  }
-
+  // In this order, every step after the steps it waits for.
+  const drafts = [
+    ...all.flatMap((h) => hostSteps(spec, h)),
+    ...all.flatMap((h) => trustStep(spec, h, exchange, nodes)),
+    ...nodes.flatMap((n) => seedStep(spec, exchange, n)),
+    ...all.flatMap((h) => lsyncdStep(spec, h, exchange, nodes)),
+  ];
+  const steps = drafts.map((s): PlannedStep => ({
+    id: s.seeds ? seedId(s.host, s.seeds) : id(s.host, s.step),
+    resourceName: s.seeds ? `seed-${s.seeds}` : `${s.host}-${s.step}`,
+    waitForBoot: false,
+    timeoutMinutes: 5,
+    ...s,
+  }));
   return { steps, longestChain: longestChain(steps) };
+}
+
+/** Per host, independent of peers: ready → packages → disk → identity; sysctl; web. */
+function hostSteps(spec: CommonSpec, host: PlanHost): Draft[] {
+  const drafts: Draft[] = [];
+  const h = host.name;
+  const web = host.role === "node" && spec.web.enabled;
+  drafts.push({
+    host: h,
+    step: "ready",
+    after: [],
+    uses: [],
+    create: () => readyCreate(h),
+    delete: readyDelete(h),
+    probe: readyProbe(),
+    waitForBoot: host.waitForBoot,
+    timeoutMinutes: host.waitForBoot ? 20 : 5,
+  });
+  const needs = packagesFor(web);
+  // No payload: a new package list installs what is missing in place; a replace would
+  // remove lsyncd, rsync and nginx under the running cluster first.
+  drafts.push({
+    host: h,
+    step: "packages",
+    after: [id(h, "ready")],
+    uses: [],
+    create: () => packagesCreate(needs),
+    delete: packagesDelete(),
+    probe: packagesProbe(needs.map((n) => n.name)),
+    timeoutMinutes: 20,
+  });
+  const disk: Fact = { kind: "disk", host: h };
+  drafts.push({
+    host: h,
+    step: "disk",
+    after: [id(h, "packages")],
+    uses: [disk],
+    create: (f) => diskCreate(spec.syncDir, f.disk(h)),
+    // The mount point and the device: changing either means unmounting first.
+    payload: (f) => JSON.stringify({ syncDir: spec.syncDir, disk: f.disk(h) }),
+    delete: diskDelete(spec.syncDir, host.diskKind !== "none"),
+    probe: diskProbe(spec.syncDir),
+    timeoutMinutes: 10,
+  });
+  drafts.push({
+    host: h,
+    step: "sysctl",
+    after: [id(h, "ready")],
+    uses: [],
+    create: () => sysctlCreate(spec.inotify),
+    delete: sysctlDelete(),
+    probe: sysctlProbe(),
+  });
+  drafts.push({
+    host: h,
+    step: "identity",
+    after: [id(h, "disk")],
+    uses: [],
+    create: () => identityCreate(spec.syncDir),
+    // A new sync user or sync dir: the old user and keys go first.
+    payload: () => JSON.stringify({ user: SYNC_USER, syncDir: spec.syncDir }),
+    delete: identityDelete(),
+    probe: identityProbe(),
+  });
+  if (web) {
+    drafts.push({
+      host: h,
+      step: "web",
+      after: [id(h, "disk"), id(h, "identity")],
+      uses: [],
+      create: () => webCreate({ syncDir: spec.syncDir, port: spec.web.port, listenAddress: host.listenAddress }),
+      delete: webDelete(),
+      probe: webProbe(),
+    });
+  }
+  return drafts;
+}
+
+/** Trust needs the identities (and addresses) of the host's peers. */
+function trustStep(spec: CommonSpec, host: PlanHost, exchange: PlanHost, nodes: readonly PlanHost[]): Draft[] {
+  const drafts: Draft[] = [];
+  const h = host.name;
+  const peers = peersOf(host, exchange, nodes);
+  drafts.push({
+    host: h,
+    step: "trust",
+    after: [id(h, "identity")],
+    uses: peers.flatMap((p): Fact[] => [
+      { kind: "identity", host: p },
+      { kind: "syncAddress", host: p },
+    ]),
+    create: (f) =>
+      trustCreate({
+        syncDir: spec.syncDir,
+        pushers: peers.map((p) => ({ name: p, syncPublicKey: f.identity(p).syncPublicKey })),
+        targets: peers.map((p) => ({
+          name: p,
+          address: f.syncAddress(p),
+          port: portOf([exchange, ...nodes], p),
+          hostKey: f.identity(p).hostKey,
+        })),
+      }),
+    delete: trustDelete(spec.syncDir),
+    probe: trustProbe(),
+  });
+  return drafts;
+}
+
+/** Seed each node from the exchange once both trust each other, before its lsyncd starts. */
+function seedStep(spec: CommonSpec, exchange: PlanHost, node: PlanHost): Draft[] {
+  const drafts: Draft[] = [];
+  drafts.push({
+    host: exchange.name,
+    step: "seed",
+    seeds: node.name,
+    after: [id(exchange.name, "trust"), id(node.name, "trust")],
+    uses: [{ kind: "dataFilesystem", host: node.name }],
+    // The node's data filesystem is part of the script: a new or wiped disk (a rebuilt
+    // node, an instance-store stop/start) changes it, and the seed runs again — an
+    // update, since the seed has nothing to undo. The host prints the value: quoted.
+    create: (f) =>
+      `${seedCreate(spec.syncDir, exchange.name, node.name, spec.lsyncd.excludes)}: ${sh(`seeds the data filesystem ${f.dataFilesystem(node.name).trim()} of ${node.name}`)}\n`,
+    delete: seedDelete(node.name),
+    timeoutMinutes: 120,
+  });
+  return drafts;
+}
+
+/** lsyncd last: its startup rsync needs every target's trust, and a node's its seed. */
+function lsyncdStep(spec: CommonSpec, host: PlanHost, exchange: PlanHost, nodes: readonly PlanHost[]): Draft[] {
+  const drafts: Draft[] = [];
+  const h = host.name;
+  const targets = peersOf(host, exchange, nodes);
+  const audit = auditInstall(spec, { name: h, role: host.role, targets });
+  drafts.push({
+    host: h,
+    step: "lsyncd",
+    after: [
+      id(h, "trust"),
+      id(h, "sysctl"),
+      ...targets.map((t) => id(t, "trust")),
+      ...(host.role === "node" ? [seedId(exchange.name, h)] : []),
+    ],
+    uses: [],
+    create: () =>
+      lsyncdCreate({
+        host: h,
+        syncDir: spec.syncDir,
+        lsyncd: spec.lsyncd,
+        targets,
+        relayArrivals: host.role === "exchange",
+        extraFiles: [...healthFiles(spec), ...audit.files],
+        timers: audit.timers,
+      }),
+    delete: lsyncdDelete([...healthPaths(), ...audit.paths], audit.timers),
+    probe: lsyncdProbe(),
+  });
+  return drafts;
 }
 
 function portOf(hosts: readonly PlanHost[], name: string): number {
