@@ -100,15 +100,13 @@ export async function deploy(
   const t0 = Date.now();
   let failure: CommandFailed | undefined;
   // Dependencies are known at registration, before newResource runs: the recorder has them.
-  let recorder: Recorder | undefined;
-
-  recorder = await installMocks({
+  const recorder: Recorder = await installMocks({
     calls: {},
     newResource: async (args) => {
       if (args.type !== REMOTE_STEP_TYPE) return undefined;
       const conn = unwrapSecret<Connection>(args.inputs.connection);
       const create = String(args.inputs.create);
-      const after = (recorder?.registration(args.type, args.name)?.dependencies ?? []).map(urnName);
+      const after = (recorder.registration(args.type, args.name)?.dependencies ?? []).map(urnName);
       const startMs = Date.now() - t0;
       opts.log?.(`→ ${args.name}`);
       const result = await sshExec(conn, create);
