@@ -8,6 +8,7 @@ import { amiChooser } from "./debianAmi";
 import { nodeName } from "./hostNames";
 import { OperatorKey } from "./operatorKey";
 import { AwsModeSpec } from "./spec";
+import { CLUSTER_TAG } from "./awsTags";
 
 export type { AwsHostInfo } from "./awsHost";
 
@@ -16,9 +17,7 @@ export interface AwsClusterArgs {
   readonly spec: AwsModeSpec;
 }
 
-/** Tag keys every cluster resource carries, so `aws ec2 describe-* --filters` can find them. */
-export const CLUSTER_TAG = "lsyncd-cluster:cluster";
-export const ROLE_TAG = "lsyncd-cluster:role";
+export { CLUSTER_TAG, ROLE_TAG } from "./awsTags";
 
 /** "node01", "node02", ... ("node100" past 99: never re-padded, which would rename, and so replace, every node). */
 export { nodeName };

@@ -3,6 +3,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { ROLE_TAG } from "./awsTags";
 import { AwsDiskSpec } from "./spec";
 
 /** What the rest of the program needs to know about one AWS host. */
@@ -74,7 +75,7 @@ export class ClusterHost extends pulumi.ComponentResource implements AwsHostInfo
     const tags = (suffix: string) =>
       pulumi.all([args.clusterTags, args.namePrefix]).apply(([common, prefix]) => ({
         ...common,
-        "lsyncd-cluster:role": args.role,
+        [ROLE_TAG]: args.role,
         Name: `${prefix}${suffix}`,
       }));
 

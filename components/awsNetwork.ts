@@ -245,25 +245,20 @@ export class ClusterNetwork extends pulumi.ComponentResource {
   }
 }
 
-function isIpv6(cidr: string): boolean {
-  return cidr.includes(":");
-}
-
 /** True for a CIDR with prefix length 0: every address of its family. */
 function isWholeInternet(cidr: string): boolean {
   const prefix = cidr.split("/")[1];
   return prefix !== undefined && Number(prefix) === 0;
 }
 
-function cidrInput(cidr: string): { cidrIpv4: string } | { cidrIpv6: string } {
-  return isIpv6(cidr) ? { cidrIpv6: cidr } : { cidrIpv4: cidr };
+/** Config admits IPv4 CIDRs only (configSchema.ts); the VPC has no IPv6. */
+function cidrInput(cidr: string): { cidrIpv4: string } {
+  return { cidrIpv4: cidr };
 }
 
 /** A CIDR as a resource-name fragment: `203.0.113.0/24` -> `203-0-113-0-24`. */
 function cidrSlug(cidr: string): string {
-  const slug = cidr.replace(/[^0-9A-Za-z]+/g, "-").replace(/^-|-$/g, "");
-  // "1:2:3:4::/32" and "1.2.3.4/32" would otherwise share a name.
-  return isIpv6(cidr) ? `v6-${slug}` : slug;
+  return cidr.replace(/[^0-9A-Za-z]+/g, "-").replace(/^-|-$/g, "");
 }
 
 function unique(values: readonly string[]): string[] {

@@ -3,20 +3,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseClusterConfig } from "./config";
 import { readRawStackConfig, readSshPrivateKey } from "./stackConfig";
-import { HostOutput, NodeOutput, SyncCluster } from "./syncCluster";
+import { StackOutputs, SyncCluster } from "./syncCluster";
 
-/** The stack outputs: the contract other teams rely on (README, "Outputs"). */
-export interface ClusterOutputs {
-  clusterId: pulumi.Output<string>;
-  syncDir: pulumi.Output<string>;
-  exchange: pulumi.Output<HostOutput>;
-  nodes: pulumi.Output<NodeOutput[]>;
-  securityGroupId: pulumi.Output<string> | undefined;
-  syncPublicKeys: pulumi.Output<Record<string, string>>;
-  operatorPrivateKey: pulumi.Output<string> | undefined;
-}
-
-export function buildProgram(raw: Record<string, unknown>, sshPrivateKey?: pulumi.Input<string>): ClusterOutputs {
+export function buildProgram(raw: Record<string, unknown>, sshPrivateKey?: pulumi.Input<string>): StackOutputs {
   let spec;
   try {
     spec = parseClusterConfig(raw);
@@ -25,22 +14,13 @@ export function buildProgram(raw: Record<string, unknown>, sshPrivateKey?: pulum
     if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
     throw e;
   }
-  const cluster = new SyncCluster("lsyncd", { spec, sshPrivateKey });
-  return {
-    clusterId: cluster.clusterId,
-    syncDir: cluster.syncDir,
-    exchange: cluster.exchange,
-    nodes: cluster.nodes,
-    securityGroupId: cluster.securityGroupId,
-    syncPublicKeys: cluster.syncPublicKeys,
-    operatorPrivateKey: cluster.operatorPrivateKey,
-  };
+  return new SyncCluster("lsyncd", { spec, sshPrivateKey }).outputs;
 }
 
 /**
  * The stack's program: read its config, build the cluster, return the outputs. index.ts
  * exports these for `pulumi up`; tools/pulumi.ts runs the same function inline.
  */
-export function stackProgram(): ClusterOutputs {
+export function stackProgram(): StackOutputs {
   return buildProgram(readRawStackConfig(), readSshPrivateKey());
 }

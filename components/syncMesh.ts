@@ -1,23 +1,13 @@
-// The lsyncd mesh over any set of SSH-reachable hosts: the per-host steps of
-// docs/architecture.md, each host's under its own component, with the facts that cross
-// hosts (sync keys, host keys, addresses, the data filesystem) flowing as data from each
-// host's steps into its peers'.
+// The lsyncd mesh over any set of SSH-reachable hosts: the plan of meshPlan.ts made real,
+// one RemoteStep per planned step, each under its host's component. The facts that cross
+// hosts (sync keys, host keys, addresses, the data filesystem) flow as outputs from the
+// step or resource that knows them into the steps that declared them.
 import * as pulumi from "@pulumi/pulumi";
+import { Fact, factsFor, MeshPlan, PlanHost, planMesh, Role, StepName } from "./meshPlan";
 import { HostConnection, RemoteStep, remoteStep } from "./remoteStep";
-import { diskProbe, identityProbe, lsyncdProbe, packagesProbe, readyProbe, sysctlProbe, trustProbe, webProbe } from "./scripts/probes";
-import { diskCreate, diskDelete, DiskSource } from "./scripts/diskScript";
-import { HostIdentity, identityCreate, identityDelete, parseIdentity } from "./scripts/identityScript";
-import { lsyncdCreate, lsyncdDelete } from "./scripts/lsyncdScript";
-import { packagesCreate, packagesDelete, packagesFor } from "./scripts/packagesScript";
-import { readyCreate, readyDelete } from "./scripts/readyScript";
-import { seedCreate, seedDelete } from "./scripts/seedScript";
-import { sysctlCreate, sysctlDelete } from "./scripts/sysctlScript";
-import { trustCreate, trustDelete } from "./scripts/trustScript";
-import { webCreate, webDelete } from "./scripts/webScript";
-import { CommonSpec, SYNC_USER } from "./spec";
-import { sh } from "./quote";
-import { healthFiles, healthPaths } from "./healthFiles";
-import { auditInstall } from "./auditFiles";
+import { DiskSource } from "./scripts/diskScript";
+import { HostIdentity, parseIdentity } from "./scripts/identityScript";
+import { CommonSpec } from "./spec";
 
 /** The fast disk of a mesh host, as far as the disk step needs to know it. */
 export type MeshDisk =
@@ -51,11 +41,9 @@ export interface SyncMeshArgs extends CommonSpec {
   readonly nodes: readonly MeshHostArgs[];
 }
 
-export type StepName = "ready" | "packages" | "disk" | "sysctl" | "identity" | "trust" | "lsyncd" | "web";
-
 export interface MeshHostSteps {
   readonly name: string;
-  readonly role: "exchange" | "node";
+  readonly role: Role;
   readonly steps: Partial<Record<StepName, RemoteStep>>;
   readonly identity: pulumi.Output<HostIdentity>;
 }
@@ -75,185 +63,122 @@ function resolveDisk(disk: MeshDisk): pulumi.Output<DiskSource> {
   }
 }
 
+function planHost(host: MeshHostArgs, role: Role): PlanHost {
+  return {
+    name: host.name,
+    role,
+    diskKind: host.disk.kind,
+    syncPort: host.syncPort,
+    listenAddress: host.listenAddress,
+    waitForBoot: host.waitForBoot === true,
+  };
+}
+
 export class SyncMesh extends pulumi.ComponentResource {
+  /** What this mesh is made of, as data. */
+  public readonly plan: MeshPlan;
   /** Every host's steps and identity, exchange first. */
   public readonly hosts: MeshHostSteps[];
   /** Host name → its sync public key: what a peer must trust. */
   public readonly syncPublicKeys: pulumi.Output<Record<string, string>>;
   /** Exchange → node seeding steps, by node name. */
-  public readonly seeds: Record<string, RemoteStep>;
+  public readonly seeds: Record<string, RemoteStep> = {};
 
   constructor(name: string, args: SyncMeshArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lsyncd-cluster:mesh:SyncMesh", name, {}, opts);
     const all = [args.exchange, ...args.nodes];
+    const roleOf = (h: MeshHostArgs): Role => (h === args.exchange ? "exchange" : "node");
+    this.plan = planMesh(
+      args,
+      planHost(args.exchange, "exchange"),
+      args.nodes.map((n) => planHost(n, "node")),
+    );
 
-    // Phase 1, per host, independent of peers: ready → packages → disk → identity; sysctl; web.
-    const local = all.map((host) => this.localSteps(name, host, args, host === args.exchange ? "exchange" : "node"));
-    const identityOf = new Map(local.map((l) => [l.name, l.identity] as const));
-    const hostArgsOf = new Map(all.map((h) => [h.name, h] as const));
-
-    const pushTarget = (peer: string) =>
-      pulumi.all([identityOf.get(peer)!, hostArgsOf.get(peer)!.syncAddress]).apply(([id, address]) => ({
-        name: peer,
-        address,
-        port: hostArgsOf.get(peer)!.syncPort,
-        hostKey: id.hostKey,
-      }));
-    const pusher = (peer: string) => identityOf.get(peer)!.apply((id) => ({ name: peer, syncPublicKey: id.syncPublicKey }));
-
-    // Phase 2: trust, which needs the identities of this host's peers.
-    const peersOf = (host: MeshHostArgs) => (host === args.exchange ? args.nodes.map((n) => n.name) : [args.exchange.name]);
-    for (const l of local) {
-      const host = hostArgsOf.get(l.name)!;
-      const peers = peersOf(host);
-      const create = pulumi
-        .all([pulumi.all(peers.map(pusher)), pulumi.all(peers.map(pushTarget))])
-        .apply(([pushers, targets]) => trustCreate({ syncDir: args.syncDir, pushers, targets }));
-      l.steps.trust = remoteStep(
-        `${name}-${l.name}-trust`,
-        {
-          connection: host.connection,
-          host: l.name,
-          create,
-          delete: trustDelete(args.syncDir),
-          probe: trustProbe(),
-          dependsOn: [l.steps.identity!],
-          deletedWith: host.deletedWith,
-        },
-        l.component,
-      );
-    }
-
-    // Phase 3: seed each node from the exchange, then start lsyncd everywhere. An lsyncd
-    // waits for the trust of every target: its startup rsync needs them ready to receive.
-    const exchangeSteps = local[0];
-    this.seeds = {};
-    for (const node of args.nodes) {
-      const nodeSteps = local.find((l) => l.name === node.name)!;
-      // The node's data filesystem is part of the script: a new or wiped disk (a rebuilt
-      // node, an instance-store stop/start) is an update, and the seed runs again.
-      const create = nodeSteps.steps.disk!.probed.apply(
-        // The node prints this value: it goes through the quoting helper like any other.
-        (fs) =>
-          `${seedCreate(args.syncDir, args.exchange.name, node.name, args.lsyncd.excludes)}: ${sh(`seeds the data filesystem ${fs.trim()} of ${node.name}`)}\n`,
-      );
-      this.seeds[node.name] = remoteStep(
-        `${name}-seed-${node.name}`,
-        {
-          connection: args.exchange.connection,
-          host: args.exchange.name,
-          create,
-          delete: seedDelete(node.name),
-          dependsOn: [exchangeSteps.steps.trust!, nodeSteps.steps.trust!],
-          deletedWith: args.exchange.deletedWith,
-          timeoutMinutes: 120,
-        },
-        exchangeSteps.component,
-      );
-    }
-    for (const l of local) {
-      const host = hostArgsOf.get(l.name)!;
-      const targets = peersOf(host);
-      const targetTrust = targets.map((t) => local.find((x) => x.name === t)!.steps.trust!);
-      const seed = l.role === "node" ? [this.seeds[l.name]] : [];
-      const audit = auditInstall(args, { name: l.name, role: l.role, targets });
-      l.steps.lsyncd = remoteStep(
-        `${name}-${l.name}-lsyncd`,
-        {
-          connection: host.connection,
-          create: lsyncdCreate({
-            host: l.name,
-            syncDir: args.syncDir,
-            lsyncd: args.lsyncd,
-            targets,
-            relayArrivals: l.role === "exchange",
-            extraFiles: [...healthFiles(args), ...audit.files],
-            timers: audit.timers,
-          }),
-          delete: lsyncdDelete([...healthPaths(), ...audit.paths], audit.timers),
-          probe: lsyncdProbe(),
-          host: l.name,
-          dependsOn: [l.steps.trust!, l.steps.sysctl!, ...targetTrust, ...seed],
-          deletedWith: host.deletedWith,
-        },
-        l.component,
-      );
-    }
-
-    this.hosts = local;
-    this.syncPublicKeys = pulumi
-      .all(local.map((l) => l.identity.apply((id) => [l.name, id.syncPublicKey] as const)))
-      .apply((pairs) => Object.fromEntries(pairs));
-    this.registerOutputs({ syncPublicKeys: this.syncPublicKeys });
-  }
-
-  private localSteps(name: string, host: MeshHostArgs, args: SyncMeshArgs, role: "exchange" | "node") {
+    const hostArgs = new Map(all.map((h) => [h.name, h] as const));
+    const argsOf = (host: string): MeshHostArgs => {
+      const h = hostArgs.get(host);
+      if (!h) throw new Error(`the plan names a host ${host} the mesh was not given`);
+      return h;
+    };
     // One component per host: `pulumi preview` groups a host's steps, and a step's URN
     // names its host.
-    const component = new MeshHost(`${name}-${host.name}`, { role }, { parent: this });
-    const step = (
-      stepName: StepName,
-      create: pulumi.Input<string>,
-      del: string,
-      dependsOn: pulumi.Input<pulumi.Resource>[],
-      extra: { waitForBoot?: boolean; timeoutMinutes?: number; payload?: pulumi.Input<string>; probe?: string } = {},
-    ) =>
-      remoteStep(
-        `${name}-${host.name}-${stepName}`,
-        { connection: host.connection, host: host.name, create, delete: del, dependsOn, deletedWith: host.deletedWith, ...extra },
-        component,
-      );
+    const components = new Map(all.map((h) => [h.name, new MeshHost(`${name}-${h.name}`, { role: roleOf(h) }, { parent: this })] as const));
+    const componentOf = (host: string): MeshHost => {
+      const c = components.get(host);
+      if (!c) throw new Error(`the plan names a host ${host} the mesh was not given`);
+      return c;
+    };
+    const made = new Map<string, RemoteStep>();
+    const identities = new Map<string, pulumi.Output<HostIdentity>>();
+    const madeStep = (id: string): RemoteStep => {
+      const s = made.get(id);
+      if (!s) throw new Error(`step ${id} is used before the plan made it`);
+      return s;
+    };
+    const identityOf = (host: string): pulumi.Output<HostIdentity> => {
+      const identity = identities.get(host);
+      if (!identity) throw new Error(`the identity of ${host} is used before its identity step`);
+      return identity;
+    };
+    const factValue = (f: Fact): pulumi.Output<unknown> => {
+      switch (f.kind) {
+        case "identity":
+          return identityOf(f.host);
+        case "syncAddress":
+          return pulumi.output(argsOf(f.host).syncAddress);
+        case "disk":
+          return resolveDisk(argsOf(f.host).disk);
+        case "dataFilesystem":
+          return madeStep(`${f.host}/disk`).probed;
+      }
+    };
 
-    const web = role === "node" && args.web.enabled;
-    const steps: Partial<Record<StepName, RemoteStep>> = {};
-    // Payloads: what each step puts on the host that only an undo can change (unmount, a
-    // new sync user). Every other change is an in-place update.
-    steps.ready = step("ready", readyCreate(host.name), readyDelete(host.name), host.dependsOn ?? [], {
-      waitForBoot: host.waitForBoot,
-      timeoutMinutes: host.waitForBoot ? 20 : 5,
-      probe: readyProbe(),
-    });
-    const needs = packagesFor(web);
-    // No payload: a new package list installs what is missing in place; a replace would
-    // remove lsyncd, rsync and nginx under the running cluster first.
-    steps.packages = step("packages", packagesCreate(needs), packagesDelete(), [steps.ready], {
-      timeoutMinutes: 20,
-      probe: packagesProbe(needs.map((n) => n.name)),
-    });
-    const disk = resolveDisk(host.disk);
-    steps.disk = step(
-      "disk",
-      disk.apply((d) => diskCreate(args.syncDir, d)),
-      diskDelete(args.syncDir, host.disk.kind !== "none"),
-      [steps.packages],
-      {
-        timeoutMinutes: 10,
-        payload: disk.apply((d) => JSON.stringify({ syncDir: args.syncDir, disk: d })),
-        probe: diskProbe(args.syncDir),
-      },
-    );
-    steps.sysctl = step("sysctl", sysctlCreate(args.inotify), sysctlDelete(), [steps.ready], { probe: sysctlProbe() });
-    steps.identity = step("identity", identityCreate(args.syncDir), identityDelete(), [steps.disk], {
-      payload: JSON.stringify({ user: SYNC_USER, syncDir: args.syncDir }),
-      probe: identityProbe(),
-    });
-    if (web) {
-      steps.web = step(
-        "web",
-        webCreate({ syncDir: args.syncDir, port: args.web.port, listenAddress: host.listenAddress }),
-        webDelete(),
-        [steps.disk, steps.identity],
-        { probe: webProbe() },
+    for (const planned of this.plan.steps) {
+      const host = argsOf(planned.host);
+      const facts = pulumi.all(planned.uses.map(factValue)).apply((values) => factsFor(planned, values));
+      const step = remoteStep(
+        `${name}-${planned.resourceName}`,
+        {
+          connection: host.connection,
+          host: planned.host,
+          create: facts.apply(planned.create),
+          delete: planned.delete,
+          payload: planned.payload && facts.apply(planned.payload),
+          probe: planned.probe,
+          dependsOn: [...planned.after.map(madeStep), ...(planned.step === "ready" ? (host.dependsOn ?? []) : [])],
+          deletedWith: host.deletedWith,
+          waitForBoot: planned.waitForBoot,
+          timeoutMinutes: planned.timeoutMinutes,
+        },
+        componentOf(planned.host),
       );
+      made.set(planned.id, step);
+      if (planned.step === "identity")
+        identities.set(
+          planned.host,
+          step.stdout.apply((out) => parseIdentity(planned.host, out)),
+        );
+      if (planned.seeds !== undefined) this.seeds[planned.seeds] = step;
     }
-    const identity = steps.identity.stdout.apply((out) => parseIdentity(host.name, out));
-    return { name: host.name, role, steps, identity, component };
+
+    this.hosts = all.map((h) => ({
+      name: h.name,
+      role: roleOf(h),
+      steps: Object.fromEntries(
+        this.plan.steps.filter((s) => s.host === h.name && s.seeds === undefined).map((s) => [s.step, madeStep(s.id)]),
+      ),
+      identity: identityOf(h.name),
+    }));
+    this.syncPublicKeys = pulumi
+      .all(this.hosts.map((l) => l.identity.apply((id) => [l.name, id.syncPublicKey] as const)))
+      .apply((pairs) => Object.fromEntries(pairs));
+    this.registerOutputs({ syncPublicKeys: this.syncPublicKeys });
   }
 }
 
 /** The steps of one host, grouped. */
 export class MeshHost extends pulumi.ComponentResource {
-  constructor(name: string, args: { role: "exchange" | "node" }, opts: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: { role: Role }, opts: pulumi.ComponentResourceOptions) {
     super("lsyncd-cluster:mesh:Host", name, {}, opts);
     this.registerOutputs({ role: args.role });
   }

@@ -43,9 +43,11 @@ export interface Recorder {
   /** The resource with this logical name (throws when absent or ambiguous). */
   named(name: string): RecordedResource;
   byUrn(urn: string): RecordedResource;
+  /** What the program registered for a resource, known before the engine (mock) creates it. */
+  registration(type: string, name: string): Omit<RecordedResource, "inputs"> | undefined;
 }
 
-function urnName(urn: string): string {
+export function urnName(urn: string): string {
   return urn.split("::").pop() ?? urn;
 }
 
@@ -183,6 +185,7 @@ export async function installMocks(options: MockOptions = {}): Promise<Recorder>
       }
       return found[0];
     },
+    registration: (type, name) => [...pending.values()].find((p) => p.type === type && p.name === name),
     byUrn: (urn) => {
       const found = resources.find((r) => r.urn === urn);
       if (!found) throw new Error(`no resource ${urnName(urn)} recorded`);

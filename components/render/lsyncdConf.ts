@@ -63,6 +63,7 @@ export function alwaysExcluded(): string[] {
   return ["/lost+found/"];
 }
 
+/** Defence in depth: config validated every number (configSchema.ts); Lua gets digits only. */
 function int(name: string, value: number): string {
   if (!Number.isInteger(value)) {
     throw new Error(`${name} must be an integer, got ${value}`);

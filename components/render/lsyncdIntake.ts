@@ -29,13 +29,15 @@
 //    the same second (its --update compares whole seconds, and with --modify-window=-1 it
 //    lets an older file replace a newer one), and two pushes of one name can land on the
 //    exchange at once. So every push keeps what it replaces (`--backup` into the pusher's
-//    `.replaced/` dir: a hard link, the name never disappears) and the receiver decides
+//    `.replaced/` dir: a hard link where the sync user may make one, else a rename) and the receiver decides
 //    here, when the rename lands: the newer mtime to the nanosecond wins, an exact tie goes
 //    to the larger sha256 (whose mtime then moves 1 ns on, so rsync's quick check carries it). A replaced version that wins is put back (one atomic rename)
 //    and sent to the pusher; on the exchange the final version of a name that met another
 //    goes to every node, its pusher included, so whoever lost holds the winner and whoever
 //    held a better one fights back the same way. The rule is one total order on every host,
-//    so this ends. A file rsync deletes arrives as a move into `.replaced/`: a delete.
+//    so this ends. A file rsync deletes arrives as a move into `.replaced/`: a delete; but
+//    so does a replaced file the sync user may not hard-link (one a local writer owns), so
+//    a move into `.replaced/` waits a second for the arrival that would make it a replace.
 import { lua } from "../quote";
 
 export interface IntakeSpec {
@@ -165,6 +167,51 @@ ${origins.join("\n")}
   -- others reuse its verdict: "new" (nothing replaced), "replaced" (the arrival won) or
   -- "kept" (the replaced version won and is back in place).
   local verdicts = {}
+  -- 5b. A file rsync moved into a pusher's .replaced/: a delete (--delete --backup always
+  -- renames), or the first half of a replace whose old version the receiving sync user
+  -- could not hard-link (fs.protected_hardlinks: a file a local writer owns, not the sync
+  -- user), when the arrival's rename follows at once and arbitrate() weighs the two. Seen
+  -- in CI: taken for a delete, a node's newer upload was dropped and the older version
+  -- won everywhere. So the version waits aside ASIDE seconds: an arrival of the name from
+  -- the same pusher takes it into arbitrate(); otherwise it was a delete (or the name was
+  -- written again here meanwhile, and that write is pushed as usual).
+  local ASIDE = 1
+  local aside = {} -- name -> { backup, current, due, deletes = { function, ... } }
+  local asideArmed = false
+  local function settleAside()
+    asideArmed = false
+    local t, nextDue = now(), nil
+    for name, e in pairs(aside) do
+      if t >= e.due then
+        aside[name] = nil
+        if exists(e.backup) then
+          os.remove(e.backup)
+          if not exists(e.current) then
+            for _, deleteFn in ipairs(e.deletes) do deleteFn() end
+          end
+        end
+      elseif nextDue == nil or e.due < nextDue then
+        nextDue = e.due
+      end
+    end
+    if nextDue ~= nil then
+      asideArmed = true
+      alarm(nextDue, settleAside)
+    end
+  end
+  local function putAside(source, name, backup, deleteFn)
+    local e = aside[name]
+    if e == nil or e.backup ~= backup then
+      e = { backup = backup, current = source .. name:sub(2), due = now() + ASIDE, deletes = {} }
+      aside[name] = e
+    end
+    e.deletes[#e.deletes + 1] = deleteFn
+    if not asideArmed then
+      asideArmed = true
+      alarm(e.due, settleAside)
+    end
+  end
+
   local function arbitrate(source, pdir, path, name)
     local key = path .. "\\0" .. name
     local v = verdicts[key]
@@ -175,6 +222,8 @@ ${origins.join("\n")}
     end
     local backup = source .. pdir:sub(2) .. REPLACED:sub(2) .. name:sub(2)
     local current = source .. name:sub(2)
+    -- The version this arrival moved aside (5b) is weighed here, not deleted.
+    if aside[name] ~= nil and aside[name].backup == backup then aside[name] = nil end
     local verdict = "new"
     if exists(backup) then
       local backupWins, tieSec, tieNsec = false, nil, nil
@@ -360,10 +409,11 @@ ${origins.join("\n")}
         return
       end
       if etype == "Move" and starts(path2, TEMP) then
-        -- 5. rsync --delete --backup moved a deleted file into a pusher's .replaced/.
-        if isFile(path2) then os.remove(s.source .. path2:sub(2)) end
+        -- 5./5b. rsync moved the file at path into a pusher's .replaced/: a delete, or the
+        -- first half of a replace; decided once the arrival could have come.
         held[path] = nil
-        return slow("Delete", time, path, nil)
+        if not isFile(path2) then return slow("Delete", time, path, nil) end
+        return putAside(s.source, path, s.source .. path2:sub(2), function() slow("Delete", now(), path, nil) end)
       end
       if etype == "Create" and isFile(path) then
         return holdNew.hold(path)

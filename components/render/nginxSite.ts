@@ -11,6 +11,8 @@ export interface NginxSiteSpec {
 }
 
 function listenLines(spec: NginxSiteSpec): string[] {
+  // Defence in depth: config validated both (configSchema.ts); nginx text has no quoting,
+  // so what is written must still be a number and an IP literal whatever the caller.
   if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535) {
     throw new Error(`web port must be 1-65535, got ${spec.port}`);
   }

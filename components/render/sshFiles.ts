@@ -3,19 +3,10 @@
 // quoting of their own, so every value is checked to be one plain token instead.
 import { KNOWN_HOSTS, RSYNC_BINARY, RSYNCD_CONF, SSH_CONTROL_DIR, SYNC_KEY, peerAlias } from "../paths";
 import { SYNC_USER } from "../spec";
+import { normalizePublicKey } from "../publicKey";
 
-/** A public key as one `type base64` pair; anything else (options, newlines) is refused. */
-const PUBLIC_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,3}$/;
-
-/** Reduce "type base64 comment" to "type base64", refusing anything that is not a key. */
-export function normalizePublicKey(what: string, key: string): string {
-  const parts = key.trim().split(/\s+/);
-  const pair = parts.slice(0, 2).join(" ");
-  if (parts.length < 2 || !PUBLIC_KEY.test(pair) || /[\r\n]/.test(key.trim())) {
-    throw new Error(`${what} is not an OpenSSH public key: ${JSON.stringify(key.slice(0, 80))}`);
-  }
-  return pair;
-}
+// Defence in depth: the keys were checked where they entered (config, identity step).
+export { normalizePublicKey };
 
 function token(what: string, value: string | number): string {
   const text = String(value);

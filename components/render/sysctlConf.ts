@@ -4,6 +4,7 @@
 import { InotifySpec } from "../spec";
 
 export function renderSysctlConf(spec: InotifySpec): string {
+  // Defence in depth: config validated these (configSchema.ts); sysctl text has no quoting.
   for (const [key, value] of Object.entries(spec)) {
     if (!Number.isInteger(value) || value <= 0) {
       throw new Error(`inotify.${key} must be a positive integer, got ${value}`);

@@ -3,7 +3,7 @@
 // keys, in lines the program parses (parseIdentity).
 import { SSH_CONTROL_DIR, SYNC_HOME, SYNC_KEY, SYNC_USER, syncTempRoot } from "../paths";
 import { sh } from "../quote";
-import { normalizePublicKey } from "../render/sshFiles";
+import { normalizePublicKey } from "../publicKey";
 import { script } from "./bash";
 
 export function identityCreate(syncDir: string): string {

@@ -2,29 +2,11 @@
 // that check what a StackReference hands back (it is typed `any`) before anything uses it.
 // No Pulumi import here: plain data in, typed data out.
 
-export interface HostOutput {
-    name: string;
-    publicIp: string;
-    privateIp: string;
-}
-
-export interface NodeOutput extends HostOutput {
-    /** null for existing (non-AWS) hosts. */
-    availabilityZone: string | null;
-    /** null when the node's web server is disabled. */
-    url: string | null;
-}
-
-export interface ClusterOutputs {
-    clusterId: string;
-    syncDir: string;
-    exchange: HostOutput;
-    nodes: NodeOutput[];
-    /** AWS mode only: absent when the cluster runs on existing hosts. */
-    securityGroupId?: string;
-    /** host name -> the sync user's public key on that host. */
-    syncPublicKeys: Record<string, string>;
-}
+// The contract itself is the program's own definition (components/outputs.ts): one place
+// to change it; the guards below are typed against it, and the program's unit tests run
+// them on what the program exports (test/unit/program.test.ts).
+import type { ClusterOutputs, HostOutput, NodeOutput } from "../../components/outputs";
+export type { ClusterOutputs, HostOutput, NodeOutput };
 
 type Guard<T> = (value: unknown) => value is T;
 

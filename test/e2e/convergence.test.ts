@@ -67,11 +67,20 @@ describe("same name written on two nodes while the exchange is down", () => {
         const per = await Promise.all(all().map((x) => checksums(h(), x)));
         const kind = (sum: string | undefined) =>
           sum === sha256(newer) ? "newer" : sum === sha256(older) ? "older" : sum === undefined ? "none" : "other";
-        const logs = await run(h(), exchange(), "grep -v 'Calling\\|Finished\\|^/' /var/log/lsyncd/lsyncd.log | tail -n 15");
+        // Every host's story of this name: its lsyncd log and the pushes it received.
+        const logs = await Promise.all(
+          all().map((x) =>
+            run(
+              h(),
+              x,
+              `{ sed -n '/Startup ---/h;//!H;$!d;x;p' /var/log/lsyncd/lsyncd.log | grep -v '^/outage' | tail -n 40; grep -F -- ${name} /var/log/lsyncd/pushes.log; find ${SYNC_DIR}/.lsyncd-tmp -path '*.replaced*' -name ${name} -printf 'left in %p: mtime %T@\\n'; } 2>&1 || true`,
+            ),
+          ),
+        );
         throw new Error(
           `${e}\n${all()
-            .map((x, i) => `${x.name}: ${kind(per[i].get(name))}, ${per[i].size} names`)
-            .join("\n")}\nexchange log:\n${logs}`,
+            .map((x, i) => `${x.name}: ${kind(per[i].get(name))}, ${per[i].size} names\n${logs[i]}`)
+            .join("\n")}`,
         );
       });
       console.log(`converged ${ms} ms after the exchange came back`);
@@ -81,6 +90,62 @@ describe("same name written on two nodes while the exchange is down", () => {
         .catch(() => undefined);
       await run(h(), exchange(), "systemctl start lsyncd").catch(() => undefined);
     }
+  });
+});
+
+describe("an older version arriving before a node could push its own", () => {
+  // The receiving rsync runs as the sync user, and fs.protected_hardlinks (Debian's
+  // default) lets it hard-link only files it owns: a file a local writer made is moved
+  // aside instead, which looks like a delete. Seen in CI: the node's newer upload was
+  // dropped and the older version won everywhere.
+  it("keeps the node's newer file (owned by its writer, not the sync user) and sends it on once the exchange is reachable", async () => {
+    const name = "kept-local.bin";
+    const newer = randomBytes(30_000);
+    const older = randomBytes(30_000);
+    // First an overwrite from the exchange, so node01 has the exchange's .replaced/ dir and
+    // lsyncd watches it: a rename into a dir lsyncd does not watch yet reads as a plain
+    // delete, which (by luck) kept the version.
+    for (const round of [1, 2]) {
+      await writeImage(h(), exchange(), "kept-warmup.bin", randomBytes(1000 + round));
+      await waitFor(
+        "the warm-up file on node01",
+        async () => (await checksums(h(), node(0))).get("kept-warmup.bin") !== undefined,
+        20_000,
+        100,
+      );
+      await new Promise((r) => setTimeout(r, 1500));
+    }
+    await run(h(), node(0), `test -d ${SYNC_DIR}/.lsyncd-tmp/exchange/.replaced`);
+    await h().stopSshd(exchange());
+    try {
+      await writeImage(h(), node(0), name, newer);
+      expect((await run(h(), node(0), `stat -c %U ${SYNC_DIR}/${name}`)).trim()).toBe("root");
+      // node01 tries to push it (and fails: the exchange's sshd is down) ...
+      await new Promise((r) => setTimeout(r, 2500));
+      // ... while an older version of the name, written on the exchange, reaches it.
+      await run(
+        h(),
+        exchange(),
+        `f=$(mktemp ${SYNC_DIR}/.tmp-XXXXXX) && base64 -d > "$f" && touch -d '-1 hour' "$f" && chmod 0644 "$f" && mv "$f" ${SYNC_DIR}/${name}`,
+        older.toString("base64"),
+      );
+      await waitFor(
+        "the older version to arrive on node01",
+        async () => (await run(h(), node(0), `grep -c ' ${name} ' /var/log/lsyncd/pushes.log || true`)).trim() !== "0",
+        20_000,
+        100,
+      );
+      await new Promise((r) => setTimeout(r, 1500));
+      expect({ node01: (await checksums(h(), node(0))).get(name) }).toEqual({ node01: sha256(newer) });
+    } finally {
+      await h().startSshd(exchange());
+    }
+    await waitFor(
+      "node01's newer version everywhere",
+      async () => (await Promise.all(all().map((x) => checksums(h(), x)))).every((m) => m.get(name) === sha256(newer)),
+      30_000,
+      250,
+    );
   });
 });
 

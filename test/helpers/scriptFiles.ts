@@ -16,8 +16,13 @@ export interface WrittenFile {
 }
 
 export function filesWritten(command: string): Record<string, WrittenFile> {
+  return filesInScript(innerScript(command));
+}
+
+/** The same, from a step's script before it is wrapped for root (as the mesh plan holds it). */
+export function filesInScript(script: string): Record<string, WrittenFile> {
   const files: Record<string, WrittenFile> = {};
-  for (const line of innerScript(command).split("\n")) {
+  for (const line of script.split("\n")) {
     const m = /^lsc_write '([^']*)' '([^']*)' '([^']*)' '([A-Za-z0-9+/=]*)'$/.exec(line);
     if (m) files[m[1]] = { mode: m[2], owner: m[3], content: Buffer.from(m[4], "base64").toString("utf8") };
   }

@@ -440,6 +440,12 @@ const existingCases: [string, Raw, string][] = [
     `[hosts.nodes[0].hostKey] ${HOST_KEY}; got "AAAAC3NzaC1lZDI1NTE5AAAAI"`,
   ],
   [
+    // Once accepted here and refused when known_hosts was written, mid-deploy (two regexes).
+    "hostKey with = inside its base64",
+    withNodes({ address: "10.0.0.11", hostKey: "ssh-ed25519 AAAA=AAAA" }),
+    `[hosts.nodes[0].hostKey] ${HOST_KEY}; got "ssh-ed25519 AAAA=AAAA"`,
+  ],
+  [
     "hostKey of two lines",
     withNodes({ address: "10.0.0.11", hostKey: "ssh-ed25519 AAAA a\nssh-rsa AAAA b" }),
     `[hosts.nodes[0].hostKey] ${HOST_KEY}; got "ssh-ed25519 AAAA a\\nssh-rsa AAAA b"`,

@@ -529,13 +529,43 @@ describe("lsyncd event intake (Lua, against a model of lsyncd 2.2.3)", () => {
       expect(l.sha("/.lsyncd-tmp/node02/.replaced/y.jpg")).toBe("none");
     });
 
-    it("takes a file rsync deleted into .replaced/ as a delete, and drops the kept copy", () => {
+    it("takes a file rsync moved into .replaced/ as a delete once no arrival followed, and drops the kept copy", () => {
       const l = new Lsyncd(exchangeConf());
       l.version("/.lsyncd-tmp/node01/.replaced/gone.jpg", "1796038879.5", "aaaa");
       for (const t of [n1, n2]) l.event(t, "Move", "/gone.jpg", "/.lsyncd-tmp/node01/.replaced/gone.jpg");
+      // A replace whose old version could not be hard-linked starts the same way: wait.
+      expect(l.queued(n1)).toBe("");
+      l.advance(1.1);
       expect(l.queued(n1)).toBe("s:Delete:/gone.jpg");
       expect(l.queued(n2)).toBe("s:Delete:/gone.jpg");
       expect(l.sha("/.lsyncd-tmp/node01/.replaced/gone.jpg")).toBe("none");
+    });
+
+    it("weighs a version rsync moved aside (it could not hard-link it) against the arrival that followed", () => {
+      // A node's own newer upload, owned by its writer: the sync user may not hard-link it
+      // (fs.protected_hardlinks), so rsync renames it into .replaced/ before renaming the
+      // exchange's older version in. Seen in CI as a delete that dropped the newer upload.
+      const l = new Lsyncd(nodeConf());
+      l.version("/.lsyncd-tmp/exchange/.replaced/up.jpg", "1796038879.900000000", "mine");
+      l.event(EX, "Move", "/up.jpg", "/.lsyncd-tmp/exchange/.replaced/up.jpg");
+      l.version("/up.jpg", "1796038879.100000000", "theirs");
+      arrive(l, [EX], "exchange", "/up.jpg");
+      expect(l.sha("/up.jpg")).toBe("mine");
+      expect(l.queued(EX)).toBe("d:Create:/up.jpg");
+      l.advance(1.1);
+      // No delete afterwards: the arrival took the version aside into its weighing.
+      expect(l.queued(EX)).toBe("d:Create:/up.jpg");
+      expect(l.sha("/up.jpg")).toBe("mine");
+    });
+
+    it("sends no delete for a name written here again before the wait ended", () => {
+      const l = new Lsyncd(nodeConf());
+      l.version("/.lsyncd-tmp/exchange/.replaced/w.jpg", "1796038879.5", "old");
+      l.event(EX, "Move", "/w.jpg", "/.lsyncd-tmp/exchange/.replaced/w.jpg");
+      l.version("/w.jpg", "1796038880.5", "new");
+      l.advance(1.1);
+      expect(l.queued(EX)).toBe("");
+      expect(l.sha("/.lsyncd-tmp/exchange/.replaced/w.jpg")).toBe("none");
     });
   });
 

@@ -3,7 +3,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { buildProgram } from "../../components/program";
 import { REMOTE_STEP_TYPE } from "../../components/remoteStep";
-import { existingClusterId } from "../../components/syncCluster";
+import { existingClusterId } from "../../components/clusterHosts";
+import * as contract from "../../examples/consumer/contract";
 import { awsCalls, installMocks, isSecret, resolve, testPrivateKey, waitForRegistrations } from "../../testing/pulumiMocks";
 
 const KEY = testPrivateKey();
@@ -34,6 +35,14 @@ async function settle(outputs: ReturnType<typeof buildProgram>) {
   };
 }
 
+/** The consumer example's guards (examples/consumer/contract.ts) take what the program exports. */
+function consumerAccepts(v: Awaited<ReturnType<typeof settle>>): void {
+  expect(contract.isString(v.clusterId) && contract.isString(v.syncDir)).toBe(true);
+  expect(contract.isHost(v.exchange)).toBe(true);
+  expect(contract.isNodeList(v.nodes)).toBe(true);
+  expect(contract.isStringMap(v.syncPublicKeys)).toBe(true);
+}
+
 describe("existing-hosts mode", () => {
   it("creates no AWS resource and exports the outputs contract", async () => {
     const rec = await installMocks();
@@ -52,6 +61,7 @@ describe("existing-hosts mode", () => {
     expect(v.securityGroupId).toBeUndefined();
     expect(Object.keys(v.syncPublicKeys).sort()).toEqual(["exchange", "web1", "web2"]);
     for (const key of Object.values(v.syncPublicKeys)) expect(key).toMatch(/^ssh-ed25519 [A-Za-z0-9+/]+$/);
+    consumerAccepts(v);
   });
 
   it("connects with each host's own user and port, pins a configured host key, and uses sudo for non-root", async () => {
@@ -100,6 +110,7 @@ describe("AWS mode", () => {
     expect(typeof v.securityGroupId).toBe("string");
     expect(Object.keys(v.syncPublicKeys).sort()).toEqual(["exchange", "node01", "node02"]);
     expect(await isSecret(out.operatorPrivateKey!)).toBe(true);
+    consumerAccepts(v);
   });
 
   it("pushes over private addresses and reaches hosts on their public ones", async () => {

@@ -3,7 +3,7 @@
 // would (a resource registers only after everything it depends on). Every command run is
 // recorded; `destroy` replays the deletes in reverse order of creation.
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, waitForRegistrations } from "../pulumiMocks";
+import { installMocks, Recorder, urnName, waitForRegistrations } from "../pulumiMocks";
 import { REMOTE_STEP_TYPE } from "../../components/remoteStep";
 import { runSsh } from "../../components/remote/provider";
 
@@ -98,16 +98,15 @@ export async function deploy(
   const ran: RanCommand[] = opts.ran ?? [];
   const steps: Step[] = [];
   const t0 = Date.now();
-  const urnNames = new Map<string, string>();
   let failure: CommandFailed | undefined;
-
-  await installMocks({
+  // Dependencies are known at registration, before newResource runs: the recorder has them.
+  const recorder: Recorder = await installMocks({
     calls: {},
     newResource: async (args) => {
       if (args.type !== REMOTE_STEP_TYPE) return undefined;
       const conn = unwrapSecret<Connection>(args.inputs.connection);
       const create = String(args.inputs.create);
-      const after = (pendingDeps.get(args.name) ?? []).map((u) => urnNames.get(u) ?? u);
+      const after = (recorder.registration(args.type, args.name)?.dependencies ?? []).map(urnName);
       const startMs = Date.now() - t0;
       opts.log?.(`→ ${args.name}`);
       const result = await sshExec(conn, create);
@@ -134,17 +133,6 @@ export async function deploy(
       return { stdout: result.stdout, probed, drifted: false };
     },
   });
-  // Dependencies are known at registration time, before newResource runs.
-  const pendingDeps = new Map<string, string[]>();
-  const monitor = (await import("@pulumi/pulumi/runtime/settings")).getMonitor() as any;
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req: any, callback: any) => {
-    const urn = monitor.newUrn(req.getParent(), req.getType(), req.getName());
-    urnNames.set(urn, req.getName());
-    pendingDeps.set(req.getName(), req.getDependenciesList());
-    return register(req, callback);
-  };
-
   const all: Record<string, string> = { "lsyncd-cluster:sshPrivateKey": sshPrivateKey };
   for (const [k, v] of Object.entries(config)) all[`lsyncd-cluster:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
   pulumi.runtime.setAllConfig(all, ["lsyncd-cluster:sshPrivateKey"]);
