@@ -31,6 +31,21 @@ export interface AuditSpec {
   readonly graceSeconds: number;
 }
 
+/** Versions kept on the exchange of every file a push overwrites or deletes (issue 13). */
+export interface VersionsSpec {
+  /** Days a version is kept before the prune timer removes it; 0 = no versions at all. */
+  readonly keepDays: number;
+  /** Share of the exchange's data disk (percent) past which the health check warns. */
+  readonly warnDiskPercent: number;
+}
+
+/** The exchange's mass-delete fuse (issue 13). */
+export interface DeleteFuseSpec {
+  /** More deletes than this from one origin within `seconds` trip the fuse; 0 = no fuse. */
+  readonly files: number;
+  readonly seconds: number;
+}
+
 /** Kernel inotify limits written to /etc/sysctl.d on every host. */
 export interface InotifySpec {
   readonly maxUserWatches: number;
@@ -52,6 +67,8 @@ export interface CommonSpec {
   readonly inotify: InotifySpec;
   readonly web: WebSpec;
   readonly audit: AuditSpec;
+  readonly versions: VersionsSpec;
+  readonly deleteFuse: DeleteFuseSpec;
 }
 
 /** The fast disk of an AWS host. */
@@ -109,3 +126,5 @@ export type ClusterSpec = AwsModeSpec | ExistingModeSpec;
 export const SYNC_USER = "lsyncd-sync";
 /** Temp dir for rsync, inside the sync dir (same filesystem: atomic rename), never synced. */
 export const SYNC_TEMP_DIR_NAME = ".lsyncd-tmp";
+/** The exchange's versions area, inside the sync dir's filesystem (see paths.ts versionsRoot). */
+export const VERSIONS_DIR_NAME = ".lsyncd-versions";

@@ -18,6 +18,7 @@ import { CommonSpec, SYNC_USER } from "./spec";
 import { sh } from "./quote";
 import { healthFiles, healthPaths } from "./healthFiles";
 import { auditInstall } from "./auditFiles";
+import { versionsInstall } from "./versionsFiles";
 
 /** The fast disk of a mesh host, as far as the disk step needs to know it. */
 export type MeshDisk =
@@ -157,6 +158,7 @@ export class SyncMesh extends pulumi.ComponentResource {
       const targetTrust = targets.map((t) => local.find((x) => x.name === t)!.steps.trust!);
       const seed = l.role === "node" ? [this.seeds[l.name]] : [];
       const audit = auditInstall(args, { name: l.name, role: l.role, targets });
+      const versions = versionsInstall(args, { name: l.name, role: l.role, targets });
       l.steps.lsyncd = remoteStep(
         `${name}-${l.name}-lsyncd`,
         {
@@ -167,10 +169,12 @@ export class SyncMesh extends pulumi.ComponentResource {
             lsyncd: args.lsyncd,
             targets,
             relayArrivals: l.role === "exchange",
-            extraFiles: [...healthFiles(args), ...audit.files],
-            timers: audit.timers,
+            nothingLost: l.role === "exchange" ? { versions: args.versions, deleteFuse: args.deleteFuse } : undefined,
+            extraFiles: [...healthFiles(args), ...audit.files, ...versions.files],
+            rootDirs: versions.dirs,
+            timers: [...audit.timers, ...versions.timers],
           }),
-          delete: lsyncdDelete([...healthPaths(), ...audit.paths], audit.timers),
+          delete: lsyncdDelete([...healthPaths(), ...audit.paths, ...versions.paths], [...audit.timers, ...versions.timers]),
           probe: lsyncdProbe(),
           host: l.name,
           dependsOn: [l.steps.trust!, l.steps.sysctl!, ...targetTrust, ...seed],

@@ -22,12 +22,32 @@
 // --modify-window=-1, rsync's --update skips a file only when the receiver's is at least
 // two whole seconds newer (rsync 3.5.0, measured), i.e. only a sure loser; closer
 // versions still land and are weighed.
-export function renderAction(): string {
+//
+// On the exchange, while the mass-delete fuse holds deletes (issue 13, lsyncdIntake.ts 7.),
+// every batch that may delete carries the fuse's protect rules (`--filter=merge <file>`,
+// `P /path` per held path), so a directory relayed with --delete keeps the held files on
+// the nodes. Only once the file exists: a merge file that is missing fails the rsync.
+import { lua } from "../quote";
+
+export function renderAction(protectRules?: string): string {
   return `
 -- lsyncd-cluster: plain file batches as a file list (components/render/lsyncdAction.ts).
 local lscAction
 do
-  local stock = default.rsync.action
+  local PROTECT = ${protectRules !== undefined ? lua(protectRules) : "nil"}
+  local function stockProtected(inlet)
+    local config = inlet.getConfig()
+    local computed = config.rsync and config.rsync._computed
+    local f = PROTECT and io.open(PROTECT, "r")
+    if not f or type(computed) ~= "table" then return default.rsync.action(inlet) end
+    f:close()
+    -- spawn() copies its arguments at once, so the rule is there for this call only.
+    computed[#computed + 1] = "--filter=merge " .. PROTECT
+    local ok, err = pcall(default.rsync.action, inlet)
+    computed[#computed] = nil
+    if not ok then error(err, 0) end
+  end
+  local stock = stockProtected
   local PLAIN = { Create = true, Modify = true, Attrib = true }
   local function plainFile(event)
     return PLAIN[event.etype] == true and not event.isdir

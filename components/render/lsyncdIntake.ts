@@ -36,6 +36,18 @@
 //    goes to every node, its pusher included, so whoever lost holds the winner and whoever
 //    held a better one fights back the same way. The rule is one total order on every host,
 //    so this ends. A file rsync deletes arrives as a move into `.replaced/`: a delete.
+// 6. Nothing lost (issue 13), on the exchange. What a push replaced or deleted, and an
+//    arrival that lost, is not removed but renamed (same filesystem: O(1), no copy) into
+//    the versions area as `<versions>/<path>/<UTC time>~<origin>~<kind>`, kind
+//    overwritten | deleted | conflict. A conflict is a version nobody chose to replace: an
+//    arrival older than what the exchange holds, or a version replaced by a push from
+//    another node whose file was written before that version even reached the exchange.
+// 7. The mass-delete fuse, on the exchange. Deletes from one origin wait FUSE_DELAY
+//    seconds before they are relayed; when more than FUSE_FILES of them came within
+//    FUSE_SECONDS, the origin's fuse trips: its deletes are held (listed in
+//    `<fuse>/<origin>.held`, and each held path is a `P` rule in the protect file that every
+//    relay carries, so no rsync --delete removes it on a node) until the operator runs
+//    `lsyncd-cluster-deletes release|undo`, which removes the list. Writes keep flowing.
 import { lua } from "../quote";
 
 export interface IntakeSpec {
@@ -56,7 +68,21 @@ export interface IntakeSpec {
    * the file per chunk gets each chunk pushed and served by the peers).
    */
   readonly quietSeconds: number;
+  /** The exchange's versions area (absolute, trailing "/"); absent = what is replaced is removed. */
+  readonly versionsDir?: string;
+  /** The exchange's mass-delete fuse; absent = deletes are relayed at once. */
+  readonly fuse?: {
+    readonly files: number;
+    readonly seconds: number;
+    /** Root-only dir of `<origin>.held` lists (absolute, trailing "/"). */
+    readonly dir: string;
+    /** The rsync merge file of protect rules for held paths. */
+    readonly rules: string;
+  };
 }
+
+/** Seconds a delete waits on the exchange before it is relayed: how long a burst has to trip the fuse. */
+export const FUSE_DELAY_SECONDS = 2;
 
 /** Inside a pusher's temp dir: where its push keeps the version it replaced (rsync --backup-dir). */
 export const REPLACED_DIR_NAME = ".replaced";
@@ -68,6 +94,14 @@ export function renderIntake(spec: IntakeSpec): string {
   if (!Number.isFinite(spec.quietSeconds) || spec.quietSeconds < 0 || spec.quietSeconds > 60) {
     throw new Error(`quietSeconds must be a number of seconds from 0 to 60, got ${spec.quietSeconds}`);
   }
+  if (spec.versionsDir !== undefined && !/^\/.*\/$/.test(spec.versionsDir)) {
+    throw new Error(`versionsDir must be absolute and end in "/", got ${spec.versionsDir}`);
+  }
+  const fuse = spec.fuse;
+  if (fuse !== undefined) {
+    if (!Number.isInteger(fuse.files) || fuse.files < 1) throw new Error(`fuse.files must be a positive integer, got ${fuse.files}`);
+    if (!Number.isInteger(fuse.seconds) || fuse.seconds < 1) throw new Error(`fuse.seconds must be a positive integer, got ${fuse.seconds}`);
+  }
   const origins = spec.originDirOf.map((o) => `    [${lua(o.target)}] = ${lua(o.dir)},`);
   return `
 -- lsyncd-cluster event intake: complete files only, no echo, origin-aware relay, O(1)
@@ -77,6 +111,12 @@ do
   local QUIET = ${spec.quietSeconds}
   local RELAY_ARRIVALS = ${spec.relayArrivals ? "true" : "false"}
   local TEMP = ${lua(spec.tempDir)}
+  local VERSIONS = ${spec.versionsDir !== undefined ? lua(spec.versionsDir) : "nil"}
+  local FUSE_FILES = ${fuse ? fuse.files : 0}
+  local FUSE_SECONDS = ${fuse ? fuse.seconds : 0}
+  local FUSE_DIR = ${fuse ? lua(fuse.dir) : "nil"}
+  local FUSE_RULES = ${fuse ? lua(fuse.rules) : "nil"}
+  local FUSE_DELAY = ${FUSE_DELAY_SECONDS}
   local ORIGIN_OF = {
 ${origins.join("\n")}
   }
@@ -128,18 +168,19 @@ ${origins.join("\n")}
     f:close()
     return out
   end
-  -- Whether a beats b; for two contents with the same mtime, also that mtime (sec, nsec).
+  -- Whether a beats b; for two contents with the same mtime, also that mtime (sec, nsec);
+  -- and b's mtime in whole seconds (6. tells a conflict by it).
   local function beats(a, b)
     local out = output("stat -c %.9Y -- " .. shq(a) .. " " .. shq(b) .. " 2>/dev/null")
     local sa, na, sb, nb = out:match("^(%d+)%.(%d+)\\n(%d+)%.(%d+)\\n")
     if sa == nil then return false end
     sa, na, sb, nb = tonumber(sa), tonumber(na), tonumber(sb), tonumber(nb)
-    if sa ~= sb then return sa > sb end
-    if na ~= nb then return na > nb end
+    if sa ~= sb then return sa > sb, nil, nil, sb end
+    if na ~= nb then return na > nb, nil, nil, sb end
     local sums = output("sha256sum -- " .. shq(a) .. " " .. shq(b) .. " 2>/dev/null")
     local ha, hb = sums:match("^(%x+) [^\\n]*\\n(%x+) ")
-    if ha == nil or hb == nil or ha == hb then return false end
-    return ha > hb, sa, na
+    if ha == nil or hb == nil or ha == hb then return false, nil, nil, sb end
+    return ha > hb, sa, na, sb
   end
   -- The winner of a tie gets its mtime one nanosecond later: rsync's quick check (size and
   -- mtime) would otherwise call the loser, where it has the same size, up to date.
@@ -161,6 +202,68 @@ ${origins.join("\n")}
     local dir = TEMP .. pusher .. "/"
     return dir, starts("/" .. inner, REPLACED)
   end
+  -- The origin named by a pusher dir ("/<temp>/node01/" -> "node01"); host names are
+  -- a-z, 0-9 and "-", anything else (a restore: ".restore") is kept readable but safe.
+  local function originOf(pdir)
+    local name = pdir:sub(#TEMP + 1, -2)
+    if name:match("^[a-z0-9-]+$") then return name end
+    if name == ".restore" then return "restore" end
+    return "unknown"
+  end
+
+  -- 6. Versions. Dirs made so far (a cache: a stat per version otherwise).
+  local versionDirs, versionDirCount = {}, 0
+  local function versionDir(dir)
+    if versionDirs[dir] then return true end
+    local mode = lfs.symlinkattributes(dir, "mode")
+    if mode == nil then
+      local parent = dir:match("^(.+)/[^/]+$")
+      if parent == nil or #parent + 1 < #VERSIONS or not versionDir(parent) then return false end
+      lfs.mkdir(dir)
+      mode = lfs.symlinkattributes(dir, "mode")
+    end
+    if mode ~= "directory" then return false end
+    if versionDirCount > 10000 then versionDirs, versionDirCount = {}, 0 end
+    versionDirs[dir] = true
+    versionDirCount = versionDirCount + 1
+    return true
+  end
+  -- Keeps file (a replaced, deleted or losing version of name) as a version: renamed,
+  -- or with link set hard-linked (the file stays where it is). Without a versions area, or
+  -- should that fail, a replaced version is removed as before issue 13 (and logged).
+  local function keepVersion(file, name, origin, kind, link)
+    if VERSIONS ~= nil and isFile(name) and lfs.symlinkattributes(file, "mode") == "file" then
+      local dir = VERSIONS .. name:sub(2)
+      if versionDir(dir) then
+        local base = dir .. "/" .. os.date("!%Y%m%dT%H%M%SZ") .. "~" .. origin .. "~" .. kind
+        local target, n = base, 1
+        while lfs.symlinkattributes(target, "mode") ~= nil do
+          n = n + 1
+          target = base .. "~" .. n
+        end
+        local ok
+        if link then ok = lfs.link(file, target) else ok = os.rename(file, target) end
+        if ok then return end
+      end
+      log("Error", "lsyncd-cluster: could not keep a version of ", name, " in ", VERSIONS)
+    end
+    if not link then os.remove(file) end
+  end
+  -- When each name last arrived, and from where: two generations of FUSE-independent
+  -- length, so the table stays small (a conflict is a matter of seconds).
+  local ARRIVAL_WINDOW = 120
+  local arrivals, oldArrivals, arrivalsSince = {}, {}, os.time()
+  local function arrived(name, origin)
+    local t = os.time()
+    if t - arrivalsSince > ARRIVAL_WINDOW then
+      oldArrivals, arrivals, arrivalsSince = arrivals, {}, t
+    end
+    arrivals[name] = { origin = origin, time = t }
+  end
+  local function lastArrival(name)
+    return arrivals[name] or oldArrivals[name]
+  end
+
   -- Every sync sees every event (same source, same excludes); the first decides, the
   -- others reuse its verdict: "new" (nothing replaced), "replaced" (the arrival won) or
   -- "kept" (the replaced version won and is back in place).
@@ -175,19 +278,30 @@ ${origins.join("\n")}
     end
     local backup = source .. pdir:sub(2) .. REPLACED:sub(2) .. name:sub(2)
     local current = source .. name:sub(2)
+    local origin = originOf(pdir)
     local verdict = "new"
     if exists(backup) then
-      local backupWins, tieSec, tieNsec = false, nil, nil
-      if exists(current) then backupWins, tieSec, tieNsec = beats(backup, current) end
+      local backupWins, tieSec, tieNsec, arrivalSec = false, nil, nil, nil
+      if exists(current) then backupWins, tieSec, tieNsec, arrivalSec = beats(backup, current) end
+      -- 6. The losing arrival is kept as a conflict (linked first: the name never disappears).
+      if backupWins and VERSIONS ~= nil then keepVersion(current, name, origin, "conflict", true) end
       if backupWins and os.rename(backup, current) then
         verdict = "kept"
         log("Normal", "lsyncd-cluster: kept the newer version of ", name, " (", pdir, " sent an older one)")
       else
-        os.remove(backup)
+        -- 6. Written before the version it replaces had even reached the exchange: its
+        -- writer never saw that version, so it is a conflict, not an overwrite.
+        local before = lastArrival(name)
+        if before ~= nil and before.origin ~= origin and arrivalSec ~= nil and arrivalSec < before.time then
+          keepVersion(backup, name, before.origin, "conflict")
+        else
+          keepVersion(backup, name, origin, "overwritten")
+        end
         verdict = "replaced"
       end
       if tieSec ~= nil then bump(current, tieSec, tieNsec) end
     end
+    if VERSIONS ~= nil and verdict ~= "kept" then arrived(name, origin) end
     if Syncs.size() > 1 then verdicts[key] = { verdict = verdict, left = Syncs.size() - 1 } end
     return verdict
   end
@@ -204,13 +318,115 @@ ${origins.join("\n")}
         local current = source .. name
         local backupWins, tieSec, tieNsec = false, nil, nil
         if exists(current) then backupWins, tieSec, tieNsec = beats(backup, current) end
+        local origin = originOf(backup:sub(#source):match("^(" .. TEMP:gsub("%p", "%%%0") .. "[^/]+/)"))
+        if backupWins and VERSIONS ~= nil then keepVersion(current, "/" .. name, origin, "conflict", true) end
         if backupWins and os.rename(backup, current) then
           log("Normal", "lsyncd-cluster: at startup kept the newer version of /", name)
+        elseif exists(current) then
+          keepVersion(backup, "/" .. name, origin, "overwritten")
         else
-          os.remove(backup)
+          keepVersion(backup, "/" .. name, origin, "deleted")
         end
         if tieSec ~= nil then bump(current, tieSec, tieNsec) end
       end
+    end
+  end
+
+  -- 7. The mass-delete fuse: per origin, when its deletes came (a FIFO of times), the
+  -- deletes waiting FUSE_DELAY to be relayed, and whether it is tripped (its .held list
+  -- exists: so a tripped fuse survives any restart, and the operator's tool resets it by
+  -- removing the list).
+  local relays = {} -- sync index -> function(time, path) queueing a delete there
+  local fuses = {}
+  local function heldFile(origin)
+    return FUSE_DIR .. origin .. ".held"
+  end
+  local function fuseOf(origin)
+    local f = fuses[origin]
+    if f == nil then
+      f = { times = {}, head = 1, tail = 0, pending = {}, armed = false }
+      fuses[origin] = f
+    end
+    f.tripped = lfs.symlinkattributes(heldFile(origin), "mode") == "file"
+    return f
+  end
+  -- An rsync filter pattern matching exactly path: with a wildcard character in it,
+  -- rsync reads backslashes as escapes, so then every special one is escaped.
+  local function exactPattern(path)
+    if path:find("[%*%?%[]") then return (path:gsub("[%*%?%[\\\\]", "\\\\%0")) end
+    return path
+  end
+  local function hold(origin, paths)
+    local list = io.open(heldFile(origin), "a")
+    local rules = io.open(FUSE_RULES, "a")
+    if list == nil or rules == nil then
+      log("Error", "lsyncd-cluster: cannot write the delete fuse's state in ", FUSE_DIR)
+    end
+    for _, p in ipairs(paths) do
+      if list then list:write(p, "\\0") end
+      -- A name with a line break cannot be one rule; it stays held in the list only.
+      if rules and not p:find("[\\r\\n]") then rules:write("P ", exactPattern(p), "\\n") end
+    end
+    if list then list:close() end
+    if rules then rules:close() end
+  end
+  local function relayAll(list, source)
+    for _, d in ipairs(list) do
+      -- Written again meanwhile: relaying the delete now would remove the new file.
+      if lfs.symlinkattributes(source .. d.path:sub(2), "mode") == nil then
+        for n = 1, #relays do relays[n](d.time, d.path) end
+      end
+    end
+  end
+  local function flush(origin, source)
+    local f = fuses[origin]
+    f.armed = false
+    local list = f.pending
+    f.pending = {}
+    if origin ~= "" and fuseOf(origin).tripped then
+      local paths = {}
+      for i, d in ipairs(list) do paths[i] = d.path end
+      hold(origin, paths)
+    else
+      relayAll(list, source)
+    end
+  end
+  -- Called once per delete (by the first sync) with the origin ("" for a directory that
+  -- disappeared, which names none: it waits a little longer, until its files are decided).
+  local function fuseDelete(source, origin, time, path)
+    local f = fuseOf(origin)
+    if origin ~= "" then
+      local t = os.time()
+      if isFile(path) then
+        f.tail = f.tail + 1
+        f.times[f.tail] = t
+      end
+      while f.head <= f.tail and f.times[f.head] <= t - FUSE_SECONDS do
+        f.times[f.head] = nil
+        f.head = f.head + 1
+      end
+      local count = f.tail - f.head + 1
+      if not f.tripped and count > FUSE_FILES then
+        f.tripped = true
+        local since = io.open(FUSE_DIR .. origin .. ".since", "w")
+        if since then since:write(f.times[f.head] - FUSE_DELAY, "\\n") since:close() end
+        hold(origin, {})
+        log("Normal", "lsyncd-cluster: delete fuse tripped: ", count, " deletes from ", origin, " within ",
+          FUSE_SECONDS, " s; its deletes are held (lsyncd-cluster-deletes release|undo ", origin, ")")
+      end
+      if f.tripped then
+        -- Those still waiting are held too, in order, then this one.
+        local paths = {}
+        for i, d in ipairs(f.pending) do paths[i] = d.path end
+        paths[#paths + 1] = path
+        f.pending = {}
+        return hold(origin, paths)
+      end
+    end
+    f.pending[#f.pending + 1] = { time = time, path = path }
+    if not f.armed then
+      f.armed = true
+      alarm(now() + FUSE_DELAY + (origin == "" and 1 or 0), function() flush(origin, source) end)
     end
   end
 
@@ -336,6 +552,7 @@ ${origins.join("\n")}
       end
       return self
     end
+    relays[n] = function(time, path) slow("Delete", time, path, nil) end
     local holdNew = holder(math.max(QUIET, SETTLE))
     local holdWritten = QUIET >= SETTLE and holdNew or holder(QUIET)
 
@@ -361,9 +578,21 @@ ${origins.join("\n")}
       end
       if etype == "Move" and starts(path2, TEMP) then
         -- 5. rsync --delete --backup moved a deleted file into a pusher's .replaced/.
-        if isFile(path2) then os.remove(s.source .. path2:sub(2)) end
+        local pdir = pusherDirOf(path2)
+        local from = pdir ~= nil and originOf(pdir) or "unknown"
+        if isFile(path2) then keepVersion(s.source .. path2:sub(2), path, from, "deleted") end
         held[path] = nil
+        -- 7. Every sync sees the delete; the first one decides for all.
+        if FUSE_FILES > 0 then
+          if n == 1 then fuseDelete(s.source, from, time, path) end
+          return
+        end
         return slow("Delete", time, path, nil)
+      end
+      if FUSE_FILES > 0 and etype == "Delete" and path ~= nil and not isFile(path) then
+        held[path] = nil
+        if n == 1 then fuseDelete(s.source, "", time, path) end
+        return
       end
       if etype == "Create" and isFile(path) then
         return holdNew.hold(path)

@@ -11,14 +11,21 @@ export interface LsyncdStepSpec extends LsyncdConfSpec {
   readonly extraFiles?: readonly FileSpec[];
   /** systemd timers among the extra files, enabled and started with lsyncd (the auditor's). */
   readonly timers?: readonly string[];
+  /**
+   * Root-only (0700) dirs made before lsyncd starts (the exchange's versions area, inside
+   * the sync user's dir, so made like the temp root: a link or file planted there is
+   * removed, never followed). Never removed by delete: they hold data.
+   */
+  readonly rootDirs?: readonly string[];
 }
 
 export function lsyncdCreate(spec: LsyncdStepSpec): string {
   return script([
     `install -d -m 0755 /etc/lsyncd ${sh(LSYNCD_LOG_DIR)}`,
     writeFile({ path: LSYNCD_CONF, content: renderLsyncdConf(spec), mode: "0644" }),
-    writeFile({ path: LSYNCD_UNIT, content: renderLsyncdUnit(spec.syncDir), mode: "0644" }),
+    writeFile({ path: LSYNCD_UNIT, content: renderLsyncdUnit(spec.syncDir, spec.rootDirs ?? []), mode: "0644" }),
     ...(spec.extraFiles ?? []).map(writeFile),
+    ...(spec.rootDirs ?? []).map((d) => `lsc_owned_dir 0700 root:root ${sh(d)}`),
     "systemctl daemon-reload",
     "systemctl enable lsyncd >/dev/null 2>&1",
     ...(spec.timers ?? []).map((t) => `if ! out=$(systemctl enable --now ${sh(t)} 2>&1); then echo "$out" >&2; exit 1; fi`),

@@ -33,6 +33,8 @@ const baseSpec: AwsModeSpec = {
   inotify: { maxUserWatches: 1048576, maxQueuedEvents: 65536, maxUserInstances: 256 },
   web: { enabled: true, port: 8080 },
   audit: { intervalMinutes: 10, graceSeconds: 60 },
+  versions: { keepDays: 14, warnDiskPercent: 20 },
+  deleteFuse: { files: 200, seconds: 60 },
   nodeCount: 5,
   instanceType: "m7i.large",
   exchangeInstanceType: "t3.medium",
