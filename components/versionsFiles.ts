@@ -67,15 +67,17 @@ usage: lsyncd-cluster-restore list    [FILTER...] [PATH|GLOB|DIR/...]
        lsyncd-cluster-restore prune   [--keep-days N]
 FILTER: --since TIME  --until TIME  --origin NODE  --kind overwritten|deleted|conflict
   PATH is relative to the sync dir; GLOB is a bash pattern over it ("*" spans "/");
-  DIR/ is every path below DIR. TIME is anything date -d reads ("2 hours ago", "14:05").
+  DIR/ is every path below DIR. TIME is a time as list prints it (20261130T140500Z) or
+  anything date -d reads ("2 hours ago", "14:05", "@1764511500").
   restore puts back, per path, the newest matching version; with --since, the oldest one
   kept since then, i.e. the file as it was at that time. --missing: only paths that are
   not there now. A live file that is replaced is kept as a version first.
 EOF
   exit 64
 }
-stamp_of() { # TIME -> 20261130T140500Z
+stamp_of() { # TIME -> 20261130T140500Z (a stamp as list prints it is taken as it is)
   local t
+  if [[ $1 =~ ^[0-9]{8}T[0-9]{6}Z$ ]]; then printf '%s\\n' "$1"; return; fi
   t=$(date -u -d "$1" +%Y%m%dT%H%M%SZ 2>/dev/null) || { echo "lsyncd-cluster-restore: cannot read the time $1" >&2; exit 64; }
   printf '%s\\n' "$t"
 }

@@ -353,7 +353,7 @@ const awsCases: [string, Raw, string][] = [
   [
     "unknown top-level key",
     aws({ nodecount: 3 }),
-    "[nodecount] is not a known key; known keys here: syncDir, lsyncd, inotify, web, audit, nodeCount, instanceType, exchangeInstanceType, availabilityZones, ami, sshUser, operatorCidrs, webCidrs, disk, hosts",
+    "[nodecount] is not a known key; known keys here: syncDir, lsyncd, inotify, web, audit, versions, deleteFuse, nodeCount, instanceType, exchangeInstanceType, availabilityZones, ami, sshUser, operatorCidrs, webCidrs, disk, hosts",
   ],
 ];
 
@@ -522,7 +522,7 @@ const existingCases: [string, Raw, string][] = [
   [
     "unknown top-level key with hosts",
     existing({ sshKey: "x" }),
-    "[sshKey] is not a known key; known keys here: syncDir, lsyncd, inotify, web, audit, hosts, sshPrivateKey",
+    "[sshKey] is not a known key; known keys here: syncDir, lsyncd, inotify, web, audit, versions, deleteFuse, hosts, sshPrivateKey",
   ],
 ];
 
@@ -592,6 +592,8 @@ const COMMON_DEFAULTS = {
   inotify: { maxUserWatches: 16777216, maxQueuedEvents: 65536, maxUserInstances: 1024 },
   web: { enabled: true, port: 80 },
   audit: { intervalMinutes: 10, graceSeconds: 60 },
+  versions: { keepDays: 14, warnDiskPercent: 20 },
+  deleteFuse: { files: 200, seconds: 60 },
 };
 
 describe("good configs come back typed and defaulted", () => {
@@ -617,6 +619,8 @@ describe("good configs come back typed and defaulted", () => {
       inotify: { maxUserWatches: 8192, maxQueuedEvents: 16384, maxUserInstances: 128 },
       web: { enabled: false, port: 8080 },
       audit: { intervalMinutes: 60, graceSeconds: 300 },
+      versions: { keepDays: 0, warnDiskPercent: 50 },
+      deleteFuse: { files: 0, seconds: 300 },
       nodeCount: 50,
       instanceType: "m7g.large",
       exchangeInstanceType: "t4g.small",
