@@ -64,11 +64,13 @@ usage() {
   cat >&2 <<'EOF'
 usage: lsyncd-cluster-restore list    [FILTER...] [PATH|GLOB|DIR/...]
        lsyncd-cluster-restore restore [FILTER...] [--missing] [--dry-run] PATH|GLOB|DIR/...
+       lsyncd-cluster-restore restore [FILTER...] [--missing] [--dry-run] --paths-from FILE
        lsyncd-cluster-restore prune   [--keep-days N]
 FILTER: --since TIME  --until TIME  --origin NODE  --kind overwritten|deleted|conflict
   PATH is relative to the sync dir; GLOB is a bash pattern over it ("*" spans "/");
   DIR/ is every path below DIR. TIME is a time as list prints it (20261130T140500Z) or
   anything date -d reads ("2 hours ago", "14:05", "@1764511500").
+  --paths-from: exact paths, NUL-separated (as the fuse lists them).
   restore puts back, per path, the newest matching version; with --since, the oldest one
   kept since then, i.e. the file as it was at that time. --missing: only paths that are
   not there now. A live file that is replaced is kept as a version first.
@@ -84,7 +86,8 @@ stamp_of() { # TIME -> 20261130T140500Z (a stamp as list prints it is taken as i
 [[ $# -ge 1 ]] || usage
 command=$1
 shift
-since= until= origin= kind= missing=0 dry=0 patterns=()
+since='' until='' origin='' kind='' missing=0 dry=0 patterns=()
+declare -A exact=()
 while (($#)); do
   case $1 in
     --since) [[ $# -ge 2 ]] || usage; since=$(stamp_of "$2"); shift ;;
@@ -92,6 +95,8 @@ while (($#)); do
     --origin) [[ \${2:-} =~ ^[a-z0-9-]+$ ]] || usage; origin=$2; shift ;;
     --kind) [[ \${2:-} =~ ^(overwritten|deleted|conflict)$ ]] || usage; kind=$2; shift ;;
     --keep-days) [[ \${2:-} =~ ^[0-9]+$ ]] || usage; keep_days=$2; shift ;;
+    --paths-from) [[ -r \${2:-} ]] || usage
+      while IFS= read -r -d '' p; do exact["\${p#/}"]=1; done < "$2"; shift ;;
     --missing) missing=1 ;;
     --dry-run) dry=1 ;;
     --) shift; patterns+=("$@"); break ;;
@@ -101,8 +106,9 @@ while (($#)); do
   shift
 done
 
-matches() { # PATH: whether it is one of the patterns (none = all)
+matches() { # PATH: whether it is one of the exact paths or patterns (none = all)
   local p
+  if ((\${#exact[@]})); then [[ -n \${exact["$1"]+x} ]] && return 0; ((\${#patterns[@]})) || return 1; fi
   ((\${#patterns[@]})) || return 0
   for p in "\${patterns[@]}"; do
     # shellcheck disable=SC2053 # the pattern is a glob on purpose
@@ -150,7 +156,7 @@ keep_live() {
 
 # The live tree's dirs above PATH, made like the pushes make them (the sync user's, setgid).
 live_parents() {
-  local dir=$1 d= part
+  local dir=$1 d='' part
   local IFS=/
   for part in $dir; do
     d=\${d:+$d/}$part
@@ -200,7 +206,7 @@ case $command in
     ((count)) || { echo "no version matches" >&2; exit 1; }
     ;;
   restore)
-    ((\${#patterns[@]})) || usage
+    ((\${#patterns[@]} + \${#exact[@]})) || usage
     # Per path: the newest matching version, or with --since the oldest (the file at that time).
     declare -A chosen=()
     order=()
@@ -306,11 +312,10 @@ case $command in
 esac
 
 if [[ $command == undo ]]; then
-  since=$(cat "$fuse_dir/$origin.since" 2>/dev/null || stat -c %Y "$list")
-  # Everything the origin deleted since its burst began and that is not back meanwhile,
-  # as it was: the versions the deletes left. They reach every node (and the origin) the
-  # normal way; the nodes that still hold a file get nothing new.
-  "$restore" restore --origin "$origin" --kind deleted --since "@$since" --missing '*' || true
+  # Every held delete that is not undone meanwhile, as it was: the newest version that
+  # origin's delete left. They reach every node (and the origin) the normal way; the
+  # nodes that still hold a file get nothing new (same size and mtime).
+  "$restore" restore --origin "$origin" --kind deleted --missing --paths-from "$list" || true
   forget "$origin"
   echo "undone: the deletes from $origin are restored from the versions and released"
   exit 0

@@ -249,6 +249,16 @@ ${origins.join("\n")}
     end
     if not link then os.remove(file) end
   end
+  -- A file rsync moved into a pusher's .replaced/ dir that lsyncd did not watch yet (made
+  -- by that very push: rsync moves faster than lsyncd adds watches) arrives as a plain
+  -- delete. Which pusher's push it was is where its replaced copy is.
+  local function replacedCopy(source, path)
+    for _, dir in pairs(ORIGIN_OF) do
+      local copy = source .. dir:sub(2) .. REPLACED:sub(2) .. path:sub(2)
+      if lfs.symlinkattributes(copy, "mode") == "file" then return copy, dir end
+    end
+    return nil, nil
+  end
   -- When each name last arrived, and from where: two generations of FUSE-independent
   -- length, so the table stays small (a conflict is a matter of seconds).
   local ARRIVAL_WINDOW = 120
@@ -589,10 +599,21 @@ ${origins.join("\n")}
         end
         return slow("Delete", time, path, nil)
       end
-      if FUSE_FILES > 0 and etype == "Delete" and path ~= nil and not isFile(path) then
+      if (VERSIONS ~= nil or FUSE_FILES > 0) and etype == "Delete" and path ~= nil then
         held[path] = nil
-        if n == 1 then fuseDelete(s.source, "", time, path) end
-        return
+        local from = ""
+        if isFile(path) then
+          local copy, pdir = replacedCopy(s.source, path)
+          if copy ~= nil then
+            from = originOf(pdir)
+            keepVersion(copy, path, from, "deleted")
+          end
+        end
+        if FUSE_FILES > 0 then
+          if n == 1 then fuseDelete(s.source, from, time, path) end
+          return
+        end
+        return slow("Delete", time, path, nil)
       end
       if etype == "Create" and isFile(path) then
         return holdNew.hold(path)
