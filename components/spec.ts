@@ -81,6 +81,17 @@ export type AwsDiskSpec =
     }
   | { readonly kind: "instance-store" };
 
+/** Snapshots of the exchange's EBS data volume by Data Lifecycle Manager (issue 13). */
+export interface DlmSpec {
+  readonly enabled: boolean;
+  /** Hours between snapshots (DLM accepts 1, 2, 3, 4, 6, 8, 12, 24). */
+  readonly intervalHours: number;
+  /** UTC start time "HH:MM". */
+  readonly time: string;
+  /** Snapshots kept. */
+  readonly retainCount: number;
+}
+
 export interface AwsModeSpec extends CommonSpec {
   readonly mode: "aws";
   readonly nodeCount: number;
@@ -96,6 +107,7 @@ export interface AwsModeSpec extends CommonSpec {
   /** CIDRs allowed to reach HTTP on the web nodes. */
   readonly webCidrs: readonly string[];
   readonly disk: AwsDiskSpec;
+  readonly dlm: DlmSpec;
 }
 
 /** A server that already exists and is reachable over SSH. */

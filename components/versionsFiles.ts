@@ -316,8 +316,18 @@ if [[ $command == undo ]]; then
   # origin's delete left. They reach every node (and the origin) the normal way; the
   # nodes that still hold a file get nothing new (same size and mtime).
   "$restore" restore --origin "$origin" --kind deleted --missing --paths-from "$list" || true
+  # A held name with neither a live file nor a version was deleted without a kept copy
+  # (a push that asked for no backup, as a stolen key can; or a local delete here). The
+  # nodes still hold it: any node's lsyncd startup sync sends what the exchange lacks.
+  lost=0
+  while IFS= read -r -d '' p; do
+    [[ $p == */ || -e $sync_dir/\${p#/} ]] || lost=$((lost + 1))
+  done < "$list"
   forget "$origin"
   echo "undone: the deletes from $origin are restored from the versions and released"
+  if ((lost)); then
+    echo "$lost held file(s) have no version here; the other nodes still hold them: run systemctl restart lsyncd on one of them (its startup sync sends them back)"
+  fi
   exit 0
 fi
 

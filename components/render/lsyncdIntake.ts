@@ -388,8 +388,23 @@ ${origins.join("\n")}
       end
     end
   end
+  -- A burst may come in several pushes: the deletes of an origin wait until none came
+  -- from it for FUSE_DELAY seconds (at most FUSE_SECONDS in all), directories (origin "")
+  -- until no origin has deletes waiting, so their files are decided first.
+  local function busy()
+    for o, f in pairs(fuses) do
+      if o ~= "" and #f.pending > 0 then return true end
+    end
+    return false
+  end
   local function flush(origin, source)
     local f = fuses[origin]
+    local t = now()
+    local quietUntil = f.last + FUSE_DELAY
+    if #f.pending > 0 and ((t < quietUntil and os.time() - f.first < FUSE_SECONDS) or (origin == "" and busy())) then
+      alarm(t < quietUntil and quietUntil or t + 0.5, function() flush(origin, source) end)
+      return
+    end
     f.armed = false
     local list = f.pending
     f.pending = {}
@@ -402,7 +417,7 @@ ${origins.join("\n")}
     end
   end
   -- Called once per delete (by the first sync) with the origin ("" for a directory that
-  -- disappeared, which names none: it waits a little longer, until its files are decided).
+  -- disappeared, which names none).
   local function fuseDelete(source, origin, time, path)
     local f = fuseOf(origin)
     if origin ~= "" then
@@ -433,10 +448,12 @@ ${origins.join("\n")}
         return hold(origin, paths)
       end
     end
+    if #f.pending == 0 then f.first = os.time() end
     f.pending[#f.pending + 1] = { time = time, path = path }
+    f.last = now()
     if not f.armed then
       f.armed = true
-      alarm(now() + FUSE_DELAY + (origin == "" and 1 or 0), function() flush(origin, source) end)
+      alarm(f.last + FUSE_DELAY, function() flush(origin, source) end)
     end
   end
 
@@ -607,6 +624,10 @@ ${origins.join("\n")}
           if copy ~= nil then
             from = originOf(pdir)
             keepVersion(copy, path, from, "deleted")
+          else
+            -- Gone without a replaced copy: a push that kept none (lsyncd's always do; a
+            -- stolen key's need not) or a local delete. It still counts for the fuse.
+            from = "unknown"
           end
         end
         if FUSE_FILES > 0 then

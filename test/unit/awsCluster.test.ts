@@ -43,6 +43,7 @@ const baseSpec: AwsModeSpec = {
   operatorCidrs: ["198.51.100.7/32", "203.0.113.0/24"],
   webCidrs: ["192.0.2.0/24", "10.0.0.0/8"],
   disk: { kind: "ebs", sizeGiB: 200, iops: 6000, throughputMiBps: 400 },
+  dlm: { enabled: true, intervalHours: 12, time: "02:30", retainCount: 28 },
 };
 
 function spec(overrides: Partial<AwsModeSpec>): AwsModeSpec {
