@@ -108,7 +108,12 @@ export class AwsCluster extends pulumi.ComponentResource {
       spec.dlm.enabled && spec.disk.kind === "ebs"
         ? new ExchangeSnapshots(
             `${name}-exchange-snapshots`,
-            { dlm: spec.dlm, volumeName: pulumi.interpolate`${namePrefix}exchange-data`, namePrefix: pulumi.interpolate`${namePrefix}dlm-`, tags: tags("dlm") },
+            {
+              dlm: spec.dlm,
+              volumeName: pulumi.interpolate`${namePrefix}exchange-data`,
+              namePrefix: pulumi.interpolate`${namePrefix}dlm-`,
+              tags: tags("dlm"),
+            },
             { parent: this },
           ).policyId
         : undefined;

@@ -517,7 +517,8 @@ const awsShape = {
   ).default(() => ["0.0.0.0/0"]),
   disk: section(diskShape, `${anyOfKeys(diskShape)}, e.g. {"kind":"ebs","sizeGiB":100}`)
     .superRefine(diskRules, ALWAYS)
-    .prefault({}),  dlm: section(dlmShape, anyOfKeys(dlmShape)).prefault({}),
+    .prefault({}),
+  dlm: section(dlmShape, anyOfKeys(dlmShape)).prefault({}),
 };
 
 const SSH_KEY_PLEASE = "set it with: pulumi config set --secret lsyncd-cluster:sshPrivateKey < ~/.ssh/id_ed25519";

@@ -48,8 +48,15 @@ export class SyncCluster extends pulumi.ComponentResource {
     super("lsyncd-cluster:index:SyncCluster", name, {}, opts);
     const spec = args.spec;
     this.syncDir = pulumi.output(spec.syncDir);
-    const common = { syncDir: spec.syncDir, lsyncd: spec.lsyncd, inotify: spec.inotify, web: spec.web, audit: spec.audit,
-      versions: spec.versions, deleteFuse: spec.deleteFuse };
+    const common = {
+      syncDir: spec.syncDir,
+      lsyncd: spec.lsyncd,
+      inotify: spec.inotify,
+      web: spec.web,
+      audit: spec.audit,
+      versions: spec.versions,
+      deleteFuse: spec.deleteFuse,
+    };
 
     switch (spec.mode) {
       case "aws": {

@@ -1,6 +1,16 @@
 // lsyncd.conf.lua for one host: one sync{} per target it pushes to. Every value is a
 // Lua literal made by lua()/luaList(); numbers are validated integers.
-import { FUSE_DIR, FUSE_RULES, LSYNCD_HEARTBEAT, LSYNCD_LOG, LSYNCD_STATUS, RSYNC_MODULE, SSH_BINARY, SSH_CONFIG, peerAlias } from "../paths";
+import {
+  FUSE_DIR,
+  FUSE_RULES,
+  LSYNCD_HEARTBEAT,
+  LSYNCD_LOG,
+  LSYNCD_STATUS,
+  RSYNC_MODULE,
+  SSH_BINARY,
+  SSH_CONFIG,
+  peerAlias,
+} from "../paths";
 import { lua, luaList } from "../quote";
 import { DeleteFuseSpec, LsyncdSpec, SYNC_TEMP_DIR_NAME, VERSIONS_DIR_NAME, VersionsSpec } from "../spec";
 import { renderAction } from "./lsyncdAction";

@@ -85,9 +85,32 @@ async function everywhere(name: string, sum: string | undefined, ms = 30_000): P
   );
 }
 
-async function identical(): Promise<boolean> {
-  const v = (await Promise.all(all().map((x) => checksums(h(), x)))).map((m) => JSON.stringify([...m].sort()));
+/** Every host holds the same names with the same bytes (below `dir`, or everywhere). */
+async function identical(dir = ""): Promise<boolean> {
+  const v = (await Promise.all(all().map((x) => checksums(h(), x)))).map((m) =>
+    JSON.stringify([...m].filter(([n]) => n.startsWith(dir)).sort()),
+  );
   return v.every((s) => s === v[0]);
+}
+
+/** What each host holds below `dir` and what the exchange's lsyncd said last: for a failure message. */
+async function diagnose(dir: string): Promise<string> {
+  const per = await Promise.all(all().map((x) => checksums(h(), x)));
+  const names = new Set(per.flatMap((m) => [...m.keys()].filter((n) => n.startsWith(dir))));
+  const differ = [...names].filter((n) => new Set(per.map((m) => m.get(n))).size > 1).slice(0, 5);
+  const log = await run(h(), exchange(), "grep -v 'Calling\\|Finished\\|^/\\|^[a-z0-9]' /var/log/lsyncd/lsyncd.log | tail -n 12");
+  const tail = await run(h(), exchange(), "tail -n 8 /run/fixture-units/lsyncd.log 2>/dev/null || true");
+  return `${all()
+    .map((x, i) => `${x.name}: ${[...per[i].keys()].filter((n) => n.startsWith(dir)).length} names`)
+    .join(
+      ", ",
+    )}; differing: ${differ.map((n) => `${n} ${per.map((m) => m.get(n)?.slice(0, 6) ?? "-").join("/")}`).join("; ")}\nexchange log:\n${log}\nrsync:\n${tail}`;
+}
+
+async function waitIdentical(what: string, dir: string, ms: number, extra: () => Promise<boolean> = async () => true): Promise<number> {
+  return waitFor(what, async () => (await identical(dir)) && (await extra()), ms, 500).catch(async (e) => {
+    throw new Error(`${e}\n${await diagnose(dir)}`);
+  });
 }
 
 async function health(host: TestHost): Promise<{ code: number; out: string }> {
@@ -131,14 +154,11 @@ describe("versions", () => {
     const a = randomBytes(20_000);
     const b = randomBytes(20_000);
     await Promise.all([writeImage(h(), node(0), "both.bin", a), writeImage(h(), node(1), "both.bin", b)]);
-    await waitFor(
+    await waitIdentical(
       "both.bin identical on every host",
-      async () => {
-        const s = await sumEverywhere("both.bin");
-        return s[0] !== undefined && s.every((x) => x === s[0]);
-      },
-      30_000,
-      250,
+      "both.bin",
+      60_000,
+      async () => (await sumEverywhere("both.bin"))[0] !== undefined,
     );
     const liveSum = (await sumEverywhere("both.bin"))[0];
     const loser = liveSum === sha256(a) ? sha256(b) : sha256(a);
@@ -228,11 +248,11 @@ describe("the mass-delete fuse", () => {
 
     const undo = await run(h(), exchange(), "lsyncd-cluster-deletes undo node01");
     console.log(undo.split("\n").slice(-2).join("\n"));
-    const ms = await waitFor(
+    const ms = await waitIdentical(
       "burst1 back on every host, identical",
-      async () => (await countIn(node(0), "burst1")) === 500 && (await identical()),
+      "burst1/",
       90_000,
-      500,
+      async () => (await countIn(node(0), "burst1")) === 500,
     );
     console.log(`undo: every host identical with 500 files within ${ms} ms`);
     const after = await checksums(h(), node(0));
@@ -252,7 +272,7 @@ describe("the mass-delete fuse", () => {
       500,
     );
     console.log(`release: burst2 gone from every host within ${ms} ms`);
-    await waitFor("every host identical", identical, 60_000, 500);
+    await waitIdentical("every host identical", "", 60_000);
     await waitFor("the exchange's health OK again", async () => (await health(exchange())).code === 0, 60_000, 500);
     // The auditor agrees that nothing differs (versions and the fuse are no difference).
     const audit = await h().exec(exchange(), "lsyncd-cluster-audit --grace 2");
@@ -339,7 +359,7 @@ describe("what a stolen sync key can do to versions", () => {
     const added = after.filter((l) => !before.includes(l)).map((l) => l.split(" ")[0]);
     console.log(`versions added by the pushes: ${JSON.stringify(added)}`);
     for (const p of added) expect(p).toMatch(/^\.\/thrice\.bin\/\d{8}T\d{6}Z~node01~overwritten(~\d+)?$/);
-    await waitFor("every host identical", identical, 60_000, 500);
+    await waitIdentical("every host identical", "", 60_000);
   });
 
   it("a node's stolen key deleting everything on the exchange is a mass delete: held, and undone from the versions", async () => {
@@ -355,11 +375,11 @@ describe("what a stolen sync key can do to versions", () => {
     const undo = await run(h(), exchange(), "lsyncd-cluster-deletes undo unknown");
     console.log(undo.trim().split("\n").slice(-2).join("\n"));
     await run(h(), node(1), "systemctl restart lsyncd");
-    const ms = await waitFor(
+    const ms = await waitIdentical(
       "every host identical with every file",
-      async () => (await identical()) && (await checksums(h(), exchange())).size === before.size,
-      90_000,
-      500,
+      "",
+      120_000,
+      async () => (await checksums(h(), exchange())).size === before.size,
     );
     console.log(`undo after a stolen key's --delete: every host identical within ${ms} ms`);
   });

@@ -340,6 +340,32 @@ const awsCases: [string, Raw, string][] = [
     `[exchangeInstanceType] ${NVME}; got "t3.small"`,
   ],
   [
+    "dlm snapshots of an instance-store exchange",
+    aws({ instanceType: "m6id.large", exchangeInstanceType: "c6gd.large", disk: { kind: "instance-store" }, dlm: { enabled: true } }),
+    '[dlm.enabled] needs an EBS data disk (disk.kind "ebs"): an instance-store exchange has no volume to snapshot; set it to false; got true',
+  ],
+  [
+    "dlm interval DLM does not offer",
+    aws({ dlm: { intervalHours: 5 } }),
+    "[dlm.intervalHours] must be one of 1, 2, 3, 4, 6, 8, 12, 24 (hours between snapshots); got 5",
+  ],
+  ["dlm time not HH:MM", aws({ dlm: { time: "3am" } }), '[dlm.time] must be a UTC time "HH:MM", e.g. "03:00"; got "3am"'],
+  [
+    "dlm keeping no snapshot",
+    aws({ dlm: { retainCount: 0 } }),
+    "[dlm.retainCount] must be a whole number of snapshots from 1 to 1000; got 0",
+  ],
+  [
+    "versions kept for a negative time",
+    aws({ versions: { keepDays: -1 } }),
+    "[versions.keepDays] must be a whole number of days from 0 to 3650; got -1",
+  ],
+  [
+    "delete fuse window of 0 s",
+    aws({ deleteFuse: { seconds: 0 } }),
+    "[deleteFuse.seconds] must be a whole number of seconds from 1 to 86400; got 0",
+  ],
+  [
     "one ami for two architectures",
     aws({ ami: "ami-0123456789abcdef0", instanceType: "m7g.large" }),
     '[exchangeInstanceType] must have the same CPU architecture as instanceType (arm64) when ami is set, since that one image boots every host; pick an arm64 type or remove ami; got "t3.small"',
@@ -353,7 +379,7 @@ const awsCases: [string, Raw, string][] = [
   [
     "unknown top-level key",
     aws({ nodecount: 3 }),
-    "[nodecount] is not a known key; known keys here: syncDir, lsyncd, inotify, web, audit, versions, deleteFuse, nodeCount, instanceType, exchangeInstanceType, availabilityZones, ami, sshUser, operatorCidrs, webCidrs, disk, hosts",
+    "[nodecount] is not a known key; known keys here: syncDir, lsyncd, inotify, web, audit, versions, deleteFuse, nodeCount, instanceType, exchangeInstanceType, availabilityZones, ami, sshUser, operatorCidrs, webCidrs, disk, dlm, hosts",
   ],
 ];
 
@@ -609,6 +635,7 @@ describe("good configs come back typed and defaulted", () => {
       operatorCidrs: ["203.0.113.7/32"],
       webCidrs: ["0.0.0.0/0"],
       disk: { kind: "ebs", sizeGiB: 100, iops: 3000, throughputMiBps: 125 },
+      dlm: { enabled: true, intervalHours: 24, time: "03:00", retainCount: 14 },
     });
   });
 
@@ -630,6 +657,7 @@ describe("good configs come back typed and defaulted", () => {
       operatorCidrs: ["203.0.113.7/32", "198.51.100.0/24"],
       webCidrs: ["10.0.0.0/8"],
       disk: { kind: "ebs", sizeGiB: 10, iops: 5000, throughputMiBps: 1250 },
+      dlm: { enabled: false, intervalHours: 6, time: "23:45", retainCount: 100 },
     };
     expect(parseClusterConfig(raw)).toStrictEqual({ mode: "aws", ...raw });
   });
@@ -644,6 +672,8 @@ describe("good configs come back typed and defaulted", () => {
       aws({ instanceType: "m6id.large", exchangeInstanceType: "c6gd.medium", disk: { kind: "instance-store" } }),
     );
     expect(spec.mode === "aws" && spec.disk).toStrictEqual({ kind: "instance-store" });
+    // No volume to snapshot: DLM is off unless asked for (and then refused, above).
+    expect(spec.mode === "aws" && spec.dlm.enabled).toBe(false);
   });
 
   test("existing hosts with only what is required: every default, no optional key invented", () => {
