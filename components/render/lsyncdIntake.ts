@@ -359,7 +359,8 @@ ${origins.join("\n")}
   local function fuseOf(origin)
     local f = fuses[origin]
     if f == nil then
-      f = { times = {}, head = 1, tail = 0, pending = {}, armed = false }
+      -- relayed: the deletes already relayed within the window, { path, time } (a FIFO too)
+      f = { times = {}, head = 1, tail = 0, pending = {}, armed = false, relayed = {}, rhead = 1, rtail = 0 }
       fuses[origin] = f
     end
     f.tripped = lfs.symlinkattributes(heldFile(origin), "mode") == "file"
@@ -385,13 +386,17 @@ ${origins.join("\n")}
     if list then list:close() end
     if rules then rules:close() end
   end
-  local function relayAll(list, source)
+  local function relayAll(f, list, source)
+    local t = os.time()
     for _, d in ipairs(list) do
       -- Written again meanwhile: relaying the delete now would remove the new file.
       if lfs.symlinkattributes(source .. d.path:sub(2), "mode") == nil then
         for n = 1, #relays do relays[n](d.time, d.path) end
+        f.rtail = f.rtail + 1
+        f.relayed[f.rtail] = { path = d.path, time = t }
       end
     end
+    if #list > 0 then log("Normal", "lsyncd-cluster: relayed ", #list, " delete(s)") end
   end
   -- A burst may come in several pushes: the deletes of an origin wait until none came
   -- from it for FUSE_DELAY seconds (at most FUSE_SECONDS in all), directories (origin "")
@@ -418,7 +423,7 @@ ${origins.join("\n")}
       for i, d in ipairs(list) do paths[i] = d.path end
       hold(origin, paths)
     else
-      relayAll(list, source)
+      relayAll(f, list, source)
     end
   end
   -- Called once per delete (by the first sync) with the origin ("" for a directory that
@@ -435,12 +440,21 @@ ${origins.join("\n")}
         f.times[f.head] = nil
         f.head = f.head + 1
       end
+      while f.rhead <= f.rtail and f.relayed[f.rhead].time <= t - FUSE_SECONDS do
+        f.relayed[f.rhead] = nil
+        f.rhead = f.rhead + 1
+      end
       local count = f.tail - f.head + 1
       if not f.tripped and count > FUSE_FILES then
         f.tripped = true
         local since = io.open(FUSE_DIR .. origin .. ".since", "w")
-        if since then since:write(f.times[f.head] - FUSE_DELAY, "\\n") since:close() end
-        hold(origin, {})
+        if since then since:write(f.times[f.head], "\\n") since:close() end
+        -- The burst is every delete the window counted: those already relayed are listed
+        -- too (undo brings them back on every node; for release they are done already).
+        local before = {}
+        for i = f.rhead, f.rtail do before[#before + 1] = f.relayed[i].path end
+        f.relayed, f.rhead, f.rtail = {}, 1, 0
+        hold(origin, before)
         log("Normal", "lsyncd-cluster: delete fuse tripped: ", count, " deletes from ", origin, " within ",
           FUSE_SECONDS, " s; its deletes are held (lsyncd-cluster-deletes release|undo ", origin, ")")
       end

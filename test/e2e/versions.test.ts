@@ -22,6 +22,14 @@ jest.setTimeout(300_000);
 
 const VERSIONS = `${SYNC_DIR}/.lsyncd-versions`;
 const FUSE_FILES = 200;
+// Short, so the suite's separate delete bursts never share one window (each test waits it out).
+const FUSE_SECONDS = 20;
+let lastDeletes = 0;
+/** Waits until deletes made before now have left the fuse's window. */
+async function outsideFuseWindow(): Promise<void> {
+  const wait = lastDeletes + (FUSE_SECONDS + 2) * 1000 - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+}
 
 let live: LiveCluster;
 
@@ -29,7 +37,7 @@ beforeAll(async () => {
   live = await startCluster(3, {
     root: "/tmp/lsc-versions",
     addressBase: "127.0.16",
-    extraConfig: { versions: { keepDays: 14 }, deleteFuse: { files: FUSE_FILES, seconds: 60 } },
+    extraConfig: { versions: { keepDays: 14 }, deleteFuse: { files: FUSE_FILES, seconds: FUSE_SECONDS } },
   });
 }, 600_000);
 
@@ -182,7 +190,9 @@ describe("versions", () => {
       60_000,
       500,
     );
+    await outsideFuseWindow();
     await run(h(), node(0), `rm -f ${SYNC_DIR}/few/*.bin`);
+    lastDeletes = Date.now();
     const ms = await waitFor(
       "the 100 deletes on every host",
       async () => (await Promise.all(all().map((x) => countIn(x, "few")))).every((n) => n === 0),
@@ -212,11 +222,13 @@ describe("the mass-delete fuse", () => {
   }
 
   async function tripped(dir: string): Promise<void> {
+    await outsideFuseWindow();
     await run(h(), node(0), `rm -rf ${SYNC_DIR}/${dir}`);
+    lastDeletes = Date.now();
     await waitFor("the exchange's health CRITICAL", async () => (await health(exchange())).code === 2, 30_000, 250);
     const hc = await health(exchange());
     console.log(`exchange health: ${hc.out}`);
-    expect(hc.out).toMatch(/node01 deleted 500 file/);
+    if (!/node01 deleted 500 file/.test(hc.out)) throw new Error(`${hc.out}\n${await diagnose(`${dir}/`)}`);
     // Given time to (wrongly) relay, the other nodes still hold and serve every file.
     await new Promise((r) => setTimeout(r, 5000));
     expect(await countIn(node(0), dir)).toBe(0);
@@ -364,7 +376,9 @@ describe("what a stolen sync key can do to versions", () => {
 
   it("a node's stolen key deleting everything on the exchange is a mass delete: held, and undone from the versions", async () => {
     const before = await checksums(h(), node(1));
+    await outsideFuseWindow();
     const r = await push(h(), node(0), exchange(), "mkdir -p empty", "-r --delete empty/");
+    lastDeletes = Date.now();
     console.log(`push -r --delete empty/: exit ${r.code}; exchange now holds ${(await checksums(h(), exchange())).size} files`);
     await waitFor("the exchange's health CRITICAL", async () => (await health(exchange())).code === 2, 30_000, 250);
     console.log(`exchange health: ${(await health(exchange())).out}`);
