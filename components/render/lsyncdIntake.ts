@@ -393,7 +393,7 @@ ${origins.join("\n")}
       if lfs.symlinkattributes(source .. d.path:sub(2), "mode") == nil then
         for n = 1, #relays do relays[n](d.time, d.path) end
         f.rtail = f.rtail + 1
-        f.relayed[f.rtail] = { path = d.path, time = t }
+        f.relayed[f.rtail] = { path = d.path, time = d.arrived or t }
       end
     end
     if #list > 0 then log("Normal", "lsyncd-cluster: relayed ", #list, " delete(s)") end
@@ -468,7 +468,7 @@ ${origins.join("\n")}
       end
     end
     if #f.pending == 0 then f.first = os.time() end
-    f.pending[#f.pending + 1] = { time = time, path = path }
+    f.pending[#f.pending + 1] = { time = time, path = path, arrived = os.time() }
     f.last = now()
     if not f.armed then
       f.armed = true

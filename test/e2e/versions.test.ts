@@ -200,6 +200,7 @@ describe("versions", () => {
       250,
     );
     console.log(`100 deletes reached every host within ${ms} ms`);
+    lastDeletes = Date.now();
     expect((await versions("--kind deleted --origin node01 few/")).length).toBe(100);
     expect((await health(exchange())).code).toBe(0);
   });
