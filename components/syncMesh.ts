@@ -174,7 +174,11 @@ export class SyncMesh extends pulumi.ComponentResource {
             rootDirs: versions.dirs,
             timers: [...audit.timers, ...versions.timers],
           }),
-          delete: lsyncdDelete([...healthPaths(), ...audit.paths, ...versions.paths], [...audit.timers, ...versions.timers]),
+          delete: lsyncdDelete(
+            [...healthPaths(), ...audit.paths, ...versions.paths],
+            [...audit.timers, ...versions.timers],
+            versions.stateDirs,
+          ),
           probe: lsyncdProbe(),
           host: l.name,
           dependsOn: [l.steps.trust!, l.steps.sysctl!, ...targetTrust, ...seed],

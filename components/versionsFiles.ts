@@ -384,6 +384,8 @@ export interface VersionsInstall {
   readonly timers: string[];
   /** Root-only (0700) dirs the step makes: the versions area and the fuse's state. */
   readonly dirs: string[];
+  /** Of those, what delete removes: the fuse's state (the versions are data and stay). */
+  readonly stateDirs: string[];
 }
 
 /** Only the exchange keeps versions and holds deletes; a node gets nothing. */
@@ -391,19 +393,20 @@ export function versionsInstall(
   spec: { readonly syncDir: string; readonly versions: VersionsSpec; readonly deleteFuse: DeleteFuseSpec },
   host: { readonly name: string; readonly role: "exchange" | "node"; readonly targets: readonly string[] },
 ): VersionsInstall {
-  if (host.role !== "exchange") return { files: [], paths: [], timers: [], dirs: [] };
+  if (host.role !== "exchange") return { files: [], paths: [], timers: [], dirs: [], stateDirs: [] };
   const files: FileSpec[] = [
     { path: RESTORE_COMMAND, content: renderRestoreScript({ syncDir: spec.syncDir, keepDays: spec.versions.keepDays }), mode: "0755" },
     { path: DELETES_COMMAND, content: renderDeletesScript({ syncDir: spec.syncDir, host: host.name, nodes: host.targets }), mode: "0755" },
     { path: PRUNE_SERVICE, content: renderPruneService(), mode: "0644" },
     { path: PRUNE_TIMER, content: renderPruneTimer(), mode: "0644" },
   ];
-  // The versions and the fuse's state are data, not program files: destroy leaves them.
+  // The versions are data, like the images: destroy leaves them; the fuse's state goes.
   return {
     files,
     paths: [...files.map((f) => f.path), VERSIONS_USAGE],
     timers: [PRUNE_TIMER_UNIT],
     dirs: [versionsRoot(spec.syncDir), FUSE_DIR],
+    stateDirs: [FUSE_DIR],
   };
 }
 

@@ -42,7 +42,15 @@ export function lsyncdCreate(spec: LsyncdStepSpec): string {
   ]);
 }
 
-export function lsyncdDelete(extraPaths: readonly string[] = [], timers: readonly string[] = []): string {
+/**
+ * `stateDirs`: root-only dirs of program state (the exchange's fuse lists) removed whole.
+ * The versions area is data, like the images, and stays.
+ */
+export function lsyncdDelete(
+  extraPaths: readonly string[] = [],
+  timers: readonly string[] = [],
+  stateDirs: readonly string[] = [],
+): string {
   return script([
     ...timers.map((t) => `systemctl disable --now ${sh(t)} >/dev/null 2>&1 || true`),
     `if [ -e ${sh(LSYNCD_UNIT)} ]; then`,
@@ -53,6 +61,9 @@ export function lsyncdDelete(extraPaths: readonly string[] = [], timers: readonl
     '  if [ -S "$socket" ]; then ssh -o ControlPath="$socket" -O exit lsc-control >/dev/null 2>&1 || rm -f "$socket"; fi',
     "done",
     `lsc_remove ${[LSYNCD_UNIT, LSYNCD_CONF, ...extraPaths].map(sh).join(" ")}`,
+    ...stateDirs.map(
+      (d) => `if [ -d ${sh(d)} ] && [ ! -L ${sh(d)} ]; then rm -rf --one-file-system -- ${sh(d)}; LSC_CHANGED=$((LSC_CHANGED + 1)); fi`,
+    ),
     "systemctl daemon-reload",
   ]);
 }
