@@ -229,7 +229,16 @@ describe("the mass-delete fuse", () => {
     await waitFor("the exchange's health CRITICAL", async () => (await health(exchange())).code === 2, 30_000, 250);
     const hc = await health(exchange());
     console.log(`exchange health: ${hc.out}`);
-    if (!/node01 deleted 500 file/.test(hc.out)) throw new Error(`${hc.out}\n${await diagnose(`${dir}/`)}`);
+    // The list grows as the deletes arrive (the last may come a moment after the trip).
+    await waitFor(
+      "the health naming node01 and 500",
+      async () => /node01 deleted 500 file/.test((await health(exchange())).out),
+      30_000,
+      250,
+    ).catch(async (e) => {
+      throw new Error(`${e}: ${(await health(exchange())).out}\n${await diagnose(`${dir}/`)}`);
+    });
+    console.log(`exchange health: ${(await health(exchange())).out}`);
     // Given time to (wrongly) relay, the other nodes still hold and serve every file.
     await new Promise((r) => setTimeout(r, 5000));
     expect(await countIn(node(0), dir)).toBe(0);
