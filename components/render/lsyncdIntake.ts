@@ -264,6 +264,20 @@ ${origins.join("\n")}
     end
     return nil, nil
   end
+  -- Every sync gets every event, in an order lsyncd does not promise: the first to see a
+  -- delete keeps its version (which moves the replaced copy away) and decides its relay,
+  -- the others know it by this.
+  local sightings = {}
+  local function firstSight(key)
+    local v = sightings[key]
+    if v ~= nil then
+      v.left = v.left - 1
+      if v.left <= 0 then sightings[key] = nil end
+      return false
+    end
+    if Syncs.size() > 1 then sightings[key] = { left = Syncs.size() - 1 } end
+    return true
+  end
   -- When each name last arrived, and from where: two generations of FUSE-independent
   -- length, so the table stays small (a conflict is a matter of seconds).
   local ARRIVAL_WINDOW = 120
@@ -624,35 +638,35 @@ ${origins.join("\n")}
       end
       if etype == "Move" and starts(path2, TEMP) then
         -- 5. rsync --delete --backup moved a deleted file into a pusher's .replaced/.
-        local pdir = pusherDirOf(path2)
-        local from = pdir ~= nil and originOf(pdir) or "unknown"
-        if isFile(path2) then keepVersion(s.source .. path2:sub(2), path, from, "deleted") end
         held[path] = nil
-        -- 7. Every sync sees the delete; the first one decides for all.
-        if FUSE_FILES > 0 then
-          if n == 1 then fuseDelete(s.source, from, time, path) end
-          return
+        if firstSight("M" .. path2) then
+          local pdir = pusherDirOf(path2)
+          local from = pdir ~= nil and originOf(pdir) or "unknown"
+          if isFile(path2) then keepVersion(s.source .. path2:sub(2), path, from, "deleted") end
+          -- 7. The first sync to see the delete decides for all.
+          if FUSE_FILES > 0 then fuseDelete(s.source, from, time, path) end
         end
+        if FUSE_FILES > 0 then return end
         return slow("Delete", time, path, nil)
       end
       if (VERSIONS ~= nil or FUSE_FILES > 0) and etype == "Delete" and path ~= nil then
         held[path] = nil
-        local from = ""
-        if isFile(path) then
-          local copy, pdir = replacedCopy(s.source, path)
-          if copy ~= nil then
-            from = originOf(pdir)
-            keepVersion(copy, path, from, "deleted")
-          else
-            -- Gone without a replaced copy: a push that kept none (lsyncd's always do; a
-            -- stolen key's need not) or a local delete. It still counts for the fuse.
-            from = "unknown"
+        if firstSight("D" .. path) then
+          local from = ""
+          if isFile(path) then
+            local copy, pdir = replacedCopy(s.source, path)
+            if copy ~= nil then
+              from = originOf(pdir)
+              keepVersion(copy, path, from, "deleted")
+            else
+              -- Gone without a replaced copy: a push that kept none (lsyncd's always do; a
+              -- stolen key's need not) or a local delete. It still counts for the fuse.
+              from = "unknown"
+            end
           end
+          if FUSE_FILES > 0 then fuseDelete(s.source, from, time, path) end
         end
-        if FUSE_FILES > 0 then
-          if n == 1 then fuseDelete(s.source, from, time, path) end
-          return
-        end
+        if FUSE_FILES > 0 then return end
         return slow("Delete", time, path, nil)
       end
       if etype == "Create" and isFile(path) then

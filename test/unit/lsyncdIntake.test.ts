@@ -389,6 +389,20 @@ describe("nothing lost (issue 13): versions and the delete fuse on the exchange"
     expect(l.queued(n1)).toBe("s:Delete:/other.jpg");
   });
 
+  it("holds the whole burst whichever sync lsyncd hands a delete first (it promises no order)", () => {
+    const l = exchange(3);
+    for (const f of ["/1.jpg", "/2.jpg", "/3.jpg", "/4.jpg", "/5.jpg"]) {
+      l.version(`/.lsyncd-tmp/node01/.replaced${f}`, "1796038879.5", `sha-${f}`);
+      // A plain delete (rsync moved the copy into a dir lsyncd did not watch yet), node02's sync first.
+      for (const t of [n2, n1]) l.event(t, "Delete", f);
+    }
+    l.advance(30);
+    expect(l.queued(n1)).toBe("");
+    expect(l.queued(n2)).toBe("");
+    expect(l.eval('APPENDED["/var/lib/lsyncd-cluster/fuse/node01.held"]').split("\0")).toHaveLength(6);
+    expect(l.eval('VERSIONS_OF("/5.jpg")')).toBe("node01~deleted=sha-/5.jpg");
+  });
+
   it("without the fuse and versions (a node, or both off), removes the replaced copy and relays the delete at once, as before", () => {
     const l = new Lsyncd(exchangeConf());
     del(l, "node01", "/a.jpg");
