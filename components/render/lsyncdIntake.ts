@@ -432,18 +432,10 @@ ${origins.join("\n")}
     f.armed = false
     local list = f.pending
     f.pending = {}
-    -- A directory that disappeared while a burst is held is held with it: relayed, its
-    -- --delete would fail on the held files inside (rsync exit 23, retried for ever).
-    local holder = origin
-    if origin == "" then
-      for o, g in pairs(fuses) do
-        if o ~= "" and g.tripped and fuseOf(o).tripped then holder = o break end
-      end
-    end
-    if holder ~= "" and fuseOf(holder).tripped then
+    if origin ~= "" and fuseOf(origin).tripped then
       local paths = {}
       for i, d in ipairs(list) do paths[i] = d.path end
-      hold(holder, paths)
+      hold(origin, paths)
     else
       relayAll(f, list, source)
     end
