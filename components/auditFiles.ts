@@ -15,6 +15,7 @@ import {
   AUDIT_STATE,
   AUDIT_TIMER,
   AUDIT_TIMER_UNIT,
+  FUSE_RULES,
   RSYNC_BINARY,
   RSYNC_MODULE,
   SSH_BINARY,
@@ -56,6 +57,9 @@ grace=${whole("graceSeconds", spec.graceSeconds, 0)}
 declare -A target=(${targets.map((t) => `[${t.replace("=", "]=")}`).join(" ")})
 nodes=(${spec.nodes.map(sh).join(" ")})
 excludes=(${excludes.join(" ")})
+# Deletes the mass-delete fuse holds (issue 13) are not differences: the operator decides.
+protect=()
+if [[ -s ${sh(FUSE_RULES)} ]]; then protect=(--filter=${sh(`merge ${FUSE_RULES}`)}); fi
 
 usage() { echo "usage: lsyncd-cluster-audit [--repair] [--checksum] [--grace SECONDS] [NODE...]" >&2; exit 64; }
 repair=0
@@ -83,7 +87,7 @@ ionice -c 3 -p $$ >/dev/null 2>&1 || true
 # Prints "<node> <kind> <name>" per regular file or symlink, kind = missing | differs | extra.
 differences() {
   local node=$1
-  "$rsync" -rt --dry-run --itemize-changes --delete --modify-window=-1 "\${checksum[@]}" "\${excludes[@]}" \\
+  "$rsync" -rt --dry-run --itemize-changes --delete --modify-window=-1 "\${checksum[@]}" "\${excludes[@]}" "\${protect[@]}" \\
     -e "$rsh" -- "$sync_dir/" "\${target[$node]}" |
     awk -v node="$node" '
       /^\\*deleting / { name = substr($0, 13); if (name !~ /\\/$/) print node " extra " name; next }

@@ -9,6 +9,7 @@ import { nodeName } from "./hostNames";
 import { OperatorKey } from "./operatorKey";
 import { AwsModeSpec } from "./spec";
 import { CLUSTER_TAG } from "./awsTags";
+import { ExchangeSnapshots } from "./awsSnapshots";
 
 export type { AwsHostInfo } from "./awsHost";
 
@@ -32,6 +33,8 @@ export class AwsCluster extends pulumi.ComponentResource {
   public readonly exchange: AwsHostInfo;
   /** In name order: node01 first. */
   public readonly nodes: AwsHostInfo[];
+  /** The DLM policy snapshotting the exchange's data volume; absent when dlm is off or the disk is instance-store. */
+  public readonly snapshotPolicyId?: pulumi.Output<string>;
 
   constructor(name: string, args: AwsClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lsyncd-cluster:aws:AwsCluster", name, {}, opts);
@@ -97,6 +100,22 @@ export class AwsCluster extends pulumi.ComponentResource {
     const exchange = host("exchange", "exchange", spec.exchangeInstanceType, 0);
     // Round-robin, so losing one zone takes out at most ceil(n / zones) nodes.
     const nodes = Array.from({ length: spec.nodeCount }, (_, i) => host(nodeName(i), "node", spec.instanceType, i));
+
+    // Issue 13: DLM snapshots of the exchange's data volume (the cluster's complete copy,
+    // versions included), when it has one.
+    this.snapshotPolicyId =
+      spec.dlm.enabled && spec.disk.kind === "ebs"
+        ? new ExchangeSnapshots(
+            `${name}-exchange-snapshots`,
+            {
+              dlm: spec.dlm,
+              volumeName: pulumi.interpolate`${namePrefix}exchange-data`,
+              namePrefix: pulumi.interpolate`${namePrefix}dlm-`,
+              tags: tags("dlm"),
+            },
+            { parent: this },
+          ).policyId
+        : undefined;
 
     this.clusterId = clusterId;
     this.operatorPrivateKey = operatorKey.privateKeyOpenssh;

@@ -3,6 +3,8 @@
 import {
   AUDIT_COMMAND,
   AUDIT_STATE,
+  DELETES_COMMAND,
+  FUSE_DIR,
   HEALTH_CHECK,
   LOGROTATE_FILE,
   LSYNCD_HEARTBEAT,
@@ -14,6 +16,7 @@ import {
 import { sh } from "./quote";
 import { FileSpec } from "./scripts/bash";
 import { CommonSpec } from "./spec";
+import { VERSIONS_USAGE } from "./versionsFiles";
 
 /**
  * The health check: exit 0 only when lsyncd is running, its heartbeat is younger than
@@ -22,9 +25,12 @@ import { CommonSpec } from "./spec";
  * 2 = critical, as Nagios. WARNING: the exchange's auditor found nodes that still differ
  * from it after its grace period (lsyncd runs, but "OK" must mean "identical").
  */
-export function renderHealthCheck(statusInterval: number): string {
+export function renderHealthCheck(statusInterval: number, warnVersionsPercent = 20): string {
   if (!Number.isInteger(statusInterval) || statusInterval < 1) {
     throw new Error(`statusInterval must be a positive integer, got ${statusInterval}`);
+  }
+  if (!Number.isInteger(warnVersionsPercent) || warnVersionsPercent < 1 || warnVersionsPercent > 100) {
+    throw new Error(`warnVersionsPercent must be a whole number from 1 to 100, got ${warnVersionsPercent}`);
   }
   return `#!/bin/bash
 # Managed by lsyncd-cluster. Health of this host's lsyncd, in one line.
@@ -33,6 +39,9 @@ log=${sh(LSYNCD_LOG)}
 status=${sh(LSYNCD_STATUS)}
 heartbeat=${sh(LSYNCD_HEARTBEAT)}
 audit_state=${sh(AUDIT_STATE)}
+fuse_dir=${sh(FUSE_DIR)}
+versions_usage=${sh(VERSIONS_USAGE)}
+versions_warn=${warnVersionsPercent}
 max_age=${3 * statusInterval}
 
 crit() { echo "CRITICAL: $*"; exit 2; }
@@ -60,6 +69,18 @@ pending=0
 if [ -f "$status" ]; then
   pending=$(awk '/^There are [0-9]+ delays/ { n += $3 } END { print n + 0 }' "$status")
 fi
+# The exchange's mass-delete fuse (issue 13): one list of held deletes per tripped origin.
+# Held deletes wait for the operator: CRITICAL until ${DELETES_COMMAND} release or undo.
+held=""
+for list in "$fuse_dir"/*.held; do
+  [ -f "$list" ] || continue
+  origin=$(basename "$list" .held)
+  files=$(tr '\0' '\n' < "$list" | grep -vc '/$' || true)
+  held="\${held:+$held; }$origin deleted $files file(s)"
+done
+if [ -n "$held" ]; then
+  crit "mass delete held by the fuse, not relayed to the other nodes: $held; decide: lsyncd-cluster-deletes release ORIGIN (delete them everywhere) or undo ORIGIN (restore them)"
+fi
 # Written by ${AUDIT_COMMAND} on the exchange: first line the time, then one line per
 # difference that persisted over its grace period. Empty or absent: none.
 if [ -s "$audit_state" ]; then
@@ -68,6 +89,14 @@ if [ -s "$audit_state" ]; then
   first=$(sed -n '2p' "$audit_state" | cut -c 1-150)
   echo "WARNING: lsyncd running, but the audit at $(date -u -d "@$since" +%H:%M:%SZ) found $count difference(s) with the nodes (first: $first); run lsyncd-cluster-audit --repair"
   exit 1
+fi
+# What the exchange's versions take of its disk, as the prune timer last measured it.
+if [ -s "$versions_usage" ]; then
+  read -r used size < "$versions_usage" || true
+  if [ "\${size:-0}" -gt 0 ] && [ $(( used * 100 / size )) -ge "$versions_warn" ]; then
+    echo "WARNING: lsyncd running, but versions take $(( used * 100 / size ))% of the disk (limit \${versions_warn}%): lower versions.keepDays or run lsyncd-cluster-restore prune --keep-days N"
+    exit 1
+  fi
 fi
 echo "OK: lsyncd running, heartbeat \${age}s old, last sync succeeded, \${pending} event(s) queued"
 `;
@@ -108,7 +137,7 @@ ${RSYNCD_PUSH_LOG} {
 
 export function healthFiles(spec: CommonSpec): FileSpec[] {
   return [
-    { path: HEALTH_CHECK, content: renderHealthCheck(spec.lsyncd.statusInterval), mode: "0755" },
+    { path: HEALTH_CHECK, content: renderHealthCheck(spec.lsyncd.statusInterval, spec.versions.warnDiskPercent), mode: "0755" },
     { path: LOGROTATE_FILE, content: renderLogrotate(), mode: "0644" },
   ];
 }

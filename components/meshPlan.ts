@@ -5,6 +5,7 @@
 // planned step a resource. docs/architecture.md, "Per-host steps", says why each step is
 // where it is.
 import { auditInstall } from "./auditFiles";
+import { versionsInstall } from "./versionsFiles";
 import { healthFiles, healthPaths } from "./healthFiles";
 import { sh } from "./quote";
 import { diskProbe, identityProbe, lsyncdProbe, packagesProbe, readyProbe, sysctlProbe, trustProbe, webProbe } from "./scripts/probes";
@@ -252,6 +253,8 @@ function lsyncdStep(spec: CommonSpec, host: PlanHost, exchange: PlanHost, nodes:
   const h = host.name;
   const targets = peersOf(host, exchange, nodes);
   const audit = auditInstall(spec, { name: h, role: host.role, targets });
+  // Versions, the delete fuse and their tools live on the exchange only (issue 13).
+  const versions = versionsInstall(spec, { name: h, role: host.role, targets });
   drafts.push({
     host: h,
     step: "lsyncd",
@@ -269,10 +272,12 @@ function lsyncdStep(spec: CommonSpec, host: PlanHost, exchange: PlanHost, nodes:
         lsyncd: spec.lsyncd,
         targets,
         relayArrivals: host.role === "exchange",
-        extraFiles: [...healthFiles(spec), ...audit.files],
-        timers: audit.timers,
+        nothingLost: host.role === "exchange" ? { versions: spec.versions, deleteFuse: spec.deleteFuse } : undefined,
+        extraFiles: [...healthFiles(spec), ...audit.files, ...versions.files],
+        rootDirs: versions.dirs,
+        timers: [...audit.timers, ...versions.timers],
       }),
-    delete: lsyncdDelete([...healthPaths(), ...audit.paths], audit.timers),
+    delete: lsyncdDelete([...healthPaths(), ...audit.paths, ...versions.paths], [...audit.timers, ...versions.timers], versions.stateDirs),
     probe: lsyncdProbe(),
   });
   return drafts;

@@ -1,6 +1,6 @@
 // Where the program puts things on every host. One list, so scripts, renderers, the
 // health check and the tests agree on every path.
-import { SYNC_TEMP_DIR_NAME, SYNC_USER } from "./spec";
+import { SYNC_TEMP_DIR_NAME, SYNC_USER, VERSIONS_DIR_NAME } from "./spec";
 
 /** Small state this program keeps on a host (what it installed, what it disabled). */
 export const STATE_DIR = "/var/lib/lsyncd-cluster";
@@ -40,6 +40,21 @@ export const AUDIT_TIMER_UNIT = "lsyncd-cluster-audit.timer";
 export const AUDIT_SERVICE = `/etc/systemd/system/${AUDIT_SERVICE_UNIT}`;
 export const AUDIT_TIMER = `/etc/systemd/system/${AUDIT_TIMER_UNIT}`;
 export const AUDIT_STATE = `${STATE_DIR}/audit.differences`;
+/**
+ * Issue 13, on the exchange: the mass-delete fuse's state (one `<origin>.held` list of held
+ * paths per tripped origin, and the rsync protect rules every relay of a delete carries).
+ * Root-only, outside the sync dir: a push can neither read nor change it, and it survives
+ * a restart of lsyncd or of the host.
+ */
+export const FUSE_DIR = `${STATE_DIR}/fuse`;
+export const FUSE_RULES = `${FUSE_DIR}/protect.rules`;
+/** The operator's tools for versions and held deletes, and the prune timer. */
+export const RESTORE_COMMAND = "/usr/local/bin/lsyncd-cluster-restore";
+export const DELETES_COMMAND = "/usr/local/bin/lsyncd-cluster-deletes";
+export const PRUNE_SERVICE_UNIT = "lsyncd-cluster-versions-prune.service";
+export const PRUNE_TIMER_UNIT = "lsyncd-cluster-versions-prune.timer";
+export const PRUNE_SERVICE = `/etc/systemd/system/${PRUNE_SERVICE_UNIT}`;
+export const PRUNE_TIMER = `/etc/systemd/system/${PRUNE_TIMER_UNIT}`;
 export const LOGROTATE_FILE = "/etc/logrotate.d/lsyncd-cluster";
 
 export const RSYNC_BINARY = "/usr/bin/rsync";
@@ -61,6 +76,16 @@ export const RSYNC_MODULE = "sync";
 /** rsync's temp dirs inside the sync dir: one subdir per pusher (see lsyncdIntake.ts). */
 export function syncTempRoot(syncDir: string): string {
   return `${syncDir}/${SYNC_TEMP_DIR_NAME}`;
+}
+
+/**
+ * Versions on the exchange (issue 13): every file a push overwrote or deleted, under
+ * `<path>/<UTC time>~<origin>~<kind>`. On the sync dir's own filesystem (a version is kept
+ * by one rename), but root's 0700: the sync user, and so every sync key, can neither read
+ * nor change it; lsyncd and the rsync daemon exclude it, nginx serves no dot path.
+ */
+export function versionsRoot(syncDir: string): string {
+  return `${syncDir}/${VERSIONS_DIR_NAME}`;
 }
 
 /** ssh alias of a peer: what known_hosts and ssh_config key on, independent of its address. */

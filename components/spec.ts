@@ -31,6 +31,21 @@ export interface AuditSpec {
   readonly graceSeconds: number;
 }
 
+/** Versions kept on the exchange of every file a push overwrites or deletes (issue 13). */
+export interface VersionsSpec {
+  /** Days a version is kept before the prune timer removes it; 0 = no versions at all. */
+  readonly keepDays: number;
+  /** Share of the exchange's data disk (percent) past which the health check warns. */
+  readonly warnDiskPercent: number;
+}
+
+/** The exchange's mass-delete fuse (issue 13). */
+export interface DeleteFuseSpec {
+  /** More deletes than this from one origin within `seconds` trip the fuse; 0 = no fuse. */
+  readonly files: number;
+  readonly seconds: number;
+}
+
 /** Kernel inotify limits written to /etc/sysctl.d on every host. */
 export interface InotifySpec {
   readonly maxUserWatches: number;
@@ -52,6 +67,8 @@ export interface CommonSpec {
   readonly inotify: InotifySpec;
   readonly web: WebSpec;
   readonly audit: AuditSpec;
+  readonly versions: VersionsSpec;
+  readonly deleteFuse: DeleteFuseSpec;
 }
 
 /** The fast disk of an AWS host. */
@@ -63,6 +80,17 @@ export type AwsDiskSpec =
       readonly throughputMiBps: number;
     }
   | { readonly kind: "instance-store" };
+
+/** Snapshots of the exchange's EBS data volume by Data Lifecycle Manager (issue 13). */
+export interface DlmSpec {
+  readonly enabled: boolean;
+  /** Hours between snapshots (DLM accepts 1, 2, 3, 4, 6, 8, 12, 24). */
+  readonly intervalHours: number;
+  /** UTC start time "HH:MM". */
+  readonly time: string;
+  /** Snapshots kept. */
+  readonly retainCount: number;
+}
 
 export interface AwsModeSpec extends CommonSpec {
   readonly mode: "aws";
@@ -79,6 +107,7 @@ export interface AwsModeSpec extends CommonSpec {
   /** CIDRs allowed to reach HTTP on the web nodes. */
   readonly webCidrs: readonly string[];
   readonly disk: AwsDiskSpec;
+  readonly dlm: DlmSpec;
 }
 
 /** A server that already exists and is reachable over SSH. */
@@ -109,3 +138,5 @@ export type ClusterSpec = AwsModeSpec | ExistingModeSpec;
 export const SYNC_USER = "lsyncd-sync";
 /** Temp dir for rsync, inside the sync dir (same filesystem: atomic rename), never synced. */
 export const SYNC_TEMP_DIR_NAME = ".lsyncd-tmp";
+/** The exchange's versions area, inside the sync dir's filesystem (see paths.ts versionsRoot). */
+export const VERSIONS_DIR_NAME = ".lsyncd-versions";

@@ -41,10 +41,10 @@ export class SyncCluster extends pulumi.ComponentResource {
         throw new Error(`unknown mode ${JSON.stringify(never)}`);
       }
     }
-    const { syncDir, lsyncd, inotify, web, audit } = spec;
+    const { syncDir, lsyncd, inotify, web, audit, versions, deleteFuse } = spec;
     this.mesh = new SyncMesh(
       `${name}-mesh`,
-      { syncDir, lsyncd, inotify, web, audit, exchange: hosts.exchange, nodes: hosts.nodes },
+      { syncDir, lsyncd, inotify, web, audit, versions, deleteFuse, exchange: hosts.exchange, nodes: hosts.nodes },
       { parent: this },
     );
     this.outputs = {

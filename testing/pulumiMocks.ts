@@ -63,6 +63,11 @@ function defaultState(args: pulumi.runtime.MockResourceArgs): Record<string, any
       };
     case "aws:ebs/volume:Volume":
       return { arn: `arn:aws:ec2:::volume/${n}` };
+    case "aws:iam/role:Role": {
+      // AWS completes a namePrefix into the role's name.
+      const name = args.inputs.name ?? `${args.inputs.namePrefix ?? ""}20260101000000000000000002`;
+      return { name, arn: `arn:aws:iam::123456789012:role/${name}` };
+    }
     case "aws:ec2/eip:Eip":
       return { publicIp: `198.51.100.${(hash(n) % 200) + 1}`, allocationId: `eipalloc-${hash(n).toString(16)}` };
     case "aws:ec2/keyPair:KeyPair":

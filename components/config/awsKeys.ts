@@ -100,6 +100,19 @@ export function toDisk(disk: ParsedDisk): AwsDiskSpec {
   }
 }
 
+// Issue 13: DLM snapshots of the exchange's data volume. `enabled` unset means "yes when
+// there is an EBS volume": an instance-store exchange has none to snapshot.
+export const DLM_INTERVALS = [1, 2, 3, 4, 6, 8, 12, 24];
+export const dlmShape = {
+  enabled: z.boolean(say("must be true or false")).optional(),
+  intervalHours: z
+    .number(say(`must be one of ${DLM_INTERVALS.join(", ")} (hours between snapshots)`))
+    .refine((v) => DLM_INTERVALS.includes(v), say(`must be one of ${DLM_INTERVALS.join(", ")} (hours between snapshots)`))
+    .default(24),
+  time: matching(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'must be a UTC time "HH:MM", e.g. "03:00"').default("03:00"),
+  retainCount: wholeNumber(1, 1000, "snapshots").default(14),
+};
+
 export const awsShape = {
   nodeCount: wholeNumber(1, 50).default(3),
   instanceType: matching(INSTANCE_TYPE, INSTANCE_TYPE_TEXT).default("m6i.large"),
@@ -124,6 +137,7 @@ export const awsShape = {
   disk: section(diskShape, `${anyOfKeys(diskShape)}, e.g. {"kind":"ebs","sizeGiB":100}`)
     .superRefine(diskRules, ALWAYS)
     .prefault({}),
+  dlm: section(dlmShape, anyOfKeys(dlmShape)).prefault({}),
 };
 
 export const SSH_KEY_PLEASE = "set it with: pulumi config set --secret lsyncd-cluster:sshPrivateKey < ~/.ssh/id_ed25519";
@@ -155,6 +169,14 @@ export function awsRules(v: ParsedAws, ctx: z.core.$RefinementCtx<ParsedAws>): v
       });
     }
   }
+  if (clean("dlm", "enabled") && clean("disk", "kind") && v.dlm.enabled === true && v.disk.kind === "instance-store") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["dlm", "enabled"],
+      input: v.dlm.enabled,
+      message: 'needs an EBS data disk (disk.kind "ebs"): an instance-store exchange has no volume to snapshot; set it to false',
+    });
+  }
   if (v.ami !== undefined && clean("ami") && clean("instanceType") && clean("exchangeInstanceType")) {
     const arch = architectureOf(v.instanceType);
     if (architectureOf(v.exchangeInstanceType) !== arch) {
@@ -183,6 +205,12 @@ export function toAwsSpec(v: ParsedAws): AwsModeSpec {
     operatorCidrs: [...v.operatorCidrs],
     webCidrs: [...v.webCidrs],
     disk: toDisk(v.disk),
+    dlm: {
+      enabled: v.dlm.enabled ?? v.disk.kind === "ebs",
+      intervalHours: v.dlm.intervalHours,
+      time: v.dlm.time,
+      retainCount: v.dlm.retainCount,
+    },
   };
 }
 

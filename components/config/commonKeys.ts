@@ -109,6 +109,17 @@ export const auditShape = {
   graceSeconds: wholeNumber(0, 3600, "seconds").default(60),
 };
 
+// Issue 13: what pushes replace or delete is kept on the exchange, and one origin's mass
+// delete is held there until the operator decides.
+export const versionsShape = {
+  keepDays: wholeNumber(0, 3650, "days").default(14),
+  warnDiskPercent: wholeNumber(1, 100, "percent").default(20),
+};
+export const deleteFuseShape = {
+  files: wholeNumber(0, 10000000, "files").default(200),
+  seconds: wholeNumber(1, 86400, "seconds").default(60),
+};
+
 export const INT32_MAX = 2147483647;
 export const inotifyShape = {
   maxUserWatches: wholeNumber(8192, INT32_MAX).default(16777216),
@@ -127,6 +138,8 @@ export const commonShape = {
   inotify: section(inotifyShape, anyOfKeys(inotifyShape)).prefault({}),
   web: section(webShape, anyOfKeys(webShape)).prefault({}),
   audit: section(auditShape, anyOfKeys(auditShape)).prefault({}),
+  versions: section(versionsShape, anyOfKeys(versionsShape)).prefault({}),
+  deleteFuse: section(deleteFuseShape, anyOfKeys(deleteFuseShape)).prefault({}),
 };
 
 export interface ParsedCommon {
@@ -135,6 +148,8 @@ export interface ParsedCommon {
   readonly inotify: CommonSpec["inotify"];
   readonly web: CommonSpec["web"];
   readonly audit: CommonSpec["audit"];
+  readonly versions: CommonSpec["versions"];
+  readonly deleteFuse: CommonSpec["deleteFuse"];
 }
 
 export function toCommon(v: ParsedCommon): CommonSpec {
@@ -144,5 +159,7 @@ export function toCommon(v: ParsedCommon): CommonSpec {
     inotify: { ...v.inotify },
     web: { ...v.web },
     audit: { ...v.audit },
+    versions: { ...v.versions },
+    deleteFuse: { ...v.deleteFuse },
   };
 }

@@ -22,10 +22,20 @@
 // --modify-window=-1, rsync's --update skips a file only when the receiver's is at least
 // two whole seconds newer (rsync 3.5.0, measured), i.e. only a sure loser; closer
 // versions still land and are weighed.
+//
+// On the exchange, while the mass-delete fuse holds deletes (issue 13, lsyncdIntake.ts 7.),
+// every batch that may delete carries the fuse's protect rules (`--filter=merge <file>`,
+// `P /path` per held path), so a directory relayed with --delete keeps the held files on
+// the nodes. Only once the file exists: a merge file that is missing fails the rsync.
 import { readFileSync } from "fs";
 import { join } from "path";
+import { lua } from "../quote";
 
-/** The Lua itself is lua/lsc-action.lua (luacheck runs on every rendered config). */
-export function renderAction(): string {
-  return `\n${readFileSync(join(__dirname, "lua", "lsc-action.lua"), "utf8")}`;
+/**
+ * The Lua itself is lua/lsc-action.lua (luacheck runs on every rendered config); the one
+ * value it takes, the fuse's protect rules file (absent on nodes), comes first.
+ */
+export function renderAction(protectRules?: string): string {
+  const value = `local LSC_PROTECT_RULES = ${protectRules !== undefined ? lua(protectRules) : "nil"}\n`;
+  return `\n${value}${readFileSync(join(__dirname, "lua", "lsc-action.lua"), "utf8")}`;
 }

@@ -1,8 +1,18 @@
 // lsyncd.conf.lua for one host: one sync{} per target it pushes to. Every value is a
 // Lua literal made by lua()/luaList(); numbers are validated integers.
-import { LSYNCD_HEARTBEAT, LSYNCD_LOG, LSYNCD_STATUS, RSYNC_MODULE, SSH_BINARY, SSH_CONFIG, peerAlias } from "../paths";
+import {
+  FUSE_DIR,
+  FUSE_RULES,
+  LSYNCD_HEARTBEAT,
+  LSYNCD_LOG,
+  LSYNCD_STATUS,
+  RSYNC_MODULE,
+  SSH_BINARY,
+  SSH_CONFIG,
+  peerAlias,
+} from "../paths";
 import { lua, luaList } from "../quote";
-import { LsyncdSpec, SYNC_TEMP_DIR_NAME } from "../spec";
+import { DeleteFuseSpec, LsyncdSpec, SYNC_TEMP_DIR_NAME, VERSIONS_DIR_NAME, VersionsSpec } from "../spec";
 import { renderAction } from "./lsyncdAction";
 import { REPLACED_DIR_NAME, renderIntake } from "./lsyncdIntake";
 
@@ -20,6 +30,11 @@ export interface LsyncdConfSpec {
   readonly relayArrivals: boolean;
   /** Names of the hosts this one pushes to (the exchange for a node; every node for the exchange). */
   readonly targets: readonly string[];
+  /**
+   * Issue 13, on the exchange only: keep what pushes replace as versions (keepDays > 0) and
+   * hold one origin's mass delete (files > 0). Absent on a node.
+   */
+  readonly nothingLost?: { readonly versions: VersionsSpec; readonly deleteFuse: DeleteFuseSpec };
 }
 
 /** rsync's temp dir on the receiver, relative to the sync dir: half-written files live there. */
@@ -54,13 +69,13 @@ export const SETTLE_SECONDS = 1;
 
 /**
  * Patterns lsyncd never watches or syncs: ext4's lost+found, which each host has of its
- * own, owned by root. The temp dir is not among them on purpose: lsyncd must watch it so
+ * own, owned by root, and the exchange's versions area (issue 13), which no node receives. The temp dir is not among them on purpose: lsyncd must watch it so
  * that rsync's rename of a finished file into place arrives as a move (pushed at once),
  * not as a file appearing from nowhere (held until it settles). The intake drops
  * every other event inside it, and rsync is told to exclude it.
  */
 export function alwaysExcluded(): string[] {
-  return ["/lost+found/"];
+  return ["/lost+found/", `/${VERSIONS_DIR_NAME}/`];
 }
 
 /** Defence in depth: config validated every number (configSchema.ts); Lua gets digits only. */
@@ -156,12 +171,19 @@ export function renderLsyncdConf(spec: LsyncdConfSpec): string {
     // soon as its startup sync is, not a second later (issue 14, measured on 10k files).
     "alarm(now(), lscHeartbeat)",
   ];
+  const versions = spec.nothingLost && spec.nothingLost.versions.keepDays > 0 ? `${source}${VERSIONS_DIR_NAME}/` : undefined;
+  const fuse =
+    spec.nothingLost && spec.nothingLost.deleteFuse.files > 0
+      ? { files: spec.nothingLost.deleteFuse.files, seconds: spec.nothingLost.deleteFuse.seconds, dir: `${FUSE_DIR}/`, rules: FUSE_RULES }
+      : undefined;
   const intake = renderIntake({
+    versionsDir: versions,
+    fuse,
     relayArrivals: spec.relayArrivals,
     tempDir: TEMP_DIR_PATTERN,
     originDirOf: spec.targets.map((t) => ({ target: targetOf(t), dir: pusherTempPath(t) })),
     settleSeconds: SETTLE_SECONDS,
     quietSeconds: spec.lsyncd.quietPeriod,
   });
-  return `${head.join("\n")}\n${renderAction()}${syncs.join("\n")}\n${heartbeat.join("\n")}\n${intake}`;
+  return `${head.join("\n")}\n${renderAction(fuse?.rules)}${syncs.join("\n")}\n${heartbeat.join("\n")}\n${intake}`;
 }

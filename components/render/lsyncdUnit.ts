@@ -3,8 +3,9 @@
 // /etc/systemd/system named lsyncd.service takes the SysV script's place.
 //
 // lsyncd runs as root (it reads every file of the sync dir, whoever wrote it, and holds the
-// sync key) but only ever writes its log/status/heartbeat and its ssh ControlMaster
-// sockets: the sandbox leaves it exactly that, so a bug in its event handling (it parses
+// sync key) but only ever writes its log/status/heartbeat, its ssh ControlMaster sockets,
+// the sync dir (its intake's renames) and on the exchange the fuse's state: the sandbox
+// leaves it exactly that, so a bug in its event handling (it parses
 // names a stolen key chose) cannot write anywhere else. Valid for systemd 252.
 import { LSYNCD_CONF, LSYNCD_LOG_DIR, SSH_CONTROL_DIR } from "../paths";
 import { plainPath } from "../quote";
@@ -30,12 +31,14 @@ const SANDBOX = [
   "LockPersonality=yes",
   "SystemCallArchitectures=native",
   "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
-  // Read any file an application wrote into the sync dir; nothing else of root's powers.
-  "CapabilityBoundingSet=CAP_DAC_READ_SEARCH",
+  // Read any file an application wrote into the sync dir, and (the intake) rename and
+  // hard-link files of the sync user's inside it; nothing else of root's powers.
+  "CapabilityBoundingSet=CAP_DAC_READ_SEARCH CAP_DAC_OVERRIDE CAP_FOWNER",
 ];
 
-export function renderLsyncdUnit(syncDir: string): string {
+export function renderLsyncdUnit(syncDir: string, stateDirs: readonly string[] = []): string {
   plainPath("a unit file", syncDir);
+  stateDirs.forEach((d) => plainPath("a unit file", d));
   return [
     "# Managed by lsyncd-cluster; local edits are overwritten.",
     "[Unit]",
@@ -53,6 +56,9 @@ export function renderLsyncdUnit(syncDir: string): string {
     // lsyncd exits 143 on SIGTERM: a requested stop, not a failure.
     "SuccessExitStatus=143",
     ...SANDBOX,
+    // The intake renames inside the sync dir (a winning version back into place, issue 15;
+    // a replaced one into the exchange's versions, issue 13) and records the fuse's state.
+    `ReadWritePaths=-${syncDir}${stateDirs.map((d) => ` -${d}`).join("")}`,
     "",
     "[Install]",
     "WantedBy=multi-user.target",

@@ -9,6 +9,7 @@
 // test/e2e/adversary.test.ts): regular files and directories, nothing else.
 import { RSYNC_MODULE, RSYNCD_PUSH_LOG } from "../paths";
 import { plainPath } from "../quote";
+import { VERSIONS_DIR_NAME } from "../spec";
 
 /**
  * Options the daemon refuses outright (the whole push fails, with rsync's "option may not
@@ -54,6 +55,10 @@ export function renderRsyncdConf(syncDir: string): string {
     // Belt and braces should a link get in some other way: stored values can never be followed.
     "    munge symlinks = yes",
     `    incoming chmod = ${INCOMING_CHMOD}`,
+    // The exchange's versions (issue 13): a push can neither create, change, delete nor
+    // name it as a temp, partial or backup dir (rsync checks those against this too).
+    // Root's 0700 besides, so the sync user cannot even look into it.
+    `    exclude = /${VERSIONS_DIR_NAME}/`,
     // The peer's address comes from SSH_CONNECTION; no DNS lookup per push.
     "    reverse lookup = no",
     "",

@@ -14,6 +14,8 @@ export const COMMON_SPEC: CommonSpec = {
   inotify: { maxUserWatches: 16777216, maxQueuedEvents: 65536, maxUserInstances: 1024 },
   web: { enabled: true, port: 80 },
   audit: { intervalMinutes: 10, graceSeconds: 60 },
+  versions: { keepDays: 14, warnDiskPercent: 20 },
+  deleteFuse: { files: 200, seconds: 60 },
 };
 
 /** Host i: operator address 192.0.2.i, sync address 10.0.0.i, a device disk. */

@@ -31,6 +31,7 @@ describe("lsyncd-cluster-audit", () => {
     expect(r.stdout.split("\n").slice(0, -1)).toEqual([
       "--exclude=/.lsyncd-tmp/",
       "--exclude=/lost+found/",
+      "--exclude=/.lsyncd-versions/",
       ...hostile.map((e) => `--exclude=${e}`),
     ]);
   });
@@ -75,6 +76,6 @@ describe("lsyncd-cluster-health and the audit", () => {
   it("goes WARNING (exit 1) while the last audit recorded differences", () => {
     const check = renderHealthCheck(10);
     expect(check).toContain("audit_state='/var/lib/lsyncd-cluster/audit.differences'");
-    expect(check).toMatch(/if \[ -s "\$audit_state" \]; then[\s\S]*echo "WARNING: [\s\S]*exit 1\nfi\necho "OK: /);
+    expect(check).toMatch(/if \[ -s "\$audit_state" \]; then[\s\S]*echo "WARNING: [\s\S]*exit 1\nfi\n[\s\S]*echo "OK: /);
   });
 });

@@ -33,6 +33,8 @@ const baseSpec: AwsModeSpec = {
   inotify: { maxUserWatches: 1048576, maxQueuedEvents: 65536, maxUserInstances: 256 },
   web: { enabled: true, port: 8080 },
   audit: { intervalMinutes: 10, graceSeconds: 60 },
+  versions: { keepDays: 14, warnDiskPercent: 20 },
+  deleteFuse: { files: 200, seconds: 60 },
   nodeCount: 5,
   instanceType: "m7i.large",
   exchangeInstanceType: "t3.medium",
@@ -41,6 +43,7 @@ const baseSpec: AwsModeSpec = {
   operatorCidrs: ["198.51.100.7/32", "203.0.113.0/24"],
   webCidrs: ["192.0.2.0/24", "10.0.0.0/8"],
   disk: { kind: "ebs", sizeGiB: 200, iops: 6000, throughputMiBps: 400 },
+  dlm: { enabled: true, intervalHours: 12, time: "02:30", retainCount: 28 },
 };
 
 function spec(overrides: Partial<AwsModeSpec>): AwsModeSpec {
@@ -220,7 +223,12 @@ describe("AwsCluster with EBS data disks (5 nodes, 2 zones, web on)", () => {
   });
 
   test("every taggable resource carries the cluster id in its tags and Name", () => {
-    const untaggable = new Set([T.route, T.attachment, "aws:ec2/routeTableAssociation:RouteTableAssociation"]);
+    const untaggable = new Set([
+      T.route,
+      T.attachment,
+      "aws:ec2/routeTableAssociation:RouteTableAssociation",
+      "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    ]);
     const taggable = b.rec.resources.filter((r) => r.custom && r.type.startsWith("aws:") && !untaggable.has(r.type));
     expect(taggable.length).toBeGreaterThan(20);
     for (const r of taggable) {
@@ -317,6 +325,67 @@ describe("AwsCluster with EBS data disks (5 nodes, 2 zones, web on)", () => {
     for (const i of b.rec.ofType(T.instance)) {
       expect(b.options.get(i.name)?.ignoreChanges).toEqual(["ami", "availabilityZone", "subnetId"]);
     }
+  });
+});
+
+// Issue 13: DLM snapshots of the exchange's data volume, on by default with EBS disks.
+describe("AwsCluster snapshots the exchange's data volume with Data Lifecycle Manager", () => {
+  const DLM = "aws:dlm/lifecyclePolicy:LifecyclePolicy";
+  const ROLE = "aws:iam/role:Role";
+  const ATTACH = "aws:iam/rolePolicyAttachment:RolePolicyAttachment";
+  let b: Built;
+  beforeAll(async () => {
+    b = await build(baseSpec);
+  });
+
+  test("one policy, on the schedule and retention of the config, targeting only the exchange's data volume by its Name tag", async () => {
+    const policies = b.rec.ofType(DLM);
+    expect(policies).toHaveLength(1);
+    const p = policies[0].inputs;
+    expect(p.state).toBe("ENABLED");
+    expect(p.policyDetails.resourceTypes).toEqual(["VOLUME"]);
+    expect(p.policyDetails.schedules).toHaveLength(1);
+    expect(p.policyDetails.schedules[0]).toMatchObject({
+      createRule: { interval: 12, intervalUnit: "HOURS", times: "02:30" },
+      retainRule: { count: 28 },
+      copyTags: true,
+    });
+    const exchangeVolume = b.rec.ofType(T.volume).find((v) => v.name === "c-exchange-data")!;
+    expect(exchangeVolume.inputs.tags.Name).toBe(`lsc-${CLUSTER_ID}-exchange-data`);
+    expect(p.policyDetails.targetTags).toEqual({ Name: exchangeVolume.inputs.tags.Name });
+    // No node's volume carries that Name.
+    const names = b.rec.ofType(T.volume).map((v) => v.inputs.tags.Name);
+    expect(names.filter((n) => n === exchangeVolume.inputs.tags.Name)).toHaveLength(1);
+    expect(await resolve(b.cluster.snapshotPolicyId!)).toBe(`${policies[0].name}-id`);
+  });
+
+  test("runs as its own role that only DLM can assume, with AWS's DLM service policy", () => {
+    const roles = b.rec.ofType(ROLE);
+    expect(roles).toHaveLength(1);
+    const trust = JSON.parse(roles[0].inputs.assumeRolePolicy as string);
+    expect(trust.Statement).toEqual([{ Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" }]);
+    const attachments = b.rec.ofType(ATTACH);
+    expect(attachments).toHaveLength(1);
+    expect(attachments[0].inputs.policyArn).toBe("arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole");
+    const roleName = `lsc-${CLUSTER_ID}-dlm-20260101000000000000000002`;
+    expect(attachments[0].inputs.role).toBe(roleName);
+    expect(b.rec.ofType(DLM)[0].inputs.executionRoleArn).toBe(`arn:aws:iam::123456789012:role/${roleName}`);
+  });
+
+  test("dlm.enabled = false, or an instance-store exchange, makes neither policy nor role", async () => {
+    const off = await build(spec({ dlm: { ...baseSpec.dlm, enabled: false } }));
+    expect(off.rec.ofType(DLM)).toEqual([]);
+    expect(off.rec.ofType(ROLE)).toEqual([]);
+    expect(off.cluster.snapshotPolicyId).toBeUndefined();
+    const nvme = await build(
+      spec({
+        disk: { kind: "instance-store" },
+        instanceType: "m6id.large",
+        exchangeInstanceType: "m6id.large",
+        dlm: { ...baseSpec.dlm, enabled: false },
+      }),
+    );
+    expect(nvme.rec.ofType(DLM)).toEqual([]);
   });
 });
 

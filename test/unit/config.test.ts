@@ -340,6 +340,32 @@ const awsCases: [string, Raw, string][] = [
     `[exchangeInstanceType] ${NVME}; got "t3.small"`,
   ],
   [
+    "dlm snapshots of an instance-store exchange",
+    aws({ instanceType: "m6id.large", exchangeInstanceType: "c6gd.large", disk: { kind: "instance-store" }, dlm: { enabled: true } }),
+    '[dlm.enabled] needs an EBS data disk (disk.kind "ebs"): an instance-store exchange has no volume to snapshot; set it to false; got true',
+  ],
+  [
+    "dlm interval DLM does not offer",
+    aws({ dlm: { intervalHours: 5 } }),
+    "[dlm.intervalHours] must be one of 1, 2, 3, 4, 6, 8, 12, 24 (hours between snapshots); got 5",
+  ],
+  ["dlm time not HH:MM", aws({ dlm: { time: "3am" } }), '[dlm.time] must be a UTC time "HH:MM", e.g. "03:00"; got "3am"'],
+  [
+    "dlm keeping no snapshot",
+    aws({ dlm: { retainCount: 0 } }),
+    "[dlm.retainCount] must be a whole number of snapshots from 1 to 1000; got 0",
+  ],
+  [
+    "versions kept for a negative time",
+    aws({ versions: { keepDays: -1 } }),
+    "[versions.keepDays] must be a whole number of days from 0 to 3650; got -1",
+  ],
+  [
+    "delete fuse window of 0 s",
+    aws({ deleteFuse: { seconds: 0 } }),
+    "[deleteFuse.seconds] must be a whole number of seconds from 1 to 86400; got 0",
+  ],
+  [
     "one ami for two architectures",
     aws({ ami: "ami-0123456789abcdef0", instanceType: "m7g.large" }),
     '[exchangeInstanceType] must have the same CPU architecture as instanceType (arm64) when ami is set, since that one image boots every host; pick an arm64 type or remove ami; got "t3.small"',
@@ -353,7 +379,7 @@ const awsCases: [string, Raw, string][] = [
   [
     "unknown top-level key",
     aws({ nodecount: 3 }),
-    "[nodecount] is not a known key; known keys here: syncDir, lsyncd, inotify, web, audit, nodeCount, instanceType, exchangeInstanceType, availabilityZones, ami, sshUser, operatorCidrs, webCidrs, disk, hosts",
+    "[nodecount] is not a known key; known keys here: syncDir, lsyncd, inotify, web, audit, versions, deleteFuse, nodeCount, instanceType, exchangeInstanceType, availabilityZones, ami, sshUser, operatorCidrs, webCidrs, disk, dlm, hosts",
   ],
 ];
 
@@ -528,7 +554,7 @@ const existingCases: [string, Raw, string][] = [
   [
     "unknown top-level key with hosts",
     existing({ sshKey: "x" }),
-    "[sshKey] is not a known key; known keys here: syncDir, lsyncd, inotify, web, audit, hosts, sshPrivateKey",
+    "[sshKey] is not a known key; known keys here: syncDir, lsyncd, inotify, web, audit, versions, deleteFuse, hosts, sshPrivateKey",
   ],
 ];
 
@@ -598,6 +624,8 @@ const COMMON_DEFAULTS = {
   inotify: { maxUserWatches: 16777216, maxQueuedEvents: 65536, maxUserInstances: 1024 },
   web: { enabled: true, port: 80 },
   audit: { intervalMinutes: 10, graceSeconds: 60 },
+  versions: { keepDays: 14, warnDiskPercent: 20 },
+  deleteFuse: { files: 200, seconds: 60 },
 };
 
 describe("good configs come back typed and defaulted", () => {
@@ -613,6 +641,7 @@ describe("good configs come back typed and defaulted", () => {
       operatorCidrs: ["203.0.113.7/32"],
       webCidrs: ["0.0.0.0/0"],
       disk: { kind: "ebs", sizeGiB: 100, iops: 3000, throughputMiBps: 125 },
+      dlm: { enabled: true, intervalHours: 24, time: "03:00", retainCount: 14 },
     });
   });
 
@@ -623,6 +652,8 @@ describe("good configs come back typed and defaulted", () => {
       inotify: { maxUserWatches: 8192, maxQueuedEvents: 16384, maxUserInstances: 128 },
       web: { enabled: false, port: 8080 },
       audit: { intervalMinutes: 60, graceSeconds: 300 },
+      versions: { keepDays: 0, warnDiskPercent: 50 },
+      deleteFuse: { files: 0, seconds: 300 },
       nodeCount: 50,
       instanceType: "m7g.large",
       exchangeInstanceType: "t4g.small",
@@ -632,6 +663,7 @@ describe("good configs come back typed and defaulted", () => {
       operatorCidrs: ["203.0.113.7/32", "198.51.100.0/24"],
       webCidrs: ["10.0.0.0/8"],
       disk: { kind: "ebs", sizeGiB: 10, iops: 5000, throughputMiBps: 1250 },
+      dlm: { enabled: false, intervalHours: 6, time: "23:45", retainCount: 100 },
     };
     expect(parseClusterConfig(raw)).toStrictEqual({ mode: "aws", ...raw });
   });
@@ -646,6 +678,8 @@ describe("good configs come back typed and defaulted", () => {
       aws({ instanceType: "m6id.large", exchangeInstanceType: "c6gd.medium", disk: { kind: "instance-store" } }),
     );
     expect(spec.mode === "aws" && spec.disk).toStrictEqual({ kind: "instance-store" });
+    // No volume to snapshot: DLM is off unless asked for (and then refused, above).
+    expect(spec.mode === "aws" && spec.dlm.enabled).toBe(false);
   });
 
   test("existing hosts with only what is required: every default, no optional key invented", () => {

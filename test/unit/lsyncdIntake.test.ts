@@ -91,15 +91,30 @@ SIZES = {}
 MODES = {}
 OPENED = {}
 package.preload.lfs = function()
-  return { symlinkattributes = function(path, what)
-    assert(what == "mode")
-    if MODES[path] ~= nil then return MODES[path] end
-    if SIZES[path] ~= nil then return "file" end
-    return nil
-  end }
+  return {
+    symlinkattributes = function(path, what)
+      assert(what == "mode")
+      if MODES[path] ~= nil then return MODES[path] end
+      if SIZES[path] ~= nil then return "file" end
+      return nil
+    end,
+    mkdir = function(path) MODES[path] = "directory" return true end,
+    link = function(a, b)
+      if SIZES[a] == nil then return nil end
+      SIZES[b], FILES[b] = SIZES[a], { mtime = FILES[a].mtime, sha = FILES[a].sha }
+      return true
+    end,
+  }
 end
+-- What was appended to each file (the fuse's lists), by path.
+APPENDED = {}
 io = { open = function(path, mode)
   if mode == "w" then return { write = function() end, close = function() end } end
+  if mode == "a" then
+    MODES[path] = "file"
+    return { write = function(self, ...) for _, v in ipairs({ ... }) do APPENDED[path] = (APPENDED[path] or "") .. tostring(v) end end,
+      close = function() end }
+  end
   OPENED[#OPENED + 1] = path
   local size = SIZES[path]
   if size == nil then return nil end
@@ -204,6 +219,19 @@ function QUEUED(target)
   end
   return table.concat(out, " ")
 end
+-- The versions of a name in the model's files: "<node>~<kind>=<sha>", sorted.
+function VERSIONS_OF(name)
+  local out = {}
+  local prefix = "/srv/pics/.lsyncd-versions" .. name .. "/"
+  for p, f in pairs(FILES) do
+    if p:sub(1, #prefix) == prefix then
+      -- (fengari's os.date keeps the "!" of a UTC format; Lua's drops it)
+      out[#out + 1] = p:sub(#prefix + 1):gsub("^!?%d+T%d+Z~", "") .. "=" .. f.sha
+    end
+  end
+  table.sort(out)
+  return table.concat(out, " ")
+end
 function DRAIN(target)
   local q = SYNC(target).delays
   for pos = q._first, q._last do if q[pos] then q:remove(pos) end end
@@ -278,6 +306,114 @@ const nodeConf = () =>
   renderLsyncdConf({ host: "node01", syncDir: "/srv/pics", lsyncd: defaults, targets: ["exchange"], relayArrivals: false });
 const exchangeConf = () =>
   renderLsyncdConf({ host: "exchange", syncDir: "/srv/pics", lsyncd: defaults, targets: ["node01", "node02"], relayArrivals: true });
+
+// Issue 13: on the exchange, what pushes replace, delete or lose is kept, and one origin's
+// mass delete is held.
+const nothingLostConf = (files = 3) =>
+  renderLsyncdConf({
+    host: "exchange",
+    syncDir: "/srv/pics",
+    lsyncd: defaults,
+    targets: ["node01", "node02"],
+    relayArrivals: true,
+    nothingLost: { versions: { keepDays: 14, warnDiskPercent: 20 }, deleteFuse: { files, seconds: 60 } },
+  });
+
+describe("nothing lost (issue 13): versions and the delete fuse on the exchange", () => {
+  const [n1, n2] = ["lsc-node01::sync/", "lsc-node02::sync/"];
+  const arrive = (l: Lsyncd, from: string, name: string) => {
+    for (const t of [n1, n2]) l.event(t, "Move", `/.lsyncd-tmp/${from}/.${name.slice(1)}.XyZ`, name);
+  };
+  // The lsyncd step makes the versions root (root's 0700); the intake makes what is below.
+  const exchange = (files = 3) => {
+    const l = new Lsyncd(nothingLostConf(files));
+    l.exec('MODES["/srv/pics/.lsyncd-versions"] = "directory"');
+    return l;
+  };
+  const del = (l: Lsyncd, from: string, name: string) => {
+    l.version(`/.lsyncd-tmp/${from}/.replaced${name}`, "1796038879.5", `sha-${name}`);
+    for (const t of [n1, n2]) l.event(t, "Move", name, `/.lsyncd-tmp/${from}/.replaced${name}`);
+  };
+
+  it("keeps what a newer arrival replaced as a version overwritten by the pusher, instead of removing it", () => {
+    const l = exchange();
+    l.version("/sub/dup.bin", "1796038879.065157907", "bbbb"); // node02's, newer, just renamed in
+    l.version("/.lsyncd-tmp/node02/.replaced/sub/dup.bin", "1796038879.020673282", "aaaa");
+    arrive(l, "node02", "/sub/dup.bin");
+    expect(l.sha("/sub/dup.bin")).toBe("bbbb");
+    expect(l.eval('VERSIONS_OF("/sub/dup.bin")')).toBe("node02~overwritten=aaaa");
+    expect(l.eval("#REMOVED")).toBe("0");
+  });
+
+  it("keeps an older arrival that lost as a conflict of its pusher, and the newer version live", () => {
+    const l = exchange();
+    l.version("/dup.bin", "1796038879.020673282", "aaaa"); // node01's older arrival
+    l.version("/.lsyncd-tmp/node01/.replaced/dup.bin", "1796038879.065157907", "bbbb");
+    arrive(l, "node01", "/dup.bin");
+    expect(l.sha("/dup.bin")).toBe("bbbb");
+    expect(l.eval('VERSIONS_OF("/dup.bin")')).toBe("node01~conflict=aaaa");
+  });
+
+  it("relays a few deletes once their origin was quiet for 5 s, each kept as a version", () => {
+    const l = exchange(3);
+    del(l, "node01", "/a.jpg");
+    del(l, "node01", "/b.jpg");
+    expect(l.queued(n2)).toBe("");
+    // 1 s for the arrival that would make it a replace (5b), then 5 s of quiet.
+    l.advance(1.1);
+    l.advance(4);
+    expect(l.queued(n2)).toBe("");
+    l.advance(1.1);
+    expect(l.queued(n2)).toBe("s:Delete:/a.jpg s:Delete:/b.jpg");
+    expect(l.queued(n1)).toBe("s:Delete:/a.jpg s:Delete:/b.jpg");
+    expect(l.eval('VERSIONS_OF("/a.jpg")')).toBe("node01~deleted=sha-/a.jpg");
+  });
+
+  it("holds every delete of a burst over the limit, relays none, and lists each for the operator and as a protect rule", () => {
+    const l = exchange(3);
+    for (const f of ["/1.jpg", "/2.jpg", "/3.jpg", "/4.jpg", "/5*.jpg"]) del(l, "node01", f);
+    l.advance(30);
+    expect(l.queued(n1)).toBe("");
+    expect(l.queued(n2)).toBe("");
+    expect(l.eval('APPENDED["/var/lib/lsyncd-cluster/fuse/node01.held"]').split("\0")).toEqual([
+      "/1.jpg",
+      "/2.jpg",
+      "/3.jpg",
+      "/4.jpg",
+      "/5*.jpg",
+      "",
+    ]);
+    expect(l.eval('APPENDED["/var/lib/lsyncd-cluster/fuse/protect.rules"]')).toBe("P /1.jpg\nP /2.jpg\nP /3.jpg\nP /4.jpg\nP /5\\*.jpg\n");
+    expect(l.log()).toContain("delete fuse tripped: 4 deletes from node01 within 60 s");
+    // Another node's deletes still flow.
+    del(l, "node02", "/other.jpg");
+    l.advance(1.1);
+    l.advance(6);
+    expect(l.queued(n1)).toBe("s:Delete:/other.jpg");
+  });
+
+  it("holds the whole burst whichever sync lsyncd hands a delete first (it promises no order)", () => {
+    const l = exchange(3);
+    for (const f of ["/1.jpg", "/2.jpg", "/3.jpg", "/4.jpg", "/5.jpg"]) {
+      l.version(`/.lsyncd-tmp/node01/.replaced${f}`, "1796038879.5", `sha-${f}`);
+      // A plain delete (rsync moved the copy into a dir lsyncd did not watch yet), node02's sync first.
+      for (const t of [n2, n1]) l.event(t, "Delete", f);
+    }
+    l.advance(30);
+    expect(l.queued(n1)).toBe("");
+    expect(l.queued(n2)).toBe("");
+    expect(l.eval('APPENDED["/var/lib/lsyncd-cluster/fuse/node01.held"]').split("\0")).toHaveLength(6);
+    expect(l.eval('VERSIONS_OF("/5.jpg")')).toBe("node01~deleted=sha-/5.jpg");
+  });
+
+  it("without the fuse and versions (a node, or both off), removes the replaced copy and relays the delete once no arrival followed", () => {
+    const l = new Lsyncd(exchangeConf());
+    del(l, "node01", "/a.jpg");
+    l.advance(1.1);
+    expect(l.queued(n2)).toBe("s:Delete:/a.jpg");
+    expect(l.eval('VERSIONS_OF("/a.jpg")')).toBe("");
+  });
+});
 
 describe("lsyncd event intake (Lua, against a model of lsyncd 2.2.3)", () => {
   it("holds a new file until its close-write, then queues it directly", () => {

@@ -45,7 +45,7 @@ sync {
   delay = 0,
   maxProcesses = 1,
   delete = "running",
-  exclude = { "/lost+found/" },
+  exclude = { "/lost+found/", "/.lsyncd-versions/" },
   rsync = {
     _extra = { "--exclude=/.lsyncd-tmp/", "--modify-window=-1", "--backup", "--backup-dir=.lsyncd-tmp/node01/.replaced/" },
     rsh = "/usr/bin/ssh -F /etc/lsyncd-cluster/ssh_config",
@@ -105,7 +105,7 @@ alarm(now(), lscHeartbeat)
     const { lauxlib, to_luastring } = fengari;
     const L = lauxlib.luaL_newstate();
     expect(lauxlib.luaL_loadstring(L, to_luastring(conf))).toBe(0);
-    expect(conf).toContain('exclude = { "/lost+found/", "*.tmp\\"", "a\\\\b", "new\\010line", "]]--" }');
+    expect(conf).toContain('exclude = { "/lost+found/", "/.lsyncd-versions/", "*.tmp\\"", "a\\\\b", "new\\010line", "]]--" }');
   });
 
   it("never deletes at startup and never trusts an unknown host", () => {
@@ -175,6 +175,7 @@ describe("ssh files", () => {
         "    refuse options = links keep-dirlinks D devices specials copy-devices write-devices",
         "    munge symlinks = yes",
         "    incoming chmod = Fug-s,Fo-w,Do-w",
+        "    exclude = /.lsyncd-versions/",
         "    reverse lookup = no",
         "",
       ].join("\n"),
@@ -207,8 +208,12 @@ describe("system files", () => {
     expect(unit).toContain("RequiresMountsFor=/srv/pics\n");
   });
 
-  it("sandboxes lsyncd: it may write only its log dir and its ssh sockets (issue 11)", () => {
-    const unit = renderLsyncdUnit("/srv/pics");
+  // Issue 13: the intake renames inside the sync dir (issue 15 put a winning version back;
+  // issue 13 moves replaced ones into the exchange's versions) and the exchange's fuse
+  // records its state, so those are writable too, and root keeps the two capabilities a
+  // rename and a hard link of the sync user's files need; nothing else.
+  it("sandboxes lsyncd: it may write only its log dir, its ssh sockets, the sync dir and the fuse's state (issues 11, 13)", () => {
+    const unit = renderLsyncdUnit("/srv/pics", ["/srv/pics/.lsyncd-versions", "/var/lib/lsyncd-cluster/fuse"]);
     for (const line of [
       "NoNewPrivileges=yes",
       "ProtectSystem=strict",
@@ -217,12 +222,14 @@ describe("system files", () => {
       "PrivateTmp=yes",
       "PrivateDevices=yes",
       "RestrictSUIDSGID=yes",
-      "CapabilityBoundingSet=CAP_DAC_READ_SEARCH",
+      "CapabilityBoundingSet=CAP_DAC_READ_SEARCH CAP_DAC_OVERRIDE CAP_FOWNER",
     ]) {
       expect(unit).toContain(`\n${line}\n`);
     }
-    expect(unit).not.toContain("/srv/pics\nReadWritePaths");
-    expect(unit.match(/^ReadWritePaths=.*$/gm)).toEqual(["ReadWritePaths=-/var/log/lsyncd -/var/lib/lsyncd-cluster/cm"]);
+    expect(unit.match(/^ReadWritePaths=.*$/gm)).toEqual([
+      "ReadWritePaths=-/var/log/lsyncd -/var/lib/lsyncd-cluster/cm",
+      "ReadWritePaths=-/srv/pics -/srv/pics/.lsyncd-versions -/var/lib/lsyncd-cluster/fuse",
+    ]);
   });
 
   it("serves the sync dir read-only, hiding the temp dir, as the default server", () => {

@@ -94,12 +94,12 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
   }
 }
 
-/** name → sha256 of every regular file in a host's sync dir (temp dir excluded). */
+/** name → sha256 of every regular file in a host's sync dir (temp dir and the exchange's versions excluded). */
 export async function checksums(hosts: TestCluster, host: TestHost): Promise<Map<string, string>> {
   const out = await run(
     hosts,
     host,
-    `cd ${SYNC_DIR} && find . -path ./.lsyncd-tmp -prune -o -path ./lost+found -prune -o -type f -print0 | sort -z | xargs -0 -r sha256sum`,
+    `cd ${SYNC_DIR} && find . -path ./.lsyncd-tmp -prune -o -path ./.lsyncd-versions -prune -o -path ./lost+found -prune -o -type f -print0 | sort -z | xargs -0 -r sha256sum`,
   );
   const map = new Map<string, string>();
   for (const line of out.split("\n").filter(Boolean)) {

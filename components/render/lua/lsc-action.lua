@@ -1,7 +1,20 @@
 -- lsyncd-cluster: plain file batches as a file list (components/render/lsyncdAction.ts).
 local lscAction
 do
-  local stock = default.rsync.action
+  local PROTECT = LSC_PROTECT_RULES
+  local function stockProtected(inlet)
+    local config = inlet.getConfig()
+    local computed = config.rsync and config.rsync._computed
+    local f = PROTECT and io.open(PROTECT, "r")
+    if not f or type(computed) ~= "table" then return default.rsync.action(inlet) end
+    f:close()
+    -- spawn() copies its arguments at once, so the rule is there for this call only.
+    computed[#computed + 1] = "--filter=merge " .. PROTECT
+    local ok, err = pcall(default.rsync.action, inlet)
+    computed[#computed] = nil
+    if not ok then error(err, 0) end
+  end
+  local stock = stockProtected
   local PLAIN = { Create = true, Modify = true, Attrib = true }
   local function plainFile(event)
     return PLAIN[event.etype] == true and not event.isdir
