@@ -4,10 +4,9 @@
 // hosts): the test hosts share this machine's clock, so both are comparable.
 import { readdirSync, readFileSync, statSync } from "fs";
 import { execFileSync } from "child_process";
-import { LSYNCD_LOG, SSH_CONFIG } from "../components/paths";
-import { targetOf } from "../components/render/lsyncdConf";
 import { fetchImage, run, SYNC_DIR } from "../testing/harness/cluster";
 import { TestCluster, TestHost } from "../testing/fixture/testHosts";
+import { LSYNCD_LOG, SSH_CONFIG, targetOf } from "../components/hostLayout";
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

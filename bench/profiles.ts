@@ -5,11 +5,19 @@
 //   floor       — no lsyncd: one direct rsync node01 → node02 over the same ssh setup,
 //                 started the moment the write has finished (the physical floor of one hop);
 //   relay-floor — no lsyncd: the mesh's three copies by direct rsync, hop by hop.
-import { KNOWN_HOSTS, LSYNCD_CONF, LSYNCD_LOG, peerAlias, SSH_CONFIG, SYNC_AUTHORIZED_KEYS, SYNC_KEY } from "../components/paths";
-import { targetOf } from "../components/render/lsyncdConf";
 import { run, SYNC_DIR } from "../testing/harness/cluster";
 import { TestCluster, TestHost } from "../testing/fixture/testHosts";
 import { DAEMON_ARCHIVE, sleep } from "./measure";
+import {
+  KNOWN_HOSTS,
+  LSYNCD_CONF,
+  LSYNCD_LOG,
+  SSH_CONFIG,
+  SYNC_AUTHORIZED_KEYS,
+  SYNC_KEY,
+  peerAlias,
+  targetOf,
+} from "../components/hostLayout";
 
 export type ProfileName = "defaults" | "article" | "floor" | "relay-floor";
 /** The order they run in on one fixture. */

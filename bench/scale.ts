@@ -4,8 +4,6 @@
 // by side (see bench/README.md, "Scale").
 import { readdirSync, readFileSync, statSync } from "fs";
 import { randomBytes } from "crypto";
-import { LSYNCD_HEARTBEAT, LSYNCD_LOG, SSH_CONFIG } from "../components/paths";
-import { alwaysExcluded, pusherTempDir, targetOf, TEMP_DIR_PATTERN } from "../components/render/lsyncdConf";
 import { seedCreate } from "../components/scripts/seedScript";
 import { sh } from "../components/quote";
 import { LiveCluster, run, SYNC_DIR } from "../testing/harness/cluster";
@@ -26,6 +24,15 @@ import {
 import { PROFILES, removeBurstFiles, stopLsyncdEverywhere } from "./profiles";
 import { LsyncdFootprint, NodeCountResult, TreeSizeResult, TreeSizesResult } from "./scaleReport";
 import { median, summarize } from "./stats";
+import {
+  LSYNCD_HEARTBEAT,
+  LSYNCD_LOG,
+  SSH_CONFIG,
+  TEMP_DIR_PATTERN,
+  alwaysExcluded,
+  pusherTempDir,
+  targetOf,
+} from "../components/hostLayout";
 
 export interface ScaleContext {
   readonly log: (line: string) => void;

@@ -8,6 +8,9 @@
 // It sees a node only through that node's write-only rsync module, as a dry-run push:
 // the node answers which names would change, never their contents, so the sync key
 // it uses can do nothing a stolen one cannot do today. Files ride in the lsyncd step.
+import { sh } from "./quote";
+import { FileSpec } from "./scripts/bash";
+import { AuditSpec } from "./spec";
 import {
   AUDIT_COMMAND,
   AUDIT_SERVICE,
@@ -20,12 +23,13 @@ import {
   RSYNC_MODULE,
   SSH_BINARY,
   SSH_CONFIG,
+  SYNC_TEMP_DIR_NAME,
+  TEMP_DIR_PATTERN,
+  alwaysExcluded,
   peerAlias,
-} from "./paths";
-import { sh } from "./quote";
-import { pusherReplacedDir, pusherTempDir, TEMP_DIR_PATTERN, alwaysExcluded } from "./render/lsyncdConf";
-import { FileSpec } from "./scripts/bash";
-import { AuditSpec, SYNC_TEMP_DIR_NAME } from "./spec";
+  pusherReplacedDir,
+  pusherTempDir,
+} from "./hostLayout";
 
 export interface AuditScriptSpec {
   readonly syncDir: string;

@@ -18,7 +18,8 @@ import { seedCreate, seedDelete } from "./scripts/seedScript";
 import { sysctlCreate, sysctlDelete } from "./scripts/sysctlScript";
 import { trustCreate, trustDelete } from "./scripts/trustScript";
 import { webCreate, webDelete } from "./scripts/webScript";
-import { CommonSpec, SYNC_USER } from "./spec";
+import { CommonSpec } from "./spec";
+import { SYNC_USER } from "./hostLayout";
 
 export type Role = "exchange" | "node";
 export type DiskKind = DiskSource["kind"];

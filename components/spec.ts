@@ -133,10 +133,3 @@ export interface ExistingModeSpec extends CommonSpec {
 }
 
 export type ClusterSpec = AwsModeSpec | ExistingModeSpec;
-
-/** Unix account that receives pushes on every host; unprivileged, locked to the rsync daemon module. */
-export const SYNC_USER = "lsyncd-sync";
-/** Temp dir for rsync, inside the sync dir (same filesystem: atomic rename), never synced. */
-export const SYNC_TEMP_DIR_NAME = ".lsyncd-tmp";
-/** The exchange's versions area, inside the sync dir's filesystem (see paths.ts versionsRoot). */
-export const VERSIONS_DIR_NAME = ".lsyncd-versions";

@@ -8,6 +8,9 @@
 // `lsyncd-cluster-deletes` shows a tripped fuse and lets the operator decide: `release`
 // (the held deletes reach the nodes) or `undo` (what the origin deleted comes back from
 // the versions, on the exchange and so everywhere).
+import { sh } from "./quote";
+import { FileSpec } from "./scripts/bash";
+import { DeleteFuseSpec, VersionsSpec } from "./spec";
 import {
   DELETES_COMMAND,
   FUSE_DIR,
@@ -24,13 +27,11 @@ import {
   STATE_DIR,
   SYNC_USER,
   peerAlias,
+  pusherReplacedDir,
+  pusherTempDir,
   syncTempRoot,
   versionsRoot,
-} from "./paths";
-import { sh } from "./quote";
-import { pusherReplacedDir, pusherTempDir } from "./render/lsyncdConf";
-import { FileSpec } from "./scripts/bash";
-import { DeleteFuseSpec, VersionsSpec } from "./spec";
+} from "./hostLayout";
 
 /** What the prune timer last measured: "<versions KiB> <disk KiB>", read by the health check. */
 export const VERSIONS_USAGE = `${STATE_DIR}/versions.usage`;

@@ -2,9 +2,9 @@
 // tuning, the auditor, inotify limits and nginx.
 import { z } from "zod";
 import { dirname } from "node:path";
-import { ETC_DIR, HEALTH_CHECK, LSYNCD_CONF, LSYNCD_LOG_DIR, STATE_DIR, SYNC_HOME } from "../paths";
 import type { CommonSpec } from "../spec";
 import { anyOfKeys, checked, matching, say, section, tenthsOfSeconds, wholeNumber } from "./leaves";
+import { ETC_DIR, HEALTH_CHECK, LSYNCD_CONF, LSYNCD_LOG_DIR, STATE_DIR, SYNC_HOME } from "../hostLayout";
 
 export const SYNC_DIR_TEXT =
   'must be an absolute path such as "/srv/pics" (letters, digits, ".", "_", "-" and single "/" ' +
@@ -47,7 +47,7 @@ export const SYSTEM_TREES = [
   "/var/tmp",
 ];
 export const SYSTEM_DIRS: ReadonlySet<string> = new Set(["/media", "/mnt", "/opt", "/srv", "/var", "/var/www"]);
-/** This program's own dirs on every host (paths.ts): never inside, over or under the sync dir. */
+/** This program's own dirs on every host (hostLayout.ts): never inside, over or under the sync dir. */
 export const PROGRAM_DIRS = [STATE_DIR, SYNC_HOME, ETC_DIR, LSYNCD_LOG_DIR, dirname(LSYNCD_CONF), dirname(HEALTH_CHECK)];
 
 export function within(path: string, dir: string): boolean {

@@ -1,20 +1,25 @@
 // lsyncd.conf.lua for one host: one sync{} per target it pushes to. Every value is a
 // Lua literal made by lua()/luaList(); numbers are validated integers.
+import { lua, luaList } from "../quote";
+import { DeleteFuseSpec, LsyncdSpec, VersionsSpec } from "../spec";
+import { renderAction } from "./lsyncdAction";
+import { renderIntake } from "./lsyncdIntake";
 import {
+  alwaysExcluded,
   FUSE_DIR,
   FUSE_RULES,
+  pusherReplacedDir,
+  pusherTempDir,
+  pusherTempPath,
+  targetOf,
+  TEMP_DIR_PATTERN,
   LSYNCD_HEARTBEAT,
   LSYNCD_LOG,
   LSYNCD_STATUS,
-  RSYNC_MODULE,
   SSH_BINARY,
   SSH_CONFIG,
-  peerAlias,
-} from "../paths";
-import { lua, luaList } from "../quote";
-import { DeleteFuseSpec, LsyncdSpec, SYNC_TEMP_DIR_NAME, VERSIONS_DIR_NAME, VersionsSpec } from "../spec";
-import { renderAction } from "./lsyncdAction";
-import { REPLACED_DIR_NAME, renderIntake } from "./lsyncdIntake";
+  VERSIONS_DIR_NAME,
+} from "../hostLayout";
 
 export interface LsyncdConfSpec {
   /** This host's name: it pushes into its own temp dir on every target. */
@@ -37,46 +42,8 @@ export interface LsyncdConfSpec {
   readonly nothingLost?: { readonly versions: VersionsSpec; readonly deleteFuse: DeleteFuseSpec };
 }
 
-/** rsync's temp dir on the receiver, relative to the sync dir: half-written files live there. */
-export const TEMP_DIR_PATTERN = `/${SYNC_TEMP_DIR_NAME}/`;
-
-/**
- * Where `pusher` writes half-done files on any host it pushes to, as rsync's --temp-dir
- * (relative to the receiving module, i.e. the sync dir). One dir per pusher, so the rename
- * that completes a file says where it came from.
- */
-export function pusherTempDir(pusher: string): string {
-  return `${SYNC_TEMP_DIR_NAME}/${pusher}/`;
-}
-
-/**
- * Where a push by `pusher` keeps every version it replaces or deletes (rsync --backup-dir,
- * relative to the receiving module): the receiver's intake compares it with what arrived
- * and keeps the winner (see lsyncdIntake.ts, 5.). Inside the pusher's own temp dir, so the
- * trust step's cleanup and destroy treat it like the rest of that dir.
- */
-export function pusherReplacedDir(pusher: string): string {
-  return `${pusherTempDir(pusher)}${REPLACED_DIR_NAME}/`;
-}
-
-/** The same dir as lsyncd names paths inside the sync dir (leading "/"). */
-function pusherTempPath(pusher: string): string {
-  return `/${pusherTempDir(pusher)}`;
-}
-
 /** Seconds a new file without close-write must keep its size before it is pushed. */
 export const SETTLE_SECONDS = 1;
-
-/**
- * Patterns lsyncd never watches or syncs: ext4's lost+found, which each host has of its
- * own, owned by root, and the exchange's versions area (issue 13), which no node receives. The temp dir is not among them on purpose: lsyncd must watch it so
- * that rsync's rename of a finished file into place arrives as a move (pushed at once),
- * not as a file appearing from nowhere (held until it settles). The intake drops
- * every other event inside it, and rsync is told to exclude it.
- */
-export function alwaysExcluded(): string[] {
-  return ["/lost+found/", `/${VERSIONS_DIR_NAME}/`];
-}
 
 /** Defence in depth: config validated every number (configSchema.ts); Lua gets digits only. */
 function int(name: string, value: number): string {
@@ -84,11 +51,6 @@ function int(name: string, value: number): string {
     throw new Error(`${name} must be an integer, got ${value}`);
   }
   return String(value);
-}
-
-/** The sync{} target for a peer: its rsync module over ssh ("::" + rsh). */
-export function targetOf(peer: string): string {
-  return `${peerAlias(peer)}::${RSYNC_MODULE}/`;
 }
 
 export function renderLsyncdConf(spec: LsyncdConfSpec): string {

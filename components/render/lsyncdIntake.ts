@@ -50,6 +50,7 @@
 //    `<fuse>/<origin>.held`, and each held path is a `P` rule in the protect file that every
 //    relay carries, so no rsync --delete removes it on a node) until the operator runs
 //    `lsyncd-cluster-deletes release|undo`, which removes the list. Writes keep flowing.
+import { REPLACED_DIR_NAME } from "../hostLayout";
 import { lua } from "../quote";
 
 export interface IntakeSpec {
@@ -89,9 +90,6 @@ export interface IntakeSpec {
  * (measured: 54 of 500 slipped through with 2 s), and the whole burst must be held.
  */
 export const FUSE_DELAY_SECONDS = 5;
-
-/** Inside a pusher's temp dir: where its push keeps the version it replaced (rsync --backup-dir). */
-export const REPLACED_DIR_NAME = ".replaced";
 
 export function renderIntake(spec: IntakeSpec): string {
   if (!Number.isInteger(spec.settleSeconds) || spec.settleSeconds < 1) {

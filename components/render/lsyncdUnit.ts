@@ -7,8 +7,8 @@
 // the sync dir (its intake's renames) and on the exchange the fuse's state: the sandbox
 // leaves it exactly that, so a bug in its event handling (it parses
 // names a stolen key chose) cannot write anywhere else. Valid for systemd 252.
-import { LSYNCD_CONF, LSYNCD_LOG_DIR, SSH_CONTROL_DIR } from "../paths";
 import { plainPath } from "../quote";
+import { LSYNCD_CONF, LSYNCD_LOG_DIR, SSH_CONTROL_DIR } from "../hostLayout";
 
 const SANDBOX = [
   "NoNewPrivileges=yes",

@@ -1,7 +1,7 @@
 // nginx site serving the sync dir read-only. It is the default server on its port so
 // Debian's welcome page never answers for images.
-import { SYNC_TEMP_DIR_NAME } from "../spec";
 import { plainPath } from "../quote";
+import { SYNC_TEMP_DIR_NAME } from "../hostLayout";
 
 export interface NginxSiteSpec {
   readonly syncDir: string;

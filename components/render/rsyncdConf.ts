@@ -7,9 +7,8 @@
 //
 // What a stolen sync key can send is cut down to what images need (issue 11, measured by
 // test/e2e/adversary.test.ts): regular files and directories, nothing else.
-import { RSYNC_MODULE, RSYNCD_PUSH_LOG } from "../paths";
 import { plainPath } from "../quote";
-import { VERSIONS_DIR_NAME } from "../spec";
+import { RSYNCD_PUSH_LOG, RSYNC_MODULE, VERSIONS_DIR_NAME } from "../hostLayout";
 
 /**
  * Options the daemon refuses outright (the whole push fails, with rsync's "option may not

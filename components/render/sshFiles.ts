@@ -1,9 +1,8 @@
 // The files that tell a host how to reach the peers it pushes to (ssh_config, known_hosts)
 // and whom it accepts pushes from (authorized_keys). ssh_config and known_hosts have no
 // quoting of their own, so every value is checked to be one plain token instead.
-import { KNOWN_HOSTS, RSYNC_BINARY, RSYNCD_CONF, SSH_CONTROL_DIR, SYNC_KEY, peerAlias } from "../paths";
-import { SYNC_USER } from "../spec";
 import { normalizePublicKey } from "../publicKey";
+import { KNOWN_HOSTS, RSYNCD_CONF, RSYNC_BINARY, SSH_CONTROL_DIR, SYNC_KEY, SYNC_USER, peerAlias } from "../hostLayout";
 
 // Defence in depth: the keys were checked where they entered (config, identity step).
 export { normalizePublicKey };

@@ -1,10 +1,10 @@
 // identity: the unprivileged account that receives pushes, and this host's own sync key,
 // generated here so the private half never leaves the host. stdout carries only public
 // keys, in lines the program parses (parseIdentity).
-import { SSH_CONTROL_DIR, SYNC_HOME, SYNC_KEY, SYNC_USER, syncTempRoot } from "../paths";
 import { sh } from "../quote";
 import { normalizePublicKey } from "../publicKey";
 import { script } from "./bash";
+import { SSH_CONTROL_DIR, SYNC_HOME, SYNC_KEY, SYNC_USER, syncTempRoot } from "../hostLayout";
 
 export function identityCreate(syncDir: string): string {
   const user = sh(SYNC_USER);

@@ -1,10 +1,10 @@
 // lsyncd: config and unit written, service enabled, restarted only when a file changed
 // (a restart is a full startup rsync to every target), and checked to be running.
-import { LSYNCD_CONF, LSYNCD_LOG, LSYNCD_LOG_DIR, LSYNCD_UNIT, SSH_CONTROL_DIR } from "../paths";
 import { sh } from "../quote";
 import { LsyncdConfSpec, renderLsyncdConf } from "../render/lsyncdConf";
 import { renderLsyncdUnit } from "../render/lsyncdUnit";
 import { FileSpec, script, writeFile } from "./bash";
+import { LSYNCD_CONF, LSYNCD_LOG, LSYNCD_LOG_DIR, LSYNCD_UNIT, SSH_CONTROL_DIR } from "../hostLayout";
 
 /** Files the lsyncd step owns besides config and unit (health check, logrotate). */
 export interface LsyncdStepSpec extends LsyncdConfSpec {

@@ -3,8 +3,8 @@
 // all creates, from the state of the last `up` (pkg/resource/deploy/deployment_executor.go):
 // when a host was renamed, or its address now belongs to another host of the cluster, the
 // new steps have already claimed the server, and the old deletes must not undo their work.
-import { HOST_NAME_FILE } from "../paths";
 import { sh } from "../quote";
+import { HOST_NAME_FILE } from "../hostLayout";
 
 /** Lines for the ready step's create: claim the server for `hostName`. */
 export function claimServer(hostName: string): string[] {

@@ -1,8 +1,8 @@
 // packages: install what is missing, and remember what we installed, so delete removes
 // exactly that and leaves a server's own nginx or rsync alone.
-import { RSYNC_BINARY, SSH_BINARY, STATE_DIR } from "../paths";
 import { sh } from "../quote";
 import { script } from "./bash";
+import { RSYNC_BINARY, SSH_BINARY, STATE_DIR } from "../hostLayout";
 
 /**
  * Debian package and the binary whose presence means it is already there; a library has

@@ -2,6 +2,7 @@
 // (components/remote/provider.ts, read); an answer that differs from the one recorded at
 // the last create or update marks the step drifted, and the next `up` runs its create
 // again. They print hashes and names, never file contents or keys' private halves.
+import { sh } from "../quote";
 import {
   HOST_NAME_FILE,
   KNOWN_HOSTS,
@@ -15,8 +16,7 @@ import {
   SYNC_KEY,
   SYNC_USER,
   SYSCTL_FILE,
-} from "../paths";
-import { sh } from "../quote";
+} from "../hostLayout";
 
 /** One line per file: its hash, or "missing <path>". */
 function fileHashes(paths: readonly string[]): string[] {

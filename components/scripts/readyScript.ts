@@ -1,9 +1,9 @@
 // ready: the host answers SSH, can become root without a password, and has finished
 // booting (cloud-init), so apt and the disks are ours to use.
-import { ETC_DIR, STATE_DIR } from "../paths";
 import { sh } from "../quote";
 import { script } from "./bash";
 import { claimServer, releaseServer } from "./ownerGuard";
+import { ETC_DIR, STATE_DIR } from "../hostLayout";
 
 export function readyCreate(hostName: string): string {
   return script([

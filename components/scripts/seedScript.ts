@@ -1,10 +1,9 @@
 // seed: one push of the exchange's whole sync dir to a node that is new or was rebuilt,
 // before that node's lsyncd starts. lsyncd never deletes at startup (delete = "running"),
 // so without this an empty node would only get files written after it joined.
-import { SSH_BINARY, SSH_CONFIG } from "../paths";
 import { sh } from "../quote";
-import { alwaysExcluded, pusherTempDir, targetOf, TEMP_DIR_PATTERN } from "../render/lsyncdConf";
 import { script } from "./bash";
+import { SSH_BINARY, SSH_CONFIG, TEMP_DIR_PATTERN, alwaysExcluded, pusherTempDir, targetOf } from "../hostLayout";
 
 export function seedCreate(syncDir: string, exchange: string, node: string, excludes: readonly string[]): string {
   const args = [

@@ -1,9 +1,9 @@
 // sysctl: the inotify limits file, applied now and at every boot.
-import { SYSCTL_FILE } from "../paths";
 import { sh } from "../quote";
 import { renderSysctlConf } from "../render/sysctlConf";
 import { InotifySpec } from "../spec";
 import { script, writeFile } from "./bash";
+import { SYSCTL_FILE } from "../hostLayout";
 
 export function sysctlCreate(spec: InotifySpec): string {
   return script([

@@ -2,6 +2,10 @@
 // the rsync daemon config it forces, one temp dir per pusher), and whom this host pushes
 // to (pinned known_hosts, ssh_config). Each file is ours alone and rewritten whole, so a
 // peer removed from the cluster loses access on the next run.
+import { sh } from "../quote";
+import { renderRsyncdConf } from "../render/rsyncdConf";
+import { Pusher, PushTarget, renderAuthorizedKeys, renderKnownHosts, renderSshConfig } from "../render/sshFiles";
+import { script, writeFile } from "./bash";
 import {
   KNOWN_HOSTS,
   LSYNCD_LOG_DIR,
@@ -11,11 +15,7 @@ import {
   SYNC_AUTHORIZED_KEYS,
   SYNC_USER,
   syncTempRoot,
-} from "../paths";
-import { sh } from "../quote";
-import { renderRsyncdConf } from "../render/rsyncdConf";
-import { Pusher, PushTarget, renderAuthorizedKeys, renderKnownHosts, renderSshConfig } from "../render/sshFiles";
-import { script, writeFile } from "./bash";
+} from "../hostLayout";
 
 export interface TrustSpec {
   readonly syncDir: string;

@@ -1,9 +1,9 @@
 // web: nginx serves the sync dir read-only as the default server on its port. Debian's
 // default site would shadow it, so it is disabled, and restored by delete.
-import { NGINX_DEFAULT_LINK, NGINX_SITE, NGINX_SITE_LINK, STATE_DIR } from "../paths";
 import { sh } from "../quote";
 import { NginxSiteSpec, renderNginxSite } from "../render/nginxSite";
 import { script, writeFile } from "./bash";
+import { NGINX_DEFAULT_LINK, NGINX_SITE, NGINX_SITE_LINK, STATE_DIR } from "../hostLayout";
 
 const DEFAULT_DISABLED_MARK = `${STATE_DIR}/nginx-default-site-disabled`;
 

@@ -5,10 +5,10 @@
 import { execSync } from "child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
 import { join } from "path";
-import { HOST_NAME_FILE, LSYNCD_UNIT, NGINX_SITE, SYNC_AUTHORIZED_KEYS, SYNC_USER } from "../../components/paths";
 import { fetchImage, run, SYNC_DIR, waitFor } from "../../testing/harness/cluster";
 import { EngineRun, EngineStack, stepOps, toolchainBin } from "../../testing/harness/engine";
 import { startTestHosts, TestCluster, TestHost } from "../../testing/fixture/testHosts";
+import { HOST_NAME_FILE, LSYNCD_UNIT, NGINX_SITE, SYNC_AUTHORIZED_KEYS, SYNC_USER } from "../../components/hostLayout";
 
 jest.setTimeout(15 * 60_000);
 

@@ -2,6 +2,11 @@
 // whom, what waits for what, and which steps a config change replaces.
 import { execFileSync } from "child_process";
 import { createHash } from "crypto";
+import { REMOTE_STEP_TYPE } from "../../components/remoteStep";
+import { remoteStepProvider, StepState } from "../../components/remote/provider";
+import { Recorder } from "../../testing/pulumiMocks";
+import { buildMesh, COMMON_SPEC, nodeNames, OPERATOR_KEY } from "../helpers/meshFixture";
+import { filesWritten, innerScript } from "../helpers/scriptFiles";
 import {
   AUDIT_COMMAND,
   AUDIT_SERVICE,
@@ -11,12 +16,7 @@ import {
   RSYNCD_CONF,
   SSH_CONFIG,
   SYNC_AUTHORIZED_KEYS,
-} from "../../components/paths";
-import { REMOTE_STEP_TYPE } from "../../components/remoteStep";
-import { remoteStepProvider, StepState } from "../../components/remote/provider";
-import { Recorder } from "../../testing/pulumiMocks";
-import { buildMesh, COMMON_SPEC, nodeNames, OPERATOR_KEY } from "../helpers/meshFixture";
-import { filesWritten, innerScript } from "../helpers/scriptFiles";
+} from "../../components/hostLayout";
 
 const COMMAND = REMOTE_STEP_TYPE;
 const common = COMMON_SPEC;

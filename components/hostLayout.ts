@@ -1,6 +1,6 @@
-// Where the program puts things on every host. One list, so scripts, renderers, the
-// health check and the tests agree on every path.
-import { SYNC_TEMP_DIR_NAME, SYNC_USER, VERSIONS_DIR_NAME } from "./spec";
+// The layout of every host: where the program puts things, the sync user, the temp-dir
+// and versions rules, peer aliases and rsync targets. One module, so scripts, renderers,
+// the health check, the benchmark and the tests agree on every path and name.
 
 /** Small state this program keeps on a host (what it installed, what it disabled). */
 export const STATE_DIR = "/var/lib/lsyncd-cluster";
@@ -93,4 +93,55 @@ export function peerAlias(hostName: string): string {
   return `lsc-${hostName}`;
 }
 
-export { SYNC_USER };
+/** Unix account that receives pushes on every host; unprivileged, locked to the rsync daemon module. */
+export const SYNC_USER = "lsyncd-sync";
+/** Temp dir for rsync, inside the sync dir (same filesystem: atomic rename), never synced. */
+export const SYNC_TEMP_DIR_NAME = ".lsyncd-tmp";
+/** The exchange's versions area, inside the sync dir's filesystem (versionsRoot above). */
+export const VERSIONS_DIR_NAME = ".lsyncd-versions";
+
+/** Inside a pusher's temp dir: where its push keeps the version it replaced (rsync --backup-dir). */
+export const REPLACED_DIR_NAME = ".replaced";
+
+/** rsync's temp dir on the receiver, relative to the sync dir: half-written files live there. */
+export const TEMP_DIR_PATTERN = `/${SYNC_TEMP_DIR_NAME}/`;
+
+/**
+ * Where `pusher` writes half-done files on any host it pushes to, as rsync's --temp-dir
+ * (relative to the receiving module, i.e. the sync dir). One dir per pusher, so the rename
+ * that completes a file says where it came from.
+ */
+export function pusherTempDir(pusher: string): string {
+  return `${SYNC_TEMP_DIR_NAME}/${pusher}/`;
+}
+
+/**
+ * Where a push by `pusher` keeps every version it replaces or deletes (rsync --backup-dir,
+ * relative to the receiving module): the receiver's intake compares it with what arrived
+ * and keeps the winner (see lsyncdIntake.ts, 5.). Inside the pusher's own temp dir, so the
+ * trust step's cleanup and destroy treat it like the rest of that dir.
+ */
+export function pusherReplacedDir(pusher: string): string {
+  return `${pusherTempDir(pusher)}${REPLACED_DIR_NAME}/`;
+}
+
+/** The same dir as lsyncd names paths inside the sync dir (leading "/"). */
+export function pusherTempPath(pusher: string): string {
+  return `/${pusherTempDir(pusher)}`;
+}
+
+/**
+ * Patterns lsyncd never watches or syncs: ext4's lost+found, which each host has of its
+ * own, owned by root, and the exchange's versions area (issue 13), which no node receives. The temp dir is not among them on purpose: lsyncd must watch it so
+ * that rsync's rename of a finished file into place arrives as a move (pushed at once),
+ * not as a file appearing from nowhere (held until it settles). The intake drops
+ * every other event inside it, and rsync is told to exclude it.
+ */
+export function alwaysExcluded(): string[] {
+  return ["/lost+found/", `/${VERSIONS_DIR_NAME}/`];
+}
+
+/** The sync{} target for a peer: its rsync module over ssh ("::" + rsh). */
+export function targetOf(peer: string): string {
+  return `${peerAlias(peer)}::${RSYNC_MODULE}/`;
+}
