@@ -1,0 +1,626 @@
+-- The body of the lsyncd-cluster intake (components/render/lsyncdIntake.ts says why).
+-- renderIntake() puts it inside `do ... end` after the values it reads: SETTLE, QUIET,
+-- RELAY_ARRIVALS, TEMP, VERSIONS, FUSE_FILES, FUSE_SECONDS, FUSE_DIR, FUSE_RULES,
+-- FUSE_DELAY, ORIGIN_OF and REPLACED.
+
+  local function upvalue(fn, wanted)
+    for i = 1, 255 do
+      local name, value = debug.getupvalue(fn, i)
+      if name == nil then return nil end
+      if name == wanted then return value end
+    end
+  end
+  local Syncs = upvalue(sync, "Syncs")
+  if type(Syncs) ~= "table" or type(Syncs.get) ~= "function" then
+    error("lsyncd-cluster: this lsyncd has no Syncs table; it needs lsyncd 2.2.x")
+  end
+  -- lstat through LuaFileSystem (Debian's lua-filesystem, installed by the packages step):
+  -- the size check must never open anything but a regular file, since opening a FIFO
+  -- blocks lsyncd's only thread for ever (issue 11). Without it lsyncd refuses to start.
+  local okLfs, lfs = pcall(require, "lfs")
+  if not okLfs or type(lfs) ~= "table" or type(lfs.symlinkattributes) ~= "function" then
+    error("lsyncd-cluster: LuaFileSystem (lua-filesystem) is missing; the packages step installs it")
+  end
+  -- A link, FIFO, socket or device has no size to wait for: nil, so it is queued at once.
+  local function sizeOf(file)
+    if lfs.symlinkattributes(file, "mode") ~= "file" then return nil end
+    local f = io.open(file, "rb")
+    if not f then return nil end
+    local size = f:seek("end")
+    f:close()
+    return size
+  end
+  local function starts(p, prefix)
+    return p ~= nil and p:sub(1, #prefix) == prefix
+  end
+  local function isFile(p)
+    return p:byte(-1) ~= 47
+  end
+  local DIRECT = { Create = true, Modify = true, Attrib = true }
+
+  -- 5. Which of two versions of a name wins: newer mtime (ns), then larger sha256.
+  local function shq(p)
+    return "'" .. (p:gsub("'", "'\\''")) .. "'"
+  end
+  local function output(cmd)
+    local f = io.popen(cmd)
+    if not f then return "" end
+    local out = f:read("a") or ""
+    f:close()
+    return out
+  end
+  -- Whether a beats b; for two contents with the same mtime, also that mtime (sec, nsec);
+  -- and b's mtime in whole seconds (6. tells a conflict by it).
+  local function beats(a, b)
+    local out = output("stat -c %.9Y -- " .. shq(a) .. " " .. shq(b) .. " 2>/dev/null")
+    local sa, na, sb, nb = out:match("^(%d+)%.(%d+)\n(%d+)%.(%d+)\n")
+    if sa == nil then return false end
+    sa, na, sb, nb = tonumber(sa), tonumber(na), tonumber(sb), tonumber(nb)
+    if sa ~= sb then return sa > sb, nil, nil, sb end
+    if na ~= nb then return na > nb, nil, nil, sb end
+    local sums = output("sha256sum -- " .. shq(a) .. " " .. shq(b) .. " 2>/dev/null")
+    local ha, hb = sums:match("^(%x+) [^\n]*\n(%x+) ")
+    if ha == nil or hb == nil or ha == hb then return false, nil, nil, sb end
+    return ha > hb, sa, na, sb
+  end
+  -- The winner of a tie gets its mtime one nanosecond later: rsync's quick check (size and
+  -- mtime) would otherwise call the loser, where it has the same size, up to date.
+  local function bump(file, sec, nsec)
+    nsec = nsec + 1
+    if nsec > 999999999 then sec, nsec = sec + 1, 0 end
+    output(string.format("touch -m -d @%d.%09d -- %s 2>/dev/null", sec, nsec, shq(file)))
+  end
+  local function exists(file)
+    local f = io.open(file, "rb")
+    if f then f:close() return true end
+    return false
+  end
+  -- The pusher dir ("/<temp>/<pusher>/") of a path inside the temp dir, and whether the
+  -- path is in its .replaced/ (then a move out of it is our own restore, queued already).
+  local function pusherDirOf(p)
+    local pusher, inner = p:sub(#TEMP + 1):match("^([^/]+)/(.*)$")
+    if pusher == nil then return nil, false end
+    local dir = TEMP .. pusher .. "/"
+    return dir, starts("/" .. inner, REPLACED)
+  end
+  -- The origin named by a pusher dir ("/<temp>/node01/" -> "node01"); host names are
+  -- a-z, 0-9 and "-", anything else (a restore: ".restore") is kept readable but safe.
+  local function originOf(pdir)
+    local name = pdir:sub(#TEMP + 1, -2)
+    if name:match("^[a-z0-9-]+$") then return name end
+    if name == ".restore" then return "restore" end
+    return "unknown"
+  end
+
+  -- 6. Versions. Dirs made so far (a cache: a stat per version otherwise).
+  local versionDirs, versionDirCount = {}, 0
+  local function versionDir(dir)
+    if versionDirs[dir] then return true end
+    local mode = lfs.symlinkattributes(dir, "mode")
+    if mode == nil then
+      local parent = dir:match("^(.+)/[^/]+$")
+      if parent == nil or #parent + 1 < #VERSIONS or not versionDir(parent) then return false end
+      lfs.mkdir(dir)
+      mode = lfs.symlinkattributes(dir, "mode")
+    end
+    if mode ~= "directory" then return false end
+    if versionDirCount > 10000 then versionDirs, versionDirCount = {}, 0 end
+    versionDirs[dir] = true
+    versionDirCount = versionDirCount + 1
+    return true
+  end
+  -- Keeps file (a replaced, deleted or losing version of name) as a version: renamed,
+  -- or with link set hard-linked (the file stays where it is). Without a versions area, or
+  -- should that fail, a replaced version is removed as before issue 13 (and logged).
+  local function keepVersion(file, name, origin, kind, link)
+    if VERSIONS ~= nil and isFile(name) and lfs.symlinkattributes(file, "mode") == "file" then
+      local dir = VERSIONS .. name:sub(2)
+      if versionDir(dir) then
+        local base = dir .. "/" .. os.date("!%Y%m%dT%H%M%SZ") .. "~" .. origin .. "~" .. kind
+        local target, n = base, 1
+        while lfs.symlinkattributes(target, "mode") ~= nil do
+          n = n + 1
+          target = base .. "~" .. n
+        end
+        local ok
+        if link then ok = lfs.link(file, target) else ok = os.rename(file, target) end
+        if ok then return end
+      end
+      log("Error", "lsyncd-cluster: could not keep a version of ", name, " in ", VERSIONS)
+    end
+    if not link then os.remove(file) end
+  end
+  -- A file rsync moved into a pusher's .replaced/ dir that lsyncd did not watch yet (made
+  -- by that very push: rsync moves faster than lsyncd adds watches) arrives as a plain
+  -- delete. Which pusher's push it was is where its replaced copy is.
+  local function replacedCopy(source, path)
+    for _, dir in pairs(ORIGIN_OF) do
+      local copy = source .. dir:sub(2) .. REPLACED:sub(2) .. path:sub(2)
+      if lfs.symlinkattributes(copy, "mode") == "file" then return copy, dir end
+    end
+    return nil, nil
+  end
+  -- Every sync gets every event, in an order lsyncd does not promise: the first to see a
+  -- delete keeps its version (which moves the replaced copy away) and decides its relay,
+  -- the others know it by this.
+  local sightings = {}
+  local function firstSight(key)
+    local v = sightings[key]
+    if v ~= nil then
+      v.left = v.left - 1
+      if v.left <= 0 then sightings[key] = nil end
+      return false
+    end
+    if Syncs.size() > 1 then sightings[key] = { left = Syncs.size() - 1 } end
+    return true
+  end
+  -- When each name last arrived, and from where: two generations of FUSE-independent
+  -- length, so the table stays small (a conflict is a matter of seconds).
+  local ARRIVAL_WINDOW = 120
+  local arrivals, oldArrivals, arrivalsSince = {}, {}, os.time()
+  local function arrived(name, origin)
+    local t = os.time()
+    if t - arrivalsSince > ARRIVAL_WINDOW then
+      oldArrivals, arrivals, arrivalsSince = arrivals, {}, t
+    end
+    arrivals[name] = { origin = origin, time = t }
+  end
+  local function lastArrival(name)
+    return arrivals[name] or oldArrivals[name]
+  end
+
+  -- 5b. A file rsync moved into a pusher's .replaced/: a delete (--delete --backup always
+  -- renames), or the first half of a replace whose old version the receiving sync user
+  -- could not hard-link (fs.protected_hardlinks: a file a local writer owns, not the sync
+  -- user), when the arrival's rename follows at once and arbitrate() weighs the two. Seen
+  -- in CI: taken for a delete, a node's newer upload was dropped and the older version
+  -- won everywhere. So the version waits aside ASIDE seconds: an arrival of the name from
+  -- the same pusher takes it into arbitrate(); otherwise it was a delete ("deleted" runs
+  -- once, "relays" once per sync), or the name was written here again meanwhile (then the
+  -- moved-aside version is kept as overwritten, and the new write is pushed as usual).
+  local ASIDE = 1
+  local aside = {} -- name -> { backup, current, origin, due, deleted, relays = { function, ... } }
+  local asideArmed = false
+  local function settleAside()
+    asideArmed = false
+    local t, nextDue = now(), nil
+    for name, e in pairs(aside) do
+      if t >= e.due then
+        aside[name] = nil
+        if exists(e.backup) then
+          if exists(e.current) then
+            keepVersion(e.backup, name, e.origin, "overwritten")
+          else
+            if e.deleted ~= nil then e.deleted(e.backup) else os.remove(e.backup) end
+            for _, relay in ipairs(e.relays) do relay() end
+          end
+        end
+      elseif nextDue == nil or e.due < nextDue then
+        nextDue = e.due
+      end
+    end
+    if nextDue ~= nil then
+      asideArmed = true
+      alarm(nextDue, settleAside)
+    end
+  end
+  local function putAside(source, name, backup, origin, deleted, relay)
+    local e = aside[name]
+    if e == nil or e.backup ~= backup then
+      e = { backup = backup, current = source .. name:sub(2), origin = origin, due = now() + ASIDE, relays = {} }
+      aside[name] = e
+    end
+    if deleted ~= nil then e.deleted = deleted end
+    if relay ~= nil then e.relays[#e.relays + 1] = relay end
+    if not asideArmed then
+      asideArmed = true
+      alarm(e.due, settleAside)
+    end
+  end
+
+  -- Every sync sees every event (same source, same excludes); the first decides, the
+  -- others reuse its verdict: "new" (nothing replaced), "replaced" (the arrival won) or
+  -- "kept" (the replaced version won and is back in place).
+  local verdicts = {}
+  local function arbitrate(source, pdir, path, name)
+    local key = path .. "\0" .. name
+    local v = verdicts[key]
+    if v ~= nil then
+      v.left = v.left - 1
+      if v.left <= 0 then verdicts[key] = nil end
+      return v.verdict
+    end
+    local backup = source .. pdir:sub(2) .. REPLACED:sub(2) .. name:sub(2)
+    local current = source .. name:sub(2)
+    -- The version this arrival moved aside (5b) is weighed here, not deleted.
+    if aside[name] ~= nil and aside[name].backup == backup then aside[name] = nil end
+    local origin = originOf(pdir)
+    local verdict = "new"
+    if exists(backup) then
+      local backupWins, tieSec, tieNsec, arrivalSec = false, nil, nil, nil
+      if exists(current) then backupWins, tieSec, tieNsec, arrivalSec = beats(backup, current) end
+      -- 6. The losing arrival is kept as a conflict (linked first: the name never disappears).
+      if backupWins and VERSIONS ~= nil then keepVersion(current, name, origin, "conflict", true) end
+      if backupWins and os.rename(backup, current) then
+        verdict = "kept"
+        log("Normal", "lsyncd-cluster: kept the newer version of ", name, " (", pdir, " sent an older one)")
+      else
+        -- 6. Written before the version it replaces had even reached the exchange: its
+        -- writer never saw that version, so it is a conflict, not an overwrite.
+        local before = lastArrival(name)
+        if before ~= nil and before.origin ~= origin and arrivalSec ~= nil and arrivalSec < before.time then
+          keepVersion(backup, name, before.origin, "conflict")
+        else
+          keepVersion(backup, name, origin, "overwritten")
+        end
+        verdict = "replaced"
+      end
+      if tieSec ~= nil then bump(current, tieSec, tieNsec) end
+    end
+    if VERSIONS ~= nil and verdict ~= "kept" then arrived(name, origin) end
+    if Syncs.size() > 1 then verdicts[key] = { verdict = verdict, left = Syncs.size() - 1 } end
+    return verdict
+  end
+
+  -- Pushes that landed while this lsyncd was not running (sshd starts first) left their
+  -- replaced versions unweighed: weigh them now, before the startup sync sends the tree.
+  if Syncs.size() > 0 then
+    local source = Syncs.get(1).source
+    local list = output("find " .. shq(source .. TEMP:sub(2)) .. " -mindepth 3 -path " .. shq("*" .. REPLACED .. "*")
+      .. " \\( -type f -o -type l \\) -print0 2>/dev/null")
+    for backup in list:gmatch("([^\0]+)\0") do
+      local name = backup:match("^" .. (source .. TEMP:sub(2)):gsub("%p", "%%%0") .. "[^/]+" .. REPLACED:gsub("%p", "%%%0") .. "(.+)$")
+      if name ~= nil then
+        local current = source .. name
+        local backupWins, tieSec, tieNsec = false, nil, nil
+        if exists(current) then backupWins, tieSec, tieNsec = beats(backup, current) end
+        local origin = originOf(backup:sub(#source):match("^(" .. TEMP:gsub("%p", "%%%0") .. "[^/]+/)"))
+        if backupWins and VERSIONS ~= nil then keepVersion(current, "/" .. name, origin, "conflict", true) end
+        if backupWins and os.rename(backup, current) then
+          log("Normal", "lsyncd-cluster: at startup kept the newer version of /", name)
+        elseif exists(current) then
+          keepVersion(backup, "/" .. name, origin, "overwritten")
+        else
+          keepVersion(backup, "/" .. name, origin, "deleted")
+        end
+        if tieSec ~= nil then bump(current, tieSec, tieNsec) end
+      end
+    end
+  end
+
+  -- 7. The mass-delete fuse: per origin, when its deletes came (a FIFO of times), the
+  -- deletes waiting FUSE_DELAY to be relayed, and whether it is tripped (its .held list
+  -- exists: so a tripped fuse survives any restart, and the operator's tool resets it by
+  -- removing the list).
+  local relays = {} -- sync index -> function(time, path) queueing a delete there
+  local fuses = {}
+  local function heldFile(origin)
+    return FUSE_DIR .. origin .. ".held"
+  end
+  local function fuseOf(origin)
+    local f = fuses[origin]
+    if f == nil then
+      -- relayed: the deletes already relayed within the window, { path, time } (a FIFO too)
+      f = { times = {}, head = 1, tail = 0, pending = {}, armed = false, relayed = {}, rhead = 1, rtail = 0 }
+      fuses[origin] = f
+    end
+    f.tripped = lfs.symlinkattributes(heldFile(origin), "mode") == "file"
+    return f
+  end
+  -- An rsync filter pattern matching exactly path: with a wildcard character in it,
+  -- rsync reads backslashes as escapes, so then every special one is escaped.
+  local function exactPattern(path)
+    if path:find("[%*%?%[]") then return (path:gsub("[%*%?%[\\]", "\\%0")) end
+    return path
+  end
+  local function hold(origin, paths)
+    local list = io.open(heldFile(origin), "a")
+    local rules = io.open(FUSE_RULES, "a")
+    if list == nil or rules == nil then
+      log("Error", "lsyncd-cluster: cannot write the delete fuse's state in ", FUSE_DIR)
+    end
+    for _, p in ipairs(paths) do
+      if list then list:write(p, "\0") end
+      -- A name with a line break cannot be one rule; it stays held in the list only.
+      if rules and not p:find("[\r\n]") then rules:write("P ", exactPattern(p), "\n") end
+    end
+    if list then list:close() end
+    if rules then rules:close() end
+  end
+  local function relayAll(f, list, source)
+    local t = os.time()
+    for _, d in ipairs(list) do
+      -- Written again meanwhile: relaying the delete now would remove the new file.
+      if lfs.symlinkattributes(source .. d.path:sub(2), "mode") == nil then
+        for n = 1, #relays do relays[n](d.time, d.path) end
+        f.rtail = f.rtail + 1
+        f.relayed[f.rtail] = { path = d.path, time = d.arrived or t }
+      end
+    end
+    if #list > 0 then log("Normal", "lsyncd-cluster: relayed ", #list, " delete(s)") end
+  end
+  -- A burst may come in several pushes: the deletes of an origin wait until none came
+  -- from it for FUSE_DELAY seconds (at most FUSE_SECONDS in all), directories (origin "")
+  -- until no origin has deletes waiting, so their files are decided first.
+  local function busy()
+    for o, f in pairs(fuses) do
+      if o ~= "" and #f.pending > 0 then return true end
+    end
+    return false
+  end
+  local function flush(origin, source)
+    local f = fuses[origin]
+    local t = now()
+    local quietUntil = f.last + FUSE_DELAY
+    if #f.pending > 0 and ((t < quietUntil and os.time() - f.first < FUSE_SECONDS) or (origin == "" and busy())) then
+      alarm(t < quietUntil and quietUntil or t + 0.5, function() flush(origin, source) end)
+      return
+    end
+    f.armed = false
+    local list = f.pending
+    f.pending = {}
+    if origin ~= "" and fuseOf(origin).tripped then
+      local paths = {}
+      for i, d in ipairs(list) do paths[i] = d.path end
+      hold(origin, paths)
+    else
+      relayAll(f, list, source)
+    end
+  end
+  -- Called once per delete (by the first sync) with the origin ("" for a directory that
+  -- disappeared, which names none).
+  local function fuseDelete(source, origin, time, path)
+    local f = fuseOf(origin)
+    if origin ~= "" then
+      local t = os.time()
+      if isFile(path) then
+        f.tail = f.tail + 1
+        f.times[f.tail] = t
+      end
+      while f.head <= f.tail and f.times[f.head] <= t - FUSE_SECONDS do
+        f.times[f.head] = nil
+        f.head = f.head + 1
+      end
+      while f.rhead <= f.rtail and f.relayed[f.rhead].time <= t - FUSE_SECONDS do
+        f.relayed[f.rhead] = nil
+        f.rhead = f.rhead + 1
+      end
+      local count = f.tail - f.head + 1
+      if not f.tripped and count > FUSE_FILES then
+        f.tripped = true
+        local since = io.open(FUSE_DIR .. origin .. ".since", "w")
+        if since then since:write(f.times[f.head], "\n") since:close() end
+        -- The burst is every delete the window counted: those already relayed are listed
+        -- too (undo brings them back on every node; for release they are done already).
+        local before = {}
+        for i = f.rhead, f.rtail do before[#before + 1] = f.relayed[i].path end
+        f.relayed, f.rhead, f.rtail = {}, 1, 0
+        hold(origin, before)
+        log("Normal", "lsyncd-cluster: delete fuse tripped: ", count, " deletes from ", origin, " within ",
+          FUSE_SECONDS, " s; its deletes are held (lsyncd-cluster-deletes release|undo ", origin, ")")
+      end
+      if f.tripped then
+        -- Those still waiting are held too, in order, then this one.
+        local paths = {}
+        for i, d in ipairs(f.pending) do paths[i] = d.path end
+        paths[#paths + 1] = path
+        f.pending = {}
+        return hold(origin, paths)
+      end
+    end
+    if #f.pending == 0 then f.first = os.time() end
+    f.pending[#f.pending + 1] = { time = time, path = path, arrived = os.time() }
+    f.last = now()
+    if not f.armed then
+      f.armed = true
+      alarm(f.last + FUSE_DELAY, function() flush(origin, source) end)
+    end
+  end
+
+  for n = 1, Syncs.size() do
+    local s = Syncs.get(n)
+    local stock = s.delay
+    local origin = ORIGIN_OF[s.config.target]
+
+    -- 4. Direct queueing, when lsyncd's internals are the ones it was written against.
+    local Delay = upvalue(stock, "Delay")
+    local q = s.delays
+    local direct = type(Delay) == "table" and type(Delay.new) == "function"
+      and type(q) == "table" and type(q.push) == "function" and type(q.first) == "function"
+      and type(q.last) == "function" and type(q.size) == "function"
+      and type(s.excludes) == "table" and type(s.excludes.test) == "function"
+      and s.filters == nil
+    -- Said at the first event: while the config loads, lsyncd's log file is not open yet.
+    local announced = false
+    local function announce()
+      announced = true
+      if direct then
+        log("Normal", "lsyncd-cluster: direct queueing on for ", s.config.target)
+      else
+        log("Normal", "lsyncd-cluster: direct queueing off for ", s.config.target, " (unknown lsyncd internals)")
+      end
+    end
+    local queued = {} -- path -> the delay queued directly for it
+    -- Up to which queue position lsyncd's own code may have queued something the direct
+    -- path must not bypass: false = nothing, true = unknown (startup: lsyncd's Init may be
+    -- queued), so until the queue empties.
+    local fence = true
+
+    local function plain(etype, path, path2)
+      return path2 == nil and DIRECT[etype] == true and isFile(path)
+    end
+
+    -- lsyncd's own delay(): it may combine, block or split. A plain file event it simply
+    -- queued is remembered like a direct one; after anything else, every delay queued so
+    -- far (positions only grow while the queue is not empty) is fenced off.
+    local function slow(etype, time, path, path2)
+      local size = q:size()
+      local before = size > 0 and q:last() or nil
+      stock(s, etype, time, path, path2)
+      if not direct or q:size() == 0 then return end
+      local last = q:last()
+      if fence == true then fence = last.dpos end -- covers all so far, Init included
+      if plain(etype, path, path2) and q:size() == size + 1 and last ~= before
+        and last.path == path and last.path2 == nil then
+        queued[path] = last
+      else
+        fence = last.dpos
+      end
+    end
+
+    local function enqueue(etype, time, path)
+      if not direct or not plain(etype, path, nil) then
+        return slow(etype, time, path, nil)
+      end
+      if q:size() == 0 then
+        queued, fence = {}, false
+      elseif fence ~= false then
+        if fence == true or q:first().dpos <= fence then
+          return slow(etype, time, path, nil)
+        end
+        fence = false
+      end
+      local old = queued[path]
+      if old ~= nil and q[old.dpos] == old then
+        return slow(etype, time, path, nil)
+      end
+      if s.excludes:test(path) then return end
+      local alarm
+      if time and s.config.delay then alarm = time + s.config.delay else alarm = now() end
+      local d = Delay.new(etype, s, alarm, path, nil)
+      d.dpos = q:push(d)
+      queued[path] = d
+    end
+
+    -- 1. A file written here waits until it has been quiet: QUIET seconds after its last
+    -- close-write (a writer that reopens the file per chunk closes it many times), and a
+    -- new file without close-write (a link, a move-in) until its size held still for
+    -- max(QUIET, SETTLE). Each wait length has its own FIFO (dues grow in it) and alarm.
+    local held = {} -- path -> its newest entry { path, due, size, holder }
+    local function holder(seconds)
+      local fifo, head, tail = {}, 1, 0
+      local armed = false
+      local self = {}
+      local function sweep()
+        armed = false
+        local t = now()
+        while head <= tail do
+          local e = fifo[head]
+          if held[e.path] == e then
+            if t < e.due then
+              armed = true
+              alarm(e.due, sweep)
+              return
+            end
+            local size = sizeOf(s.source .. e.path:sub(2))
+            if size ~= nil and size ~= e.size then
+              tail = tail + 1
+              fifo[tail] = { path = e.path, due = t + seconds, size = size, holder = self }
+              held[e.path] = fifo[tail]
+            else
+              held[e.path] = nil
+              enqueue("Create", t, e.path)
+            end
+          end
+          fifo[head] = nil
+          head = head + 1
+        end
+        fifo, head, tail = {}, 1, 0
+      end
+      self.hold = function(path)
+        local e = { path = path, due = now() + seconds, size = sizeOf(s.source .. path:sub(2)), holder = self }
+        tail = tail + 1
+        fifo[tail] = e
+        held[path] = e
+        if not armed then
+          armed = true
+          alarm(e.due, sweep)
+        end
+      end
+      return self
+    end
+    relays[n] = function(time, path) slow("Delete", time, path, nil) end
+    local holdNew = holder(math.max(QUIET, SETTLE))
+    local holdWritten = QUIET >= SETTLE and holdNew or holder(QUIET)
+
+    s.delay = function(self, etype, time, path, path2)
+      if not announced then announce() end
+      if starts(path, TEMP) then
+        if etype ~= "Move" or path2 == nil or starts(path2, TEMP) then return end
+        local pdir, restore = pusherDirOf(path)
+        if pdir == nil or restore then return end
+        -- 2./3./5. rsync renamed a complete file from a peer into place.
+        held[path2] = nil
+        local verdict = arbitrate(s.source, pdir, path, path2)
+        if verdict == "new" then
+          if RELAY_ARRIVALS and not (origin ~= nil and pdir == origin) then
+            return enqueue("Create", time, path2)
+          end
+          return
+        end
+        -- Two versions met: the exchange sends the final one to every node (the pusher
+        -- included); a node sends back only a version of its own that it kept.
+        if RELAY_ARRIVALS or verdict == "kept" then return enqueue("Create", time, path2) end
+        return
+      end
+      if etype == "Move" and starts(path2, TEMP) then
+        -- 5. rsync moved what was at path into a pusher's .replaced/: a deleted directory,
+        -- or a file deleted or (5b) replaced, decided once the arrival could have come.
+        held[path] = nil
+        local first = firstSight("M" .. path2)
+        local pdir = pusherDirOf(path2)
+        local from = pdir ~= nil and originOf(pdir) or "unknown"
+        if not isFile(path2) then
+          -- 7. The first sync to see the delete decides for all.
+          if first and FUSE_FILES > 0 then fuseDelete(s.source, from, time, path) end
+          if FUSE_FILES > 0 then return end
+          return slow("Delete", time, path, nil)
+        end
+        local deleted = nil
+        if first then
+          deleted = function(backup)
+            keepVersion(backup, path, from, "deleted")
+            if FUSE_FILES > 0 then fuseDelete(s.source, from, now(), path) end
+          end
+        end
+        local relay = nil
+        if FUSE_FILES == 0 then relay = function() slow("Delete", now(), path, nil) end end
+        return putAside(s.source, path, s.source .. path2:sub(2), from, deleted, relay)
+      end
+      if (VERSIONS ~= nil or FUSE_FILES > 0) and etype == "Delete" and path ~= nil then
+        held[path] = nil
+        if firstSight("D" .. path) then
+          local from = ""
+          if isFile(path) then
+            local copy, pdir = replacedCopy(s.source, path)
+            if copy ~= nil then
+              from = originOf(pdir)
+              keepVersion(copy, path, from, "deleted")
+            else
+              -- Gone without a replaced copy: a push that kept none (lsyncd's always do; a
+              -- stolen key's need not) or a local delete. It still counts for the fuse.
+              from = "unknown"
+            end
+          end
+          if FUSE_FILES > 0 then fuseDelete(s.source, from, time, path) end
+        end
+        if FUSE_FILES > 0 then return end
+        return slow("Delete", time, path, nil)
+      end
+      if etype == "Create" and isFile(path) then
+        return holdNew.hold(path)
+      end
+      if etype == "Modify" and QUIET > 0 and isFile(path) then
+        return holdWritten.hold(path)
+      end
+      -- A change of attributes while the file is being written waits with it.
+      if etype == "Attrib" and path2 == nil and held[path] ~= nil then return end
+      if path ~= nil then held[path] = nil end
+      if path2 ~= nil then
+        held[path2] = nil
+        return slow(etype, time, path, path2)
+      end
+      return enqueue(etype, time, path)
+    end
+  end
+end
