@@ -6,7 +6,7 @@
 // where it is.
 import { auditInstall } from "./auditFiles";
 import { versionsInstall } from "./versionsFiles";
-import { healthFiles, healthPaths } from "./healthFiles";
+import { healthFiles, healthPaths } from "./render/healthFiles";
 import { sh } from "./quote";
 import { diskProbe, identityProbe, lsyncdProbe, packagesProbe, readyProbe, sysctlProbe, trustProbe, webProbe } from "./scripts/probes";
 import { diskCreate, diskDelete, DiskSource } from "./scripts/diskScript";

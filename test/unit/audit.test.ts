@@ -1,7 +1,7 @@
 // lsyncd-cluster-audit and its systemd units, as rendered; the e2e suite runs them.
 import { spawnSync } from "child_process";
 import { auditInstall, renderAuditScript, renderAuditService, renderAuditTimer } from "../../components/auditFiles";
-import { renderHealthCheck } from "../../components/healthFiles";
+import { renderHealthCheck } from "../../components/render/healthFiles";
 
 const spec = { syncDir: "/srv/pics", host: "exchange", nodes: ["node01", "node02"], excludes: ["*.tmp"], graceSeconds: 60 };
 

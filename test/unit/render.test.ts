@@ -4,7 +4,7 @@ import { execFileSync } from "child_process";
 import { mkdtempSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { renderHealthCheck, renderLogrotate } from "../../components/healthFiles";
+import { renderHealthCheck, renderLogrotate } from "../../components/render/healthFiles";
 import { renderAction } from "../../components/render/lsyncdAction";
 import { renderLsyncdConf } from "../../components/render/lsyncdConf";
 import { renderLsyncdUnit } from "../../components/render/lsyncdUnit";

@@ -1,6 +1,7 @@
 // Every script the program runs on a host, and every script it installs there, as rendered
-// for a real mesh (exchange + node, web on), passes shellcheck. Scripts are built from
-// TypeScript strings; this is what shows a quoting or logic slip in the text they make.
+// for a real mesh (exchange + node, web on), passes shellcheck. Scripts are built by
+// TypeScript renderers (values through sh()) around the .sh files of components/scripts/sh;
+// this is what shows a quoting or logic slip in the text they make.
 import { spawnSync } from "child_process";
 import { REMOTE_STEP_TYPE } from "../../components/remoteStep";
 import { buildMesh, COMMON_SPEC } from "../helpers/meshFixture";

@@ -1,9 +1,9 @@
 // Files installed with lsyncd on every host: `lsyncd-cluster-health` for monitoring, and
 // logrotate for lsyncd's log and the push record. Both ride in the lsyncd step, so they change with it.
-import { sh } from "./quote";
-import { FileSpec } from "./scripts/bash";
-import { CommonSpec } from "./spec";
-import { VERSIONS_USAGE } from "./versionsFiles";
+import { sh } from "../quote";
+import { FileSpec } from "../scripts/bash";
+import { CommonSpec } from "../spec";
+import { VERSIONS_USAGE } from "../versionsFiles";
 import {
   AUDIT_COMMAND,
   AUDIT_STATE,
@@ -16,7 +16,7 @@ import {
   LSYNCD_STATUS,
   RSYNCD_PUSH_LOG,
   SYNC_USER,
-} from "./hostLayout";
+} from "../hostLayout";
 
 /**
  * The health check: exit 0 only when lsyncd is running, its heartbeat is younger than
