@@ -73,7 +73,7 @@ describe("same name written on two nodes while the exchange is down", () => {
             run(
               h(),
               x,
-              `{ sed -n '/Startup ---/h;//!H;$!d;x;p' /var/log/lsyncd/lsyncd.log | grep -v '^/outage' | tail -n 40; grep -F -- ${name} /var/log/lsyncd/pushes.log; find ${SYNC_DIR}/.lsyncd-tmp -path '*.replaced*' -name ${name} -printf 'left in %p: mtime %T@\\n'; } 2>&1 || true`,
+              `{ sed -n '/Startup ---/h;//!H;$!d;x;p' /var/log/lsyncd/lsyncd.log | grep -v '^/outage' | tail -n 40; grep -F -- ${name} /var/log/lsyncd/pushes.log; find ${SYNC_DIR}/.lsyncd-tmp -path '*.replaced*' -name ${name} -printf 'left in %p: mtime %T@\\n'; find ${SYNC_DIR}/.lsyncd-versions -path '*${name}*' -type f -printf 'version %P: mtime %T@ %s bytes\\n' 2>/dev/null; stat -c 'live: mtime %.9Y inode %i links %h owner %U' ${SYNC_DIR}/${name}; } 2>&1 || true`,
             ),
           ),
         );
