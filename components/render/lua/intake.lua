@@ -70,6 +70,22 @@
     if nsec > 999999999 then sec, nsec = sec + 1, 0 end
     output(string.format("touch -m -d @%d.%09d -- %s 2>/dev/null", sec, nsec, shq(file)))
   end
+  -- The mtime of one file (sec, nsec), or nil.
+  local function mtimeOf(file)
+    local sec, nsec = output("stat -c %.9Y -- " .. shq(file) .. " 2>/dev/null"):match("^(%d+)%.(%d+)")
+    if sec == nil then return nil end
+    return tonumber(sec), tonumber(nsec)
+  end
+  -- A version kept against an arrival moves 1 ns on before it goes out again. While the
+  -- arrival was landing, this host's own push of the name may have listed the kept
+  -- version (its mtime) and then read the arrival's bytes: its peer then holds a chimera,
+  -- the kept version's mtime and size over the other's content, which rsync's quick check
+  -- would call up to date for ever (seen in CI: hosts different for good). A new mtime
+  -- makes every peer take the kept version whole.
+  local function bumpKept(file)
+    local sec, nsec = mtimeOf(file)
+    if sec ~= nil then bump(file, sec, nsec) end
+  end
   local function exists(file)
     local f = io.open(file, "rb")
     if f then f:close() return true end
@@ -243,6 +259,7 @@
       if backupWins and VERSIONS ~= nil then keepVersion(current, name, origin, "conflict", true) end
       if backupWins and os.rename(backup, current) then
         verdict = "kept"
+        if tieSec == nil then bumpKept(current) end
         log("Normal", "lsyncd-cluster: kept the newer version of ", name, " (", pdir, " sent an older one)")
       else
         -- 6. Written before the version it replaces had even reached the exchange: its
@@ -277,6 +294,7 @@
         local origin = originOf(backup:sub(#source):match("^(" .. TEMP:gsub("%p", "%%%0") .. "[^/]+/)"))
         if backupWins and VERSIONS ~= nil then keepVersion(current, "/" .. name, origin, "conflict", true) end
         if backupWins and os.rename(backup, current) then
+          if tieSec == nil then bumpKept(current) end
           log("Normal", "lsyncd-cluster: at startup kept the newer version of /", name)
         elseif exists(current) then
           keepVersion(backup, "/" .. name, origin, "overwritten")
