@@ -34,3 +34,10 @@ test("every step script, probe and installed script passes shellcheck", async ()
   expect(checked).toBeGreaterThan(40);
   expect(findings.filter(Boolean)).toEqual([]);
 });
+
+test("every .sh file in the repository passes shellcheck as it stands", () => {
+  const files = spawnSync("git", ["ls-files", "*.sh"], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+  expect(files.length).toBeGreaterThan(5);
+  const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "--format=gcc", ...files], { encoding: "utf8" });
+  expect(r.stdout).toBe("");
+});

@@ -3,6 +3,7 @@
 # or a disk that already holds images, is never wiped. The mount is by UUID with nofail:
 # a missing disk never blocks boot, and lsyncd's unit refuses to start on the bare mount
 # point (RequiresMountsFor).
+# shellcheck disable=SC2154 # its values are assigned ahead of this body by the renderer (scriptFile.ts)
 
 # The device path, once it exists. EBS on Nitro appears as NVMe with the volume id as its
 # serial (the renderer gives that by-id path); the kernel's name (nvme1n1, ...) depends on

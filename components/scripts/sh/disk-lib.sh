@@ -1,4 +1,5 @@
 # Shared by the disk scripts (the renderer sets: safe_options, mark).
+# shellcheck disable=SC2154 # its values are assigned ahead of this body by the renderer (scriptFile.ts)
 
 # lsc_fstab_line LINE: LINE as our one fstab line (marked with $mark); every other line
 # is kept byte for byte, and the file is replaced atomically, only when it changes.

@@ -1,4 +1,5 @@
 # (the rest is components/scripts/sh/restore.sh, after the values above)
+# shellcheck disable=SC2154 # its values are assigned ahead of this body by the renderer (scriptFile.ts)
 
 usage() {
   cat >&2 <<'EOF'
