@@ -707,12 +707,24 @@ describe("lsyncd event intake (Lua, against a model of lsyncd 2.2.3)", () => {
     });
   });
 
-  it("hands anything but a plain new file event to lsyncd's own code", () => {
+  it("hands deletes, moves and the sync root to lsyncd's own code", () => {
     const l = new Lsyncd(nodeConf());
-    l.event(EX, "Create", "/dir/");
     l.event(EX, "Delete", "/old.jpg");
     l.event(EX, "Move", "/x.jpg", "/y.jpg");
-    expect(l.queued(EX)).toBe("s:Create:/dir/ s:Delete:/old.jpg s:Move:/x.jpg->/y.jpg");
+    l.event(EX, "Attrib", "/");
+    expect(l.queued(EX)).toBe("s:Delete:/old.jpg s:Move:/x.jpg->/y.jpg s:Attrib:/");
+  });
+
+  // Issue 14: a directory lsyncd queued itself fenced off the direct path, so every file
+  // of a burst into a new directory went through lsyncd's quadratic delay().
+  it("queues a new directory directly, and the burst into it after it", () => {
+    const l = new Lsyncd(exchangeConf());
+    const TO = "lsc-node02::sync/";
+    l.exec(`EVENT("${TO}", "Create", "/2026/")`);
+    l.exec(`for i = 1, 3000 do EVENT("${TO}", "Move", "/.lsyncd-tmp/node01/.f" .. i, "/2026/f" .. i) end`);
+    expect(l.eval(`SYNC("${TO}").delays:size()`)).toBe("3001");
+    expect(l.queued(TO)).not.toContain("s:");
+    expect(l.queued(TO).startsWith("d:Create:/2026/ d:Create:/2026/f1 ")).toBe(true);
   });
 
   it("stays off the direct path while anything lsyncd queued itself is still queued", () => {
@@ -818,11 +830,21 @@ describe("lsyncd action (Lua, against a model of lsyncd 2.2.3)", () => {
     expect(l.log()).toContain("Calling rsync with file-list of new/modified files\n/a.jpg\n/b/c.jpg");
   });
 
-  it("leaves deletes and directories to default.rsync's own action", () => {
+  it("leaves deletes and the sync root to default.rsync's own action", () => {
     const l = new Lsyncd(nodeConf());
-    act(l, '{ { etype = "Delete", path = "/gone.jpg" }, { etype = "Create", path = "/dir/", isdir = true } }');
+    act(l, '{ { etype = "Delete", path = "/gone.jpg" }, { etype = "Attrib", path = "/", isdir = true } }');
     expect(l.eval("LAST_SPAWN()")).toBe("none");
     expect(l.eval("STOCK_ACTIONS")).toBe("1");
+  });
+
+  // Issue 14: a burst into a new directory went as default.rsync's -r filter lists.
+  it("sends a new directory in the file list as itself, without its trailing slash", () => {
+    const l = new Lsyncd(nodeConf());
+    act(l, '{ { etype = "Create", path = "/2026/", isdir = true }, { etype = "Create", path = "/2026/a.jpg" }, { etype = "Attrib", path = "/2026/", isdir = true } }');
+    expect(l.eval("LAST_SPAWN()")).toBe(
+      "/usr/bin/rsync < /2026|/2026/a.jpg -lptuW --temp-dir=.lsyncd-tmp/node01/ --exclude=/.lsyncd-tmp/ --from0 --files-from=- --ignore-missing-args /srv/pics/ lsc-exchange::sync/ #events=3",
+    );
+    expect(l.eval("STOCK_ACTIONS")).toBe("0");
   });
 
   it("takes only the plain files of a mixed batch; the rest stays for the next call", () => {

@@ -464,8 +464,11 @@
     -- queued), so until the queue empties.
     local fence = true
 
+    -- A directory's own create or change too (not the sync root): after one that lsyncd
+    -- queued itself, every arrival of the burst into it went through lsyncd's quadratic
+    -- delay() behind the fence (issue 14, measured).
     local function plain(etype, path, path2)
-      return path2 == nil and DIRECT[etype] == true and isFile(path)
+      return path2 == nil and DIRECT[etype] == true and path ~= "/"
     end
 
     -- lsyncd's own delay(): it may combine, block or split. A plain file event it simply
