@@ -47,7 +47,9 @@ async function main(): Promise<void> {
   console.log(`  fetch:  curl http://${node01.address}/hello.txt   http://${node03.address}/demo.jpg`);
   console.log(`  health: ssh ... root@${node01.address} lsyncd-cluster-health`);
   console.log("Ctrl-C stops everything and cleans up.");
-  await new Promise(() => undefined);
+  // A pending promise does not keep Node running: without a timer the process ended here,
+  // and the fixture's owner watchdog took the hosts down with it.
+  setInterval(() => undefined, 1 << 30);
 }
 
 main().catch((e) => {
