@@ -840,7 +840,10 @@ describe("lsyncd action (Lua, against a model of lsyncd 2.2.3)", () => {
   // Issue 14: a burst into a new directory went as default.rsync's -r filter lists.
   it("sends a new directory in the file list as itself, without its trailing slash", () => {
     const l = new Lsyncd(nodeConf());
-    act(l, '{ { etype = "Create", path = "/2026/", isdir = true }, { etype = "Create", path = "/2026/a.jpg" }, { etype = "Attrib", path = "/2026/", isdir = true } }');
+    act(
+      l,
+      '{ { etype = "Create", path = "/2026/", isdir = true }, { etype = "Create", path = "/2026/a.jpg" }, { etype = "Attrib", path = "/2026/", isdir = true } }',
+    );
     expect(l.eval("LAST_SPAWN()")).toBe(
       "/usr/bin/rsync < /2026|/2026/a.jpg -lptuW --temp-dir=.lsyncd-tmp/node01/ --exclude=/.lsyncd-tmp/ --from0 --files-from=- --ignore-missing-args /srv/pics/ lsc-exchange::sync/ #events=3",
     );
