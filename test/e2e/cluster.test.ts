@@ -189,6 +189,35 @@ describe("changes propagate", () => {
     expect(log).not.toMatch(/Retrying|Error/);
   });
 
+  // Issue 14: a new directory's event, queued by lsyncd itself, sent every later batch of
+  // the burst into it as default.rsync's -r filter list (2.2× the hosts' CPU, measured).
+  it("takes a burst into a new directory on the file list as well", async () => {
+    const LOG = "/var/log/lsyncd/lsyncd.log";
+    const from = Number((await run(h(), exchange(), `stat -c %s ${LOG}`)).trim());
+    await run(
+      h(),
+      node(0),
+      `mkdir ${SYNC_DIR}/album && perl -e 'for my $i (0 .. 299) { open(my $f, ">", sprintf("${SYNC_DIR}/album/p-%03d.bin", $i)) or die; print $f "y" x 20000, $i; close($f) or die }'`,
+    );
+    const count = `find ${SYNC_DIR}/album -name 'p-*.bin' -size +19k | wc -l`;
+    await waitFor(
+      "300 files of the new directory everywhere",
+      async () => {
+        for (const host of [exchange(), node(1), node(2)]) if ((await run(h(), host, count)).trim() !== "300") return false;
+        return true;
+      },
+      30_000,
+      250,
+    );
+    const log = await run(h(), exchange(), `tail -c +${from + 1} ${LOG}`);
+    expect(log).not.toContain("filter-list");
+    const mentions = (name: string) => log.split("\n").filter((l) => l === `/${name}`).length;
+    // The directory itself to every node (node01 made it, but the exchange cannot tell);
+    // each file once to each node but node01.
+    expect(mentions("album")).toBeGreaterThanOrEqual(3);
+    for (const i of [0, 150, 299]) expect(mentions(`album/p-${String(i).padStart(3, "0")}.bin`)).toBe(2);
+  });
+
   it("syncs new directories and files inside them", async () => {
     const data = randomBytes(5000);
     await run(h(), node(2), `mkdir -p ${SYNC_DIR}/2026/11`);
