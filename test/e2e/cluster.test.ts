@@ -2,7 +2,7 @@
 // hosts (an exchange and three nodes), and lsyncd really syncs between them.
 // Needs root on Linux: `npm run test:e2e`.
 import { randomBytes } from "crypto";
-import { mkdtempSync, symlinkSync, writeFileSync } from "fs";
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { spawnSync } from "child_process";
@@ -315,8 +315,14 @@ describe("a stolen sync key", () => {
       { encoding: "utf8", timeout: 20_000 },
     );
 
+  // Everything below in one scratch dir, removed afterwards: it holds a copy of the key.
+  let scratch: string;
+  const scratchDir = (name: string) => mkdtempSync(join(scratch, `${name}-`));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), "lsc-stolen-"));
+    scratch = mkdtempSync(join(tmpdir(), "lsc-stolen-"));
+    const dir = scratch;
     keyFile = join(dir, "key");
     writeFileSync(keyFile, await run(h(), node(0), "cat /etc/lsyncd-cluster/sync_ed25519"), { mode: 0o600 });
     knownHosts = join(dir, "known_hosts");
@@ -344,7 +350,7 @@ describe("a stolen sync key", () => {
   const module = () => `lsyncd-sync@${exchange().address}::sync`;
 
   it("cannot write outside the sync dir, but rsync into it works", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "lsc-stolen-src-"));
+    const dir = scratchDir("src");
     writeFileSync(join(dir, "stolen.txt"), "x");
     // The daemon resolves ".." away inside the module: such a push fails, or lands under the
     // sync dir (<sync dir>/etc/...), never in /etc.
@@ -366,7 +372,7 @@ describe("a stolen sync key", () => {
   });
 
   it("cannot read anything back", () => {
-    const out = mkdtempSync(join(tmpdir(), "lsc-stolen-read-"));
+    const out = scratchDir("read");
     const r = rsyncAsSync(`${module()}/stolen.txt`, `${out}/`);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("write only");
@@ -375,7 +381,7 @@ describe("a stolen sync key", () => {
   it("learns from a dry-run push (the auditor's channel) which names differ, never their contents", async () => {
     await run(h(), exchange(), `printf 'TOPSECRET-%s' $(seq 1 500) > ${SYNC_DIR}/secret.txt`);
     const before = await checksums(h(), exchange());
-    const dir = mkdtempSync(join(tmpdir(), "lsc-stolen-dry-"));
+    const dir = scratchDir("dry");
     writeFileSync(join(dir, "secret.txt"), "guess");
     // As the auditor asks (it excludes lost+found, which the receiver may not read).
     const r = rsyncAsSync(
@@ -399,7 +405,7 @@ describe("a stolen sync key", () => {
   it("cannot plant a symlink at all: the daemon refuses links, nothing arrives, nginx serves nothing", async () => {
     // Issue 11: links used to be stored "confined" (value sanitized), but a chain of them
     // (a -> ., then a/a/a/x -> ../../..) escaped; see test/e2e/adversary.test.ts.
-    const dir = mkdtempSync(join(tmpdir(), "lsc-stolen-link-"));
+    const dir = scratchDir("link");
     symlinkSync("/etc/passwd", join(dir, "passwd.jpg"));
     symlinkSync("../../../../etc/passwd", join(dir, "up.jpg"));
     const r = rsyncAsSync("-l", join(dir, "passwd.jpg"), join(dir, "up.jpg"), `${module()}/`);

@@ -1,7 +1,7 @@
 // Exact output of the payload renderers for the default spec, and the rules each must
 // keep whatever the input: hostile values refused, never a way around host-key pinning.
 import { execFileSync } from "child_process";
-import { mkdtempSync, writeFileSync } from "fs";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { renderHealthCheck, renderLogrotate } from "../../components/render/healthFiles";
@@ -278,6 +278,8 @@ describe("lsyncd-cluster-health", () => {
     } catch (e) {
       const err = e as { status: number; stdout: Buffer };
       return { code: err.status, out: err.stdout.toString() };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }
   const ok = "x Normal: Startup of /srv/pics/ -> lsc-exchange::sync/ finished.\n";
