@@ -134,6 +134,8 @@ export interface BurstOptions {
   readonly targets: readonly TestHost[];
   /** file names are `<prefix>-NNNN.bin` in the sync dir */
   readonly prefix: string;
+  /** a directory the writer makes first (the files go into it), as an upload into a new album does */
+  readonly newDir?: string;
   readonly files: number;
   readonly bytes: number;
   /** shell run inside the source host right after the last file was closed */
@@ -190,9 +192,15 @@ const SRC = "/tmp/lsc-bench-burst.src";
  * convergence prove the contents anyway.
  */
 function countComplete(o: BurstOptions, host: TestHost): number {
-  const dir = `/proc/${host.initPid}/root${SYNC_DIR}`;
+  const dir = `/proc/${host.initPid}/root${burstDir(o)}`;
   const prefix = `${o.prefix}-`;
-  const names = readdirSync(dir).filter((name) => name.startsWith(prefix) && name.endsWith(".bin"));
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return 0; // the new directory has not reached this host yet
+  }
+  const names = entries.filter((name) => name.startsWith(prefix) && name.endsWith(".bin"));
   if (names.length < o.files) return names.length;
   let n = 0;
   for (const name of names) {
@@ -205,8 +213,13 @@ function countComplete(o: BurstOptions, host: TestHost): number {
   return n;
 }
 
+/** Where the burst's files are: the sync dir, or the new directory in it. */
+function burstDir(o: Pick<BurstOptions, "newDir">): string {
+  return o.newDir === undefined ? SYNC_DIR : `${SYNC_DIR}/${o.newDir}`;
+}
+
 async function sums(o: BurstOptions, host: TestHost): Promise<string> {
-  return run(o.hosts, host, `cd ${SYNC_DIR} && ls -1 | grep -E '^${o.prefix}-[0-9]+\\.bin$' | sort | xargs -r sha256sum`);
+  return run(o.hosts, host, `cd ${burstDir(o)} && ls -1 | grep -E '^${o.prefix}-[0-9]+\\.bin$' | sort | xargs -r sha256sum`);
 }
 
 export async function burst(o: BurstOptions): Promise<BurstResult> {
@@ -221,7 +234,8 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
     ` open(my $out, ">", $f) or die "$f: $!"; binmode $out; print $out $buf; close($out) or die "$f: $!" } printf "%.3f\\n", time*1000;`;
   // `times` at the end: CPU of the writer (and the floor's rsync) run by this exec, whose
   // processes are reaped outside the host and so escape the per-host accounting.
-  const cmd = `${[`perl -e '${writer}' ${SRC} ${SYNC_DIR} ${o.prefix} ${o.files} ${o.bytes}`, ...(o.afterWrite ? [o.afterWrite, STAMP] : [])].join(" && ")} && echo TIMES && times`;
+  const mkdir = o.newDir === undefined ? [] : [`mkdir ${burstDir(o)}`];
+  const cmd = `${[...mkdir, `perl -e '${writer}' ${SRC} ${burstDir(o)} ${o.prefix} ${o.files} ${o.bytes}`, ...(o.afterWrite ? [o.afterWrite, STAMP] : [])].join(" && ")} && echo TIMES && times`;
   o.around?.before();
   const t0 = Date.now();
   const deadline = t0 + timeoutMs;

@@ -41,6 +41,8 @@ export interface ProfileResult {
   readonly propagation: PropagationResult;
   /** the median of the profile's bursts (allSeconds: every burst, in run order) */
   readonly burst: BurstResult & { cpu: CpuUsage; allSeconds: number[] };
+  /** defaults only: the same bursts into a directory the writer makes first (median) */
+  readonly burstNewDir?: BurstResult & { cpu: CpuUsage; allSeconds: number[] };
   /** what lsyncd logged on all hosts during the 30 samples and during the burst */
   readonly lsyncdLog: { propagation: LogCounts; burst: LogCounts };
 }
@@ -141,6 +143,16 @@ export function evaluateTargets(r: Pick<BenchResults, "profiles" | "deploy" | "i
       name: "defaults burst CPU s ≤ 1.3× relay-floor's",
       pass: dCpu / rfCpu <= 1.3,
       detail: `${round(dCpu / rfCpu, 2)}× (${round(dCpu, 2)} CPU s / ${round(rfCpu, 2)} CPU s)`,
+    });
+  }
+  if (d?.burstNewDir) {
+    // Not an issue target: the guard for the fix of issue 14 (before it, 2.2× in CPU).
+    const nd = d.burstNewDir;
+    const cpu = burstClusterCpuSeconds(nd, nd.cpu) / burstClusterCpuSeconds(d.burst, d.burst.cpu);
+    out.push({
+      name: "defaults burst into a new directory ≤ 1.2× the burst into the sync dir, in CPU",
+      pass: cpu <= 1.2,
+      detail: `${round(cpu, 2)}× (${round(burstClusterCpuSeconds(nd, nd.cpu), 2)} CPU s / ${round(burstClusterCpuSeconds(d.burst, d.burst.cpu), 2)} CPU s; time ${round(nd.seconds, 2)} s / ${round(d.burst.seconds, 2)} s)`,
     });
   }
   if (r.idle) {
@@ -403,6 +415,7 @@ export function toJson(r: BenchResults): unknown {
       description: p.description,
       propagation: { ...propagation, samples: p.propagation.samples, detail },
       burst: { ...p.burst, files: p.burst.files, seconds: round(p.burst.seconds, 3) },
+      ...(p.burstNewDir ? { burstNewDir: { ...p.burstNewDir, seconds: round(p.burstNewDir.seconds, 3) } } : {}),
     };
   }
   return {
