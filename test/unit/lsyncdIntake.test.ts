@@ -99,6 +99,13 @@ package.preload.lfs = function()
       return nil
     end,
     mkdir = function(path) MODES[path] = "directory" return true end,
+    -- DIRS[path]: the names a directory lists (no "." and ".."), else it cannot be opened.
+    dir = function(path)
+      local list = DIRS[path]
+      if list == nil then error("cannot open " .. path) end
+      local i = 0
+      return function() i = i + 1 return list[i] end, nil
+    end,
     link = function(a, b)
       if SIZES[a] == nil then return nil end
       SIZES[b], FILES[b] = SIZES[a], { mtime = FILES[a].mtime, sha = FILES[a].sha }
@@ -106,6 +113,7 @@ package.preload.lfs = function()
     end,
   }
 end
+DIRS = {}
 -- What was appended to each file (the fuse's lists), by path.
 APPENDED = {}
 io = { open = function(path, mode)
@@ -170,6 +178,12 @@ function Queue.push(q, v) q._last = q._last + 1; q[q._last] = v; q._size = q._si
 function Queue.size(q) return q._size end
 function Queue.first(q) return q[q._first] end
 function Queue.last(q) return q[q._last] end
+function Queue.qpairs(q)
+  local i = q._first - 1
+  return function()
+    while i < q._last do i = i + 1 if q[i] ~= nil then return i, q[i] end end
+  end
+end
 function Queue.remove(q, pos)
   q[pos] = nil; q._size = q._size - 1
   if pos == q._first then while q[q._first] == nil and q._first <= q._last do q._first = q._first + 1 end end
@@ -485,6 +499,60 @@ describe("lsyncd event intake (Lua, against a model of lsyncd 2.2.3)", () => {
     for (const t of [n1, n2]) l.event(t, "Move", "/.lsyncd-tmp/node02/.b.jpg.AbC", "/b.jpg");
     expect(l.queued(n1)).toBe("d:Create:/b.jpg");
     expect(l.queued(n2)).toBe("d:Create:/a.jpg");
+  });
+
+  // Issue 14: relayed as they landed, a 2,000-file push left the exchange in ~8 rsync runs
+  // per node. While the pusher's rsync is still delivering, the relay waits for a pause.
+  describe("relaying in step with the push", () => {
+    const N2 = "lsc-node02::sync/";
+    const TEMP1 = "/srv/pics/.lsyncd-tmp/node01/";
+    const head = (l: Lsyncd) => l.eval(`SYNC("${N2}").delays:first().alarm`);
+    const arrive = (l: Lsyncd, name: string, next: string[]) => {
+      l.exec(`DIRS[${JSON.stringify(TEMP1)}] = { ".replaced"${next.map((n) => `, ${JSON.stringify(n)}`).join("")} }`);
+      for (const t of ["lsc-node01::sync/", N2]) l.event(t, "Move", `/.lsyncd-tmp/node01/.${name}.XyZ`, `/${name}`);
+    };
+
+    it("relays a lone arrival at once", () => {
+      const l = new Lsyncd(exchangeConf());
+      l.advance(5);
+      arrive(l, "a.jpg", []);
+      expect(head(l)).toBe("5");
+    });
+
+    it("holds the relay while the push delivers, and lets it go at the first arrival that finds the pusher idle", () => {
+      const l = new Lsyncd(exchangeConf());
+      l.advance(5);
+      arrive(l, "a.jpg", [".b.jpg.QwE"]);
+      expect(head(l)).toBe("5.2");
+      l.advance(0.1);
+      arrive(l, "b.jpg", [".c.jpg.RtY"]);
+      expect(head(l)).toBe("5.3");
+      l.advance(0.1);
+      arrive(l, "c.jpg", []);
+      expect(head(l)).toBe("5.2");
+      expect(l.queued(N2)).toBe("d:Create:/a.jpg d:Create:/b.jpg d:Create:/c.jpg");
+    });
+
+    it("holds the next batch too, while lsyncd relays the first", () => {
+      const l = new Lsyncd(exchangeConf());
+      l.advance(5);
+      arrive(l, "a.jpg", [".b.jpg.QwE"]);
+      l.exec(`SYNC("${N2}").delays:first().status = "active"`); // the 5.2 relay runs
+      l.advance(0.3);
+      arrive(l, "b.jpg", [".c.jpg.RtY"]);
+      expect(l.eval(`SYNC("${N2}").delays:last().alarm`)).toBe("5.5");
+      expect(head(l)).toBe("5.2"); // the running one is left alone
+    });
+
+    it("holds it at most a second, however long the push goes on", () => {
+      const l = new Lsyncd(exchangeConf());
+      l.advance(5);
+      for (let i = 0; i < 30; i++) {
+        arrive(l, `f${i}.jpg`, [`.f${i + 1}.jpg.AsD`]);
+        l.exec("T = T + 0.1");
+      }
+      expect(head(l)).toBe("6");
+    });
   });
 
   describe("the quiet period (issue 15): a file is pushed once it has been quiet after its last close-write", () => {

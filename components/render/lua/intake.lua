@@ -435,6 +435,28 @@
     end
   end
 
+  -- 8. Relay in step with the push (issue 14), on the exchange. Each relay is a whole rsync
+  -- run on both ends, one per target at a time; relayed as they landed, a 2,000-file push
+  -- left in about 8 runs per node, each racing the push itself for the CPU. So while the
+  -- pusher's rsync is still delivering (its temp dir holds the next file), the head of a
+  -- relay queue waits until the push pauses for GATHER_IDLE, and at most GATHER_MAX; an
+  -- arrival that finds the temp dir idle (a lone upload, the end of a push) releases it at
+  -- once, so a single write waits for nothing.
+  local GATHER_IDLE, GATHER_MAX = 0.2, 1
+  local lastLook = { path = nil, delivering = false } -- one look per arrival, shared by the syncs
+  local function pushing(source, pdir, path)
+    if lastLook.path == path then return lastLook.delivering end
+    local delivering = false
+    local ok, iter, state = pcall(lfs.dir, source .. pdir:sub(2))
+    if ok then
+      for name in iter, state do
+        if name ~= "." and name ~= ".." and "/" .. name .. "/" ~= REPLACED then delivering = true end
+      end
+    end
+    lastLook.path, lastLook.delivering = path, delivering
+    return delivering
+  end
+
   for n = 1, Syncs.size() do
     local s = Syncs.get(n)
     local stock = s.delay
@@ -513,6 +535,34 @@
       queued[path] = d
     end
 
+    -- 8. The first waiting delay, which lsyncd's alarm goes by, held for a push, and since
+    -- when. While a relay runs, the delays it took stay queued as "active": the next batch
+    -- starts at the first one still waiting, found once per batch (a walk over the active).
+    local canGather = direct and type(q.qpairs) == "function"
+    local gatherHead, gatherFrom = nil, nil
+    local function firstWaiting()
+      for _, d in q:qpairs() do
+        if d.status == "wait" then return d end
+      end
+    end
+    local function gather(delivering)
+      if gatherHead ~= nil and (gatherHead.status ~= "wait" or q[gatherHead.dpos] ~= gatherHead) then gatherHead = nil end
+      local t = now()
+      if not delivering then
+        if gatherHead ~= nil then gatherHead.alarm = t end
+        gatherHead = nil
+        return
+      end
+      if gatherHead == nil then
+        local head = firstWaiting()
+        if head == nil or head.alarm == true then return end
+        gatherHead, gatherFrom = head, t
+      end
+      local due, cap = t + GATHER_IDLE, gatherFrom + GATHER_MAX
+      if cap < due then due = cap end
+      gatherHead.alarm = due
+    end
+
     -- 1. A file written here waits until it has been quiet: QUIET seconds after its last
     -- close-write (a writer that reopens the file per chunk closes it many times), and a
     -- new file without close-write (a link, a move-in) until its size held still for
@@ -575,7 +625,8 @@
         local verdict = arbitrate(s.source, pdir, path, path2)
         if verdict == "new" then
           if RELAY_ARRIVALS and not (origin ~= nil and pdir == origin) then
-            return enqueue("Create", time, path2)
+            enqueue("Create", time, path2)
+            if canGather then gather(pushing(s.source, pdir, path2)) end
           end
           return
         end
