@@ -438,10 +438,11 @@
   -- 8. Relay in step with the push (issue 14), on the exchange. Each relay is a whole rsync
   -- run on both ends, one per target at a time; relayed as they landed, a 2,000-file push
   -- left in about 8 runs per node, each racing the push itself for the CPU. So while the
-  -- pusher's rsync is still delivering (its temp dir holds the next file), the head of a
-  -- relay queue waits until the push pauses for GATHER_IDLE, and at most GATHER_MAX; an
-  -- arrival that finds the temp dir idle (a lone upload, the end of a push) releases it at
-  -- once, so a single write waits for nothing.
+  -- pusher's rsync is still delivering (its temp dir holds the next file), its arrivals
+  -- are held back from the relay queues until the push pauses for GATHER_IDLE, at most
+  -- GATHER_MAX; an arrival that finds the temp dir idle (a lone upload, the end of a push)
+  -- lets them go with it at once, so a single write waits for nothing. (Not by moving a
+  -- queued delay's alarm: lsyncd 2.2.3's Delay refuses that, measured.)
   local GATHER_IDLE, GATHER_MAX = 0.2, 1
   local lastLook = { path = nil, delivering = false } -- one look per arrival, shared by the syncs
   local function pushing(source, pdir, path)
@@ -496,7 +497,7 @@
     -- lsyncd's own delay(): it may combine, block or split. A plain file event it simply
     -- queued is remembered like a direct one; after anything else, every delay queued so
     -- far (positions only grow while the queue is not empty) is fenced off.
-    local function slow(etype, time, path, path2)
+    local function slowNow(etype, time, path, path2)
       local size = q:size()
       local before = size > 0 and q:last() or nil
       stock(s, etype, time, path, path2)
@@ -511,21 +512,21 @@
       end
     end
 
-    local function enqueue(etype, time, path)
+    local function enqueueNow(etype, time, path)
       if not direct or not plain(etype, path, nil) then
-        return slow(etype, time, path, nil)
+        return slowNow(etype, time, path, nil)
       end
       if q:size() == 0 then
         queued, fence = {}, false
       elseif fence ~= false then
         if fence == true or q:first().dpos <= fence then
-          return slow(etype, time, path, nil)
+          return slowNow(etype, time, path, nil)
         end
         fence = false
       end
       local old = queued[path]
       if old ~= nil and q[old.dpos] == old then
-        return slow(etype, time, path, nil)
+        return slowNow(etype, time, path, nil)
       end
       if s.excludes:test(path) then return end
       local alarm
@@ -535,32 +536,50 @@
       queued[path] = d
     end
 
-    -- 8. The first waiting delay, which lsyncd's alarm goes by, held for a push, and since
-    -- when. While a relay runs, the delays it took stay queued as "active": the next batch
-    -- starts at the first one still waiting, found once per batch (a walk over the active).
-    local canGather = direct and type(q.qpairs) == "function"
-    local gatherHead, gatherFrom = nil, nil
-    local function firstWaiting()
-      for _, d in q:qpairs() do
-        if d.status == "wait" then return d end
-      end
+    -- 8. Arrivals held back while their push is still delivering, in order, and when the
+    -- hold ends (GATHER_IDLE after the last, at most GATHER_MAX after the first). Anything
+    -- else this sync queues lets them go first, so no event overtakes one held here.
+    local gathered, gatheredN = {}, 0
+    local gatherFrom, gatherDue, gatherArmed = nil, nil, false
+    local function flushGathered()
+      if gatheredN == 0 then return end
+      local list = gathered
+      gathered, gatheredN = {}, 0
+      for i = 1, #list do enqueueNow("Create", list[i].time, list[i].path) end
     end
-    local function gather(delivering)
-      if gatherHead ~= nil and (gatherHead.status ~= "wait" or q[gatherHead.dpos] ~= gatherHead) then gatherHead = nil end
-      local t = now()
+    local function gatherAlarm()
+      gatherArmed = false
+      if gatheredN == 0 then return end
+      if now() < gatherDue then
+        gatherArmed = true
+        return alarm(gatherDue, gatherAlarm)
+      end
+      flushGathered()
+    end
+    local function relayArrival(time, path, delivering)
       if not delivering then
-        if gatherHead ~= nil then gatherHead.alarm = t end
-        gatherHead = nil
-        return
+        flushGathered()
+        return enqueueNow("Create", time, path)
       end
-      if gatherHead == nil then
-        local head = firstWaiting()
-        if head == nil or head.alarm == true then return end
-        gatherHead, gatherFrom = head, t
-      end
+      local t = now()
+      if gatheredN == 0 then gatherFrom = t end
+      gatheredN = gatheredN + 1
+      gathered[gatheredN] = { time = time, path = path }
       local due, cap = t + GATHER_IDLE, gatherFrom + GATHER_MAX
       if cap < due then due = cap end
-      gatherHead.alarm = due
+      gatherDue = due
+      if not gatherArmed then
+        gatherArmed = true
+        alarm(due, gatherAlarm)
+      end
+    end
+    local function slow(etype, time, path, path2)
+      flushGathered()
+      return slowNow(etype, time, path, path2)
+    end
+    local function enqueue(etype, time, path)
+      flushGathered()
+      return enqueueNow(etype, time, path)
     end
 
     -- 1. A file written here waits until it has been quiet: QUIET seconds after its last
@@ -625,8 +644,7 @@
         local verdict = arbitrate(s.source, pdir, path, path2)
         if verdict == "new" then
           if RELAY_ARRIVALS and not (origin ~= nil and pdir == origin) then
-            enqueue("Create", time, path2)
-            if canGather then gather(pushing(s.source, pdir, path2)) end
+            relayArrival(time, path2, pushing(s.source, pdir, path2))
           end
           return
         end
