@@ -511,21 +511,25 @@ describe("lsyncd event intake (Lua, against a model of lsyncd 2.2.3)", () => {
       for (const t of ["lsc-node01::sync/", N2]) l.event(t, "Move", `/.lsyncd-tmp/node01/.${name}.XyZ`, `/${name}`);
     };
 
-    it("relays a lone arrival at once", () => {
+    it("relays a lone arrival after 50 ms", () => {
       const l = new Lsyncd(exchangeConf());
       arrive(l, "a.jpg", []);
+      expect(l.queued(N2)).toBe("");
+      l.advance(0.06);
       expect(l.queued(N2)).toBe("d:Create:/a.jpg");
     });
 
-    it("holds arrivals while the push delivers, and lets them go with the first that finds the pusher idle", () => {
+    it("holds arrivals while they keep coming, and lets them go together when they stop", () => {
       const l = new Lsyncd(exchangeConf());
       arrive(l, "a.jpg", [".b.jpg.QwE"]);
       l.advance(0.1);
-      arrive(l, "b.jpg", [".c.jpg.RtY"]);
-      l.advance(0.1);
+      arrive(l, "b.jpg", []);
+      l.advance(0.04);
+      arrive(l, "c.jpg", []);
+      l.advance(0.04);
       expect(l.queued(N2)).toBe("");
       expect(l.queued("lsc-node01::sync/")).toBe(""); // never back to the pusher
-      arrive(l, "c.jpg", []);
+      l.advance(0.02);
       expect(l.queued(N2)).toBe("d:Create:/a.jpg d:Create:/b.jpg d:Create:/c.jpg");
     });
 

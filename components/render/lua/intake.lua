@@ -437,13 +437,14 @@
 
   -- 8. Relay in step with the push (issue 14), on the exchange. Each relay is a whole rsync
   -- run on both ends, one per target at a time; relayed as they landed, a 2,000-file push
-  -- left in about 8 runs per node, each racing the push itself for the CPU. So while the
-  -- pusher's rsync is still delivering (its temp dir holds the next file), its arrivals
-  -- are held back from the relay queues until the push pauses for GATHER_IDLE, at most
-  -- GATHER_MAX; an arrival that finds the temp dir idle (a lone upload, the end of a push)
-  -- lets them go with it at once, so a single write waits for nothing. (Not by moving a
-  -- queued delay's alarm: lsyncd 2.2.3's Delay refuses that, measured.)
-  local GATHER_IDLE, GATHER_MAX = 0.2, 1
+  -- left in 7-8 runs per node, each racing the push itself for the CPU. So arrivals are
+  -- held back from the relay queues until the push pauses: GATHER_IDLE after the last one
+  -- (GATHER_BUSY while the pusher's temp dir already holds the next file, a big one on its
+  -- way), at most GATHER_MAX after the first. A lone upload waits GATHER_IDLE. The temp dir
+  -- alone cannot tell: a receiver faster than its sender waits with no temp file between
+  -- files (measured: most arrivals of a burst found it empty). (Not by moving a queued
+  -- delay's alarm: lsyncd 2.2.3's Delay refuses that, measured.)
+  local GATHER_IDLE, GATHER_BUSY, GATHER_MAX = 0.05, 0.2, 1
   local lastLook = { path = nil, delivering = false } -- one look per arrival, shared by the syncs
   local function pushing(source, pdir, path)
     if lastLook.path == path then return lastLook.delivering end
@@ -557,15 +558,11 @@
       flushGathered()
     end
     local function relayArrival(time, path, delivering)
-      if not delivering then
-        flushGathered()
-        return enqueueNow("Create", time, path)
-      end
       local t = now()
       if gatheredN == 0 then gatherFrom = t end
       gatheredN = gatheredN + 1
       gathered[gatheredN] = { time = time, path = path }
-      local due, cap = t + GATHER_IDLE, gatherFrom + GATHER_MAX
+      local due, cap = t + (delivering and GATHER_BUSY or GATHER_IDLE), gatherFrom + GATHER_MAX
       if cap < due then due = cap end
       gatherDue = due
       if not gatherArmed then
