@@ -50,14 +50,6 @@
 //    `<fuse>/<origin>.held`, and each held path is a `P` rule in the protect file that every
 //    relay carries, so no rsync --delete removes it on a node) until the operator runs
 //    `lsyncd-cluster-deletes release|undo`, which removes the list. Writes keep flowing.
-// 8. Relay in step with the push (issue 14), on the exchange. Each relay is a whole rsync
-//    run on both ends, one per target at a time, so relaying every file as it landed sent
-//    a 2,000-file push on in about 8 runs per node, each racing the push for the CPU. While
-//    the pusher's rsync is still delivering (its temp dir already holds the next file), its
-//    arrivals are held back from the relay queues until the push pauses for GATHER_IDLE
-//    seconds, at most GATHER_MAX; an arrival that finds the temp dir idle (a lone upload,
-//    the last file of a push) lets them go with it at once, so a single write waits for
-//    nothing. Any other event a sync queues lets the held ones go first: nothing overtakes.
 import { readFileSync } from "fs";
 import { join } from "path";
 import { REPLACED_DIR_NAME } from "../hostLayout";

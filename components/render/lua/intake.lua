@@ -435,30 +435,6 @@
     end
   end
 
-  -- 8. Relay in step with the push (issue 14), on the exchange. Each relay is a whole rsync
-  -- run on both ends, one per target at a time; relayed as they landed, a 2,000-file push
-  -- left in 7-8 runs per node, each racing the push itself for the CPU. So arrivals are
-  -- held back from the relay queues until the push pauses: GATHER_IDLE after the last one
-  -- (GATHER_BUSY while the pusher's temp dir already holds the next file, a big one on its
-  -- way), at most GATHER_MAX after the first. A lone upload waits GATHER_IDLE. The temp dir
-  -- alone cannot tell: a receiver faster than its sender waits with no temp file between
-  -- files (measured: most arrivals of a burst found it empty). (Not by moving a queued
-  -- delay's alarm: lsyncd 2.2.3's Delay refuses that, measured.)
-  local GATHER_IDLE, GATHER_BUSY, GATHER_MAX = 0.05, 0.2, 1
-  local lastLook = { path = nil, delivering = false } -- one look per arrival, shared by the syncs
-  local function pushing(source, pdir, path)
-    if lastLook.path == path then return lastLook.delivering end
-    local delivering = false
-    local ok, iter, state = pcall(lfs.dir, source .. pdir:sub(2))
-    if ok then
-      for name in iter, state do
-        if name ~= "." and name ~= ".." and "/" .. name .. "/" ~= REPLACED then delivering = true end
-      end
-    end
-    lastLook.path, lastLook.delivering = path, delivering
-    return delivering
-  end
-
   for n = 1, Syncs.size() do
     local s = Syncs.get(n)
     local stock = s.delay
@@ -498,7 +474,7 @@
     -- lsyncd's own delay(): it may combine, block or split. A plain file event it simply
     -- queued is remembered like a direct one; after anything else, every delay queued so
     -- far (positions only grow while the queue is not empty) is fenced off.
-    local function slowNow(etype, time, path, path2)
+    local function slow(etype, time, path, path2)
       local size = q:size()
       local before = size > 0 and q:last() or nil
       stock(s, etype, time, path, path2)
@@ -513,21 +489,21 @@
       end
     end
 
-    local function enqueueNow(etype, time, path)
+    local function enqueue(etype, time, path)
       if not direct or not plain(etype, path, nil) then
-        return slowNow(etype, time, path, nil)
+        return slow(etype, time, path, nil)
       end
       if q:size() == 0 then
         queued, fence = {}, false
       elseif fence ~= false then
         if fence == true or q:first().dpos <= fence then
-          return slowNow(etype, time, path, nil)
+          return slow(etype, time, path, nil)
         end
         fence = false
       end
       local old = queued[path]
       if old ~= nil and q[old.dpos] == old then
-        return slowNow(etype, time, path, nil)
+        return slow(etype, time, path, nil)
       end
       if s.excludes:test(path) then return end
       local alarm
@@ -535,48 +511,6 @@
       local d = Delay.new(etype, s, alarm, path, nil)
       d.dpos = q:push(d)
       queued[path] = d
-    end
-
-    -- 8. Arrivals held back while their push is still delivering, in order, and when the
-    -- hold ends (GATHER_IDLE after the last, at most GATHER_MAX after the first). Anything
-    -- else this sync queues lets them go first, so no event overtakes one held here.
-    local gathered, gatheredN = {}, 0
-    local gatherFrom, gatherDue, gatherArmed = nil, nil, false
-    local function flushGathered()
-      if gatheredN == 0 then return end
-      local list = gathered
-      gathered, gatheredN = {}, 0
-      for i = 1, #list do enqueueNow("Create", list[i].time, list[i].path) end
-    end
-    local function gatherAlarm()
-      gatherArmed = false
-      if gatheredN == 0 then return end
-      if now() < gatherDue then
-        gatherArmed = true
-        return alarm(gatherDue, gatherAlarm)
-      end
-      flushGathered()
-    end
-    local function relayArrival(time, path, delivering)
-      local t = now()
-      if gatheredN == 0 then gatherFrom = t end
-      gatheredN = gatheredN + 1
-      gathered[gatheredN] = { time = time, path = path }
-      local due, cap = t + (delivering and GATHER_BUSY or GATHER_IDLE), gatherFrom + GATHER_MAX
-      if cap < due then due = cap end
-      gatherDue = due
-      if not gatherArmed then
-        gatherArmed = true
-        alarm(due, gatherAlarm)
-      end
-    end
-    local function slow(etype, time, path, path2)
-      flushGathered()
-      return slowNow(etype, time, path, path2)
-    end
-    local function enqueue(etype, time, path)
-      flushGathered()
-      return enqueueNow(etype, time, path)
     end
 
     -- 1. A file written here waits until it has been quiet: QUIET seconds after its last
@@ -641,7 +575,7 @@
         local verdict = arbitrate(s.source, pdir, path, path2)
         if verdict == "new" then
           if RELAY_ARRIVALS and not (origin ~= nil and pdir == origin) then
-            relayArrival(time, path2, pushing(s.source, pdir, path2))
+            return enqueue("Create", time, path2)
           end
           return
         end
