@@ -9,11 +9,20 @@ import { sh } from "../quote";
 const SCRIPT_DIR = join(__dirname, "sh");
 const cache = new Map<string, string>();
 
-/** The text of one script file of ./sh. */
+/**
+ * Each file opens with this directive for shellcheck and editors (a body has no shebang: it
+ * runs after the renderer's assignments). It is no part of the script: the rendered text,
+ * and so every step's payload and triggers, stays as it was without it.
+ */
+const SHELL_DIRECTIVE = "# shellcheck shell=bash\n";
+
+/** The text of one script file of ./sh, without its shell directive. */
 export function scriptFile(name: string): string {
   let text = cache.get(name);
   if (text === undefined) {
     text = readFileSync(join(SCRIPT_DIR, name), "utf8");
+    if (!text.startsWith(SHELL_DIRECTIVE)) throw new Error(`${name} must start with ${JSON.stringify(SHELL_DIRECTIVE)}`);
+    text = text.slice(SHELL_DIRECTIVE.length);
     cache.set(name, text);
   }
   return text;

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # disk, without a device (the renderer sets: dir, safe_options, mark). The sync dir stays
 # on the root filesystem: a bind mount of itself carries the safe options (an fstab line
 # of ours keeps it across reboots). A dir that is already some other mount point is left

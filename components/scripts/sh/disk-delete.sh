@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # undo disk (the renderer sets: dir, on_device, mark). The filesystem and its images stay:
 # destroying the cluster never deletes data, only our mount and fstab line go.
 # shellcheck disable=SC2154 # its values are assigned ahead of this body by the renderer (scriptFile.ts)

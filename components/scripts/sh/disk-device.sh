@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # disk, on a block device (the renderer sets: dir, kind, want, safe_options, mark).
 # mkfs runs only when blkid finds no filesystem and no partition table, so a second run,
 # or a disk that already holds images, is never wiped. The mount is by UUID with nofail:

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the disk scripts (the renderer sets: safe_options, mark).
 # shellcheck disable=SC2154 # its values are assigned ahead of this body by the renderer (scriptFile.ts)
 

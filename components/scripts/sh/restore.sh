@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # (the rest is components/scripts/sh/restore.sh, after the values above)
 # shellcheck disable=SC2154 # its values are assigned ahead of this body by the renderer (scriptFile.ts)
 
