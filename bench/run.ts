@@ -163,57 +163,42 @@ async function measureProfile(hosts: TestCluster, name: ProfileName): Promise<Pr
   const propagationLog = await lsyncdLogCounts(hosts, sampleLog);
 
   // Several bursts, each into files of its own; the median one is reported (a single
-  // burst on shared CPUs was seen to vary by ±15% from run to run).
-  const bursts: Array<BurstResult & { cpu: CpuUsage; log: LogCounts }> = [];
-  for (let k = 1; k <= BURSTS; k++) {
-    await sleep(p.gapMs);
-    const burstLog = await logOffsets(hosts);
-    log(`${name}: burst ${k}/${BURSTS} of ${BURST_FILES} × ${BURST_BYTES / 1024} kB`);
-    let before: CpuSnapshot | undefined;
-    let after: CpuSnapshot | undefined;
-    const b = await burst({
-      hosts,
-      source: node01,
-      targets: p.burstTargets(hosts),
-      prefix: `burst-${name}-${k}`,
-      files: BURST_FILES,
-      bytes: BURST_BYTES,
-      afterWrite: p.afterBurst?.(`${SYNC_DIR}/burst-${name}-${k}-*.bin`),
-      thenOn: p.thenOn?.(hosts, `${SYNC_DIR}/burst-${name}-${k}-*.bin`),
-      around: { before: () => (before = cpuSnapshot(hosts)), after: () => (after = cpuSnapshot(hosts)) },
-    });
-    const cpu = cpuUsed(before!, after!);
-    bursts.push({ ...b, cpu, log: await lsyncdLogCounts(hosts, burstLog) });
-    log(
-      `${name}: burst ${k} converged in ${b.seconds.toFixed(2)} s (writer ${b.writeSeconds.toFixed(2)} s; lsyncd CPU ${cpu.lsyncdSeconds.toFixed(2)} s)`,
-    );
-  }
-  const { log: burstLogCounts, ...chosen } = [...bursts].sort((a, b) => a.seconds - b.seconds)[Math.floor(bursts.length / 2)];
-
-  // The same bursts into a directory the writer makes first, as uploads into a new album
-  // land: lsyncd's event for the directory took every later batch off the file list until
-  // issue 14 (2.2× the hosts' CPU), which bursts into the sync dir's root never showed.
-  const newDir: Array<BurstResult & { cpu: CpuUsage }> = [];
-  for (let k = 1; name === "defaults" && k <= BURSTS; k++) {
-    await sleep(p.gapMs);
-    log(`${name}: burst ${k}/${BURSTS} into a new directory`);
-    let before: CpuSnapshot | undefined;
-    let after: CpuSnapshot | undefined;
-    const b = await burst({
-      hosts,
-      source: node01,
-      targets: p.burstTargets(hosts),
-      newDir: `album-${name}-${k}`,
-      prefix: "p",
-      files: BURST_FILES,
-      bytes: BURST_BYTES,
-      around: { before: () => (before = cpuSnapshot(hosts)), after: () => (after = cpuSnapshot(hosts)) },
-    });
-    const cpu = cpuUsed(before!, after!);
-    newDir.push({ ...b, cpu });
-    log(`${name}: new-directory burst ${k} converged in ${b.seconds.toFixed(2)} s (hosts CPU ${cpu.hostsTotalSeconds.toFixed(2)} s)`);
-  }
-  const newDirChosen = newDir.length > 0 ? [...newDir].sort((a, b) => a.seconds - b.seconds)[Math.floor(newDir.length / 2)] : undefined;
+  // burst on shared CPUs was seen to vary by ±15% from run to run). The defaults also burst
+  // into a directory the writer makes first, as uploads into a new album land: lsyncd's
+  // event for the directory took every later batch off the file list until issue 14 (1.71×
+  // the hosts' CPU), which bursts into the sync dir's root never showed.
+  const series = async (intoNewDir: boolean) => {
+    const runs: Array<BurstResult & { cpu: CpuUsage; log: LogCounts }> = [];
+    for (let k = 1; k <= BURSTS; k++) {
+      await sleep(p.gapMs);
+      const burstLog = await logOffsets(hosts);
+      const which = intoNewDir ? "new-directory burst" : "burst";
+      log(`${name}: ${which} ${k}/${BURSTS} of ${BURST_FILES} × ${BURST_BYTES / 1024} kB`);
+      const files = `${SYNC_DIR}/burst-${name}-${k}-*.bin`;
+      let before: CpuSnapshot | undefined;
+      let after: CpuSnapshot | undefined;
+      const b = await burst({
+        hosts,
+        source: node01,
+        targets: p.burstTargets(hosts),
+        ...(intoNewDir
+          ? { newDir: `album-${name}-${k}`, prefix: "p" }
+          : { prefix: `burst-${name}-${k}`, afterWrite: p.afterBurst?.(files), thenOn: p.thenOn?.(hosts, files) }),
+        files: BURST_FILES,
+        bytes: BURST_BYTES,
+        around: { before: () => (before = cpuSnapshot(hosts)), after: () => (after = cpuSnapshot(hosts)) },
+      });
+      const cpu = cpuUsed(before!, after!);
+      runs.push({ ...b, cpu, log: await lsyncdLogCounts(hosts, burstLog) });
+      log(
+        `${name}: ${which} ${k} converged in ${b.seconds.toFixed(2)} s (writer ${b.writeSeconds.toFixed(2)} s; lsyncd CPU ${cpu.lsyncdSeconds.toFixed(2)} s; hosts CPU ${cpu.hostsTotalSeconds.toFixed(2)} s)`,
+      );
+    }
+    const { log: logCounts, ...chosen } = [...runs].sort((x, y) => x.seconds - y.seconds)[Math.floor(runs.length / 2)];
+    return { chosen: { ...chosen, allSeconds: runs.map((r) => round(r.seconds, 3)) }, logCounts };
+  };
+  const bursts = await series(false);
+  const newDir = name === "defaults" ? await series(true) : undefined;
   return {
     description: p.description,
     propagation: {
@@ -229,9 +214,9 @@ async function measureProfile(hosts: TestCluster, name: ProfileName): Promise<Pr
       detail,
       cpu: propagationCpu,
     },
-    burst: { ...chosen, allSeconds: bursts.map((b) => round(b.seconds, 3)) },
-    ...(newDirChosen ? { burstNewDir: { ...newDirChosen, allSeconds: newDir.map((b) => round(b.seconds, 3)) } } : {}),
-    lsyncdLog: { propagation: propagationLog, burst: burstLogCounts },
+    burst: bursts.chosen,
+    ...(newDir ? { burstNewDir: newDir.chosen } : {}),
+    lsyncdLog: { propagation: propagationLog, burst: bursts.logCounts },
   };
 }
 
