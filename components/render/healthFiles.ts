@@ -108,20 +108,16 @@ echo "OK: lsyncd running, heartbeat \${age}s old, last sync succeeded, \${pendin
  */
 export function renderLogrotate(): string {
   return `# Managed by lsyncd-cluster; local edits are overwritten.
-${LSYNCD_LOG} {
-    weekly
-    rotate 8
-    maxsize 100M
-    missingok
-    notifempty
-    compress
-    delaycompress
-    create 0640 root adm
-    su root root
-}
+${rotated(LSYNCD_LOG, "0640 root adm")}
 # One line per file pushed into this host (rsyncd transfer logging, see rsyncdConf.ts): the
 # sync user's daemon appends but cannot read it. rsync opens it anew for every push.
-${RSYNCD_PUSH_LOG} {
+${rotated(RSYNCD_PUSH_LOG, `0620 root ${SYNC_USER}`)}
+`;
+}
+
+/** One log's stanza: the same rotation for both, each created anew with its own mode and owners. */
+function rotated(log: string, create: string): string {
+  return `${log} {
     weekly
     rotate 8
     maxsize 100M
@@ -129,10 +125,9 @@ ${RSYNCD_PUSH_LOG} {
     notifempty
     compress
     delaycompress
-    create 0620 root ${SYNC_USER}
+    create ${create}
     su root root
-}
-`;
+}`;
 }
 
 export function healthFiles(spec: CommonSpec): FileSpec[] {
