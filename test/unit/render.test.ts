@@ -47,7 +47,7 @@ sync {
   delete = "running",
   exclude = { "/lost+found/", "/.lsyncd-versions/" },
   rsync = {
-    _extra = { "--exclude=/.lsyncd-tmp/", "--modify-window=-1", "--backup", "--backup-dir=.lsyncd-tmp/node01/.replaced/" },
+    _extra = { "--exclude=/.lsyncd-tmp/", "--omit-dir-times", "--modify-window=-1", "--backup", "--backup-dir=.lsyncd-tmp/node01/.replaced/" },
     rsh = "/usr/bin/ssh -F /etc/lsyncd-cluster/ssh_config",
     temp_dir = ".lsyncd-tmp/node01/",
     protect_args = false,
