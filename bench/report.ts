@@ -36,6 +36,15 @@ export interface PropagationResult extends Summary {
   readonly cpu: CpuUsage;
 }
 
+export interface SubdirWrites {
+  readonly writes: number;
+  readonly p50Ms: number;
+  /** "Calling rsync" lines on all hosts from the first write until 3 s after the last */
+  readonly rsyncRuns: number;
+  readonly runsPerWrite: number;
+  readonly retries: Record<string, number>;
+}
+
 export interface ProfileResult {
   readonly description: string;
   readonly propagation: PropagationResult;
@@ -43,6 +52,8 @@ export interface ProfileResult {
   readonly burst: BurstResult & { cpu: CpuUsage; allSeconds: number[] };
   /** defaults only: the same bursts into a directory the writer makes first (median) */
   readonly burstNewDir?: BurstResult & { cpu: CpuUsage; allSeconds: number[] };
+  /** defaults only: single writes into a subdirectory, with the rsync runs they cost */
+  readonly subdirWrites?: SubdirWrites;
   /** what lsyncd logged on all hosts during the 30 samples and during the burst */
   readonly lsyncdLog: { propagation: LogCounts; burst: LogCounts };
 }
@@ -153,6 +164,15 @@ export function evaluateTargets(r: Pick<BenchResults, "profiles" | "deploy" | "i
       name: "defaults burst into a new directory ≤ 1.2× the burst into the sync dir, in CPU",
       pass: cpu <= 1.2,
       detail: `${round(cpu, 2)}× (${round(burstClusterCpuSeconds(nd, nd.cpu), 2)} CPU s / ${round(burstClusterCpuSeconds(d.burst, d.burst.cpu), 2)} CPU s; time ${round(nd.seconds, 2)} s / ${round(d.burst.seconds, 2)} s)`,
+    });
+  }
+  if (d?.subdirWrites) {
+    // Not an issue target: the guard for the directory-mtime echo fixed in issue 14.
+    const sw = d.subdirWrites;
+    out.push({
+      name: "defaults: a write into a subdirectory costs one rsync run per copy (3)",
+      pass: sw.rsyncRuns <= 3 * sw.writes,
+      detail: `${round(sw.runsPerWrite, 2)} runs per write (${sw.rsyncRuns} for ${sw.writes} writes; p50 ${sw.p50Ms} ms)`,
     });
   }
   if (r.idle) {
@@ -416,6 +436,7 @@ export function toJson(r: BenchResults): unknown {
       propagation: { ...propagation, samples: p.propagation.samples, detail },
       burst: { ...p.burst, files: p.burst.files, seconds: round(p.burst.seconds, 3) },
       ...(p.burstNewDir ? { burstNewDir: { ...p.burstNewDir, seconds: round(p.burstNewDir.seconds, 3) } } : {}),
+      ...(p.subdirWrites ? { subdirWrites: p.subdirWrites } : {}),
     };
   }
   return {

@@ -9,6 +9,7 @@
 //   BENCH_PROFILES=a,b      subset of defaults,article,floor,relay-floor (run in that order)
 //   BENCH_SKIP_DEPLOY=1     skip the 2- and 4-node deploy measurements
 //   BENCH_BURSTS=n          bursts per profile, the median is reported (default 3)
+//   BENCH_SUBDIR_WRITES=n   defaults: single writes into a subdirectory, in rsync runs (default 5)
 //   BENCH_PROFILES=none     no profile at all (scale only)
 //   BENCH_IDLE_SECONDS=n    idle-cost window on the bench fixture (default 60; 0 skips it)
 // Scale (issue 14), off unless asked for; each on fresh fixtures of its own:
@@ -21,7 +22,7 @@ import { spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as os from "os";
 import { join } from "path";
-import { LiveCluster, startCluster, SYNC_DIR } from "../testing/harness/cluster";
+import { LiveCluster, run, startCluster, SYNC_DIR } from "../testing/harness/cluster";
 import { longestChain } from "../testing/harness/deploy";
 import { TestCluster } from "../testing/fixture/testHosts";
 import {
@@ -52,6 +53,7 @@ import {
   evaluateTargets,
   machineLine,
   ProfileResult,
+  SubdirWrites,
   renderMarkdown,
   targetLines,
   writeResults,
@@ -86,12 +88,15 @@ for (const [name, list] of [
 if (NODE_COUNTS.some((n) => n < 2 || n > 50)) throw new Error("BENCH_NODE_COUNTS: 2 to 50 nodes (node01 writes, the others receive)");
 const SKIP_DEPLOY = env.BENCH_SKIP_DEPLOY === "1";
 const BURSTS = Number(env.BENCH_BURSTS ?? 3);
+/** defaults only: single writes into a subdirectory, counted in rsync runs */
+const SUBDIR_WRITES = Number(env.BENCH_SUBDIR_WRITES ?? 5);
 const TRIAL =
   env.BENCH_SAMPLES !== undefined ||
   env.BENCH_BURST_FILES !== undefined ||
   env.BENCH_PROFILES !== undefined ||
   SKIP_DEPLOY ||
   env.BENCH_BURSTS !== undefined ||
+  env.BENCH_SUBDIR_WRITES !== undefined ||
   env.BENCH_IDLE_SECONDS !== undefined ||
   env.BENCH_SCALE_SAMPLES !== undefined ||
   env.BENCH_TREE_FILE_BYTES !== undefined ||
@@ -197,6 +202,25 @@ async function measureProfile(hosts: TestCluster, name: ProfileName): Promise<Pr
     const { log: logCounts, ...chosen } = [...runs].sort((x, y) => x.seconds - y.seconds)[Math.floor(runs.length / 2)];
     return { chosen: { ...chosen, allSeconds: runs.map((r) => round(r.seconds, 3)) }, logCounts };
   };
+  // Defaults only: writes into a subdirectory, where images usually live, counted in rsync
+  // runs. A directory's mtime set by a receiving rsync was sent back as that host's own
+  // change: 11 runs per write on these 4 hosts until issue 14's fix, one per copy (3) after.
+  const subdirWrites = async (): Promise<SubdirWrites> => {
+    await run(hosts, node01, `mkdir -p ${SYNC_DIR}/lat-sub`);
+    await sleep(3000); // the directory's own copies settle first
+    const offsets = await logOffsets(hosts);
+    const ms: number[] = [];
+    for (let i = 0; i < SUBDIR_WRITES; i++) {
+      ms.push((await sample(`lat-sub/${String(i).padStart(3, "0")}.bin`)).totalMs);
+      await sleep(p.gapMs);
+    }
+    await sleep(3000); // echoes, if any, come after the copies
+    const counts = await lsyncdLogCounts(hosts, offsets);
+    log(`${name}: ${SUBDIR_WRITES} writes into a subdirectory, ${counts.rsyncRuns} rsync runs, p50 ${median(ms) ?? 0} ms`);
+    return { writes: SUBDIR_WRITES, p50Ms: median(ms) ?? 0, rsyncRuns: counts.rsyncRuns, runsPerWrite: counts.rsyncRuns / SUBDIR_WRITES, retries: counts.retries };
+  };
+  const subdir = name === "defaults" ? await subdirWrites() : undefined;
+
   const bursts = await series(false);
   const newDir = name === "defaults" ? await series(true) : undefined;
   return {
@@ -216,6 +240,7 @@ async function measureProfile(hosts: TestCluster, name: ProfileName): Promise<Pr
     },
     burst: bursts.chosen,
     ...(newDir ? { burstNewDir: newDir.chosen } : {}),
+    ...(subdir ? { subdirWrites: subdir } : {}),
     lsyncdLog: { propagation: propagationLog, burst: bursts.logCounts },
   };
 }
