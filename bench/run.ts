@@ -217,7 +217,13 @@ async function measureProfile(hosts: TestCluster, name: ProfileName): Promise<Pr
     await sleep(3000); // echoes, if any, come after the copies
     const counts = await lsyncdLogCounts(hosts, offsets);
     log(`${name}: ${SUBDIR_WRITES} writes into a subdirectory, ${counts.rsyncRuns} rsync runs, p50 ${median(ms) ?? 0} ms`);
-    return { writes: SUBDIR_WRITES, p50Ms: median(ms) ?? 0, rsyncRuns: counts.rsyncRuns, runsPerWrite: counts.rsyncRuns / SUBDIR_WRITES, retries: counts.retries };
+    return {
+      writes: SUBDIR_WRITES,
+      p50Ms: median(ms) ?? 0,
+      rsyncRuns: counts.rsyncRuns,
+      runsPerWrite: counts.rsyncRuns / SUBDIR_WRITES,
+      retries: counts.retries,
+    };
   };
   const subdir = name === "defaults" ? await subdirWrites() : undefined;
 

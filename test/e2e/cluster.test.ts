@@ -223,7 +223,7 @@ describe("changes propagate", () => {
     /** The run counts once they held still for 3 s: nothing else is in flight. */
     async function settled(): Promise<number[]> {
       let last = await runs();
-      for (let since = Date.now(); Date.now() - since < 3000; ) {
+      for (let since = Date.now(); Date.now() - since < 3000;) {
         await new Promise((r) => setTimeout(r, 500));
         const now = await runs();
         if (JSON.stringify(now) !== JSON.stringify(last)) [last, since] = [now, Date.now()];
@@ -236,12 +236,18 @@ describe("changes propagate", () => {
     await writeImage(h(), node(0), "echo-dir/one.jpg", data);
     await waitFor(
       "echo-dir/one.jpg served by node02 and node03",
-      async () => (await Promise.all([node(1), node(2)].map((n) => fetchImage(n, "echo-dir/one.jpg")))).every((got) => got?.equals(data) ?? false),
+      async () =>
+        (await Promise.all([node(1), node(2)].map((n) => fetchImage(n, "echo-dir/one.jpg")))).every((got) => got?.equals(data) ?? false),
       15_000,
     );
     const after = await settled();
     // node01 → exchange once; the exchange → node02 and node03 once each; nothing back.
-    expect(Object.fromEntries(order().map((x, i) => [x.name, after[i] - before[i]]))).toEqual({ node01: 1, exchange: 2, node02: 0, node03: 0 });
+    expect(Object.fromEntries(order().map((x, i) => [x.name, after[i] - before[i]]))).toEqual({
+      node01: 1,
+      exchange: 2,
+      node02: 0,
+      node03: 0,
+    });
   }, 60_000);
 
   it("syncs new directories and files inside them", async () => {
