@@ -219,13 +219,14 @@ async function measureProfile(hosts: TestCluster, name: ProfileName): Promise<Pr
     log(`${name}: ${SUBDIR_WRITES} writes into a subdirectory, ${counts.rsyncRuns} rsync runs, p50 ${median(ms) ?? 0} ms`);
     return {
       writes: SUBDIR_WRITES,
+      copies: hosts.nodes.length, // node01 → exchange, then the exchange → every other node
       p50Ms: median(ms) ?? 0,
       rsyncRuns: counts.rsyncRuns,
       runsPerWrite: counts.rsyncRuns / SUBDIR_WRITES,
       retries: counts.retries,
     };
   };
-  const subdir = name === "defaults" ? await subdirWrites() : undefined;
+  const subdir = name === "defaults" && SUBDIR_WRITES > 0 ? await subdirWrites() : undefined;
 
   const bursts = await series(false);
   const newDir = name === "defaults" ? await series(true) : undefined;
@@ -247,7 +248,7 @@ async function measureProfile(hosts: TestCluster, name: ProfileName): Promise<Pr
     burst: bursts.chosen,
     ...(newDir ? { burstNewDir: newDir.chosen } : {}),
     ...(subdir ? { subdirWrites: subdir } : {}),
-    lsyncdLog: { propagation: propagationLog, burst: bursts.logCounts },
+    lsyncdLog: { propagation: propagationLog, burst: bursts.logCounts, ...(newDir ? { burstNewDir: newDir.logCounts } : {}) },
   };
 }
 

@@ -88,10 +88,12 @@ renice -n 19 -p $$ >/dev/null 2>&1 || true
 ionice -c 3 -p $$ >/dev/null 2>&1 || true
 
 # One dry-run push per node; its write-only module answers which names would change.
+# --omit-dir-times here and in the repairs: directory times are each host's own (the lsyncd
+# config says why), so they are neither compared nor set.
 # Prints "<node> <kind> <name>" per regular file or symlink, kind = missing | differs | extra.
 differences() {
   local node=$1
-  "$rsync" -rt --dry-run --itemize-changes --delete --modify-window=-1 "\${checksum[@]}" "\${excludes[@]}" "\${protect[@]}" \\
+  "$rsync" -rt --omit-dir-times --dry-run --itemize-changes --delete --modify-window=-1 "\${checksum[@]}" "\${excludes[@]}" "\${protect[@]}" \\
     -e "$rsh" -- "$sync_dir/" "\${target[$node]}" |
     awk -v node="$node" '
       /^\\*deleting / { name = substr($0, 13); if (name !~ /\\/$/) print node " extra " name; next }
@@ -116,12 +118,12 @@ repair_node() { # node < differences
   # copy for the node's intake, which keeps its own if newer and sends that back here).
   # -I: a version with the same size and mtime but other bytes (found by --checksum) too.
   printf '%s\\n' "$list" | names_of '^(differs|missing)$' "$node" |
-    "$rsync" -t --perms -I --modify-window=-1 --from0 --files-from=- --ignore-missing-args \\
+    "$rsync" -t --omit-dir-times --perms -I --modify-window=-1 --from0 --files-from=- --ignore-missing-args \\
       --temp-dir=${sh(pusherTempDir(spec.host))} --backup --backup-dir=${sh(pusherReplacedDir(spec.host))} \\
       -e "$rsh" -- "$sync_dir/" "\${target[$node]}"
   # A name the exchange no longer holds, past the grace period, was deleted: delete it there.
   printf '%s\\n' "$list" | names_of '^extra$' "$node" |
-    "$rsync" -t --from0 --files-from=- --delete-missing-args --ignore-errors \\
+    "$rsync" -t --omit-dir-times --from0 --files-from=- --delete-missing-args --ignore-errors \\
       --backup --backup-dir=${sh(pusherReplacedDir(spec.host))} \\
       -e "$rsh" -- "$sync_dir/" "\${target[$node]}"
 }

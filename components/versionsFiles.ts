@@ -153,7 +153,7 @@ while IFS= read -r -d '' p; do
   [[ -e $sync_dir/$p ]] || printf '%s\\0' "$p"
 done < "$list" > "$tmp"
 for node in "\${!target[@]}"; do
-  "$rsync" -t --from0 --files-from="$tmp" --delete-missing-args --ignore-errors --force \\
+  "$rsync" -t --omit-dir-times --from0 --files-from="$tmp" --delete-missing-args --ignore-errors --force \\
     --temp-dir=${sh(pusherTempDir(spec.host))} --backup --backup-dir=${sh(pusherReplacedDir(spec.host))} \\
     -e "$rsh" -- "$sync_dir/" "\${target[$node]}" || echo "lsyncd-cluster-deletes: $node did not take every delete (rsync $?)" >&2
 done

@@ -91,7 +91,7 @@ export function renderLsyncdConf(spec: LsyncdConfSpec): string {
       // --omit-dir-times: setting a directory's mtime is an attrib event on the receiver,
       // which its lsyncd sends on as a change of its own, and so back and forth: one image
       // written into a subdirectory cost 11 rsync runs across 4 hosts instead of 3, a
-      // 2,000-file burst into a new directory 50–70 instead of ~25 (issue 14, measured).
+      // 2,000-file burst into a new directory 51–73 instead of 27 (issue 14, measured).
       // A directory's mtime says when its entries last changed on that host; nothing
       // serves it, and the audit compares files only.
       `    _extra = ${luaList([

@@ -15,7 +15,7 @@ describe("lsyncd-cluster-audit", () => {
   it("reaches each node only through a dry-run push to its write-only module, at idle priority", () => {
     const s = renderAuditScript(spec);
     expect(s).toContain("declare -A target=(['node01']='lsc-node01::sync/' ['node02']='lsc-node02::sync/')");
-    expect(s).toContain('"$rsync" -rt --dry-run --itemize-changes --delete --modify-window=-1');
+    expect(s).toContain('"$rsync" -rt --omit-dir-times --dry-run --itemize-changes --delete --modify-window=-1');
     expect(s).toContain("ionice -c 3 -p $$");
     expect(s).toContain("renice -n 19 -p $$");
     // The repair pushes like lsyncd does: a kept copy for the node's intake to weigh.
