@@ -19,6 +19,7 @@ import {
   writeImage,
 } from "../../testing/harness/cluster";
 import { TestHost } from "../../testing/fixture/testHosts";
+import { LSYNCD_LOG } from "../../components/hostLayout";
 
 jest.setTimeout(300_000);
 
@@ -163,8 +164,7 @@ describe("changes propagate", () => {
    * lsyncd logged meanwhile.
    */
   async function burstFromNode01(setup: string, prefix: string, filler: string): Promise<string> {
-    const LOG = "/var/log/lsyncd/lsyncd.log";
-    const from = Number((await run(h(), exchange(), `stat -c %s ${LOG}`)).trim());
+    const from = Number((await run(h(), exchange(), `stat -c %s ${LSYNCD_LOG}`)).trim());
     await run(
       h(),
       node(0),
@@ -183,14 +183,14 @@ describe("changes propagate", () => {
       30_000,
       250,
     );
-    return run(h(), exchange(), `tail -c +${from + 1} ${LOG}`);
+    return run(h(), exchange(), `tail -c +${from + 1} ${LSYNCD_LOG}`);
   }
   const mentionsIn = (log: string) => (name: string) => log.split("\n").filter((l) => l === `/${name}`).length;
 
   it("takes a burst in through the direct path and relays each file once to each other node", async () => {
     const log = await burstFromNode01("", "burst-", "x");
     // Announced at the first event of each sync, long before this burst.
-    const whole = await run(h(), exchange(), "cat /var/log/lsyncd/lsyncd.log");
+    const whole = await run(h(), exchange(), `cat ${LSYNCD_LOG}`);
     for (const n of ["node01", "node02", "node03"]) expect(whole).toContain(`lsyncd-cluster: direct queueing on for lsc-${n}::sync/`);
     // Each file is named once in the rsync filter list of each sync that sends it: node02's
     // and node03's. Never node01's, where it came from.
@@ -217,9 +217,9 @@ describe("changes propagate", () => {
   // which that host's lsyncd sent on as a change of its own, and back again: one image
   // into a subdirectory cost 11 rsync runs on these 4 hosts (measured), not one per copy.
   it("sends an image written into a subdirectory once per copy, with no echo", async () => {
-    const LOG = "/var/log/lsyncd/lsyncd.log";
     const order = () => [node(0), exchange(), node(1), node(2)];
-    const runs = () => Promise.all(order().map(async (x) => Number((await run(h(), x, `grep -c 'Calling rsync' ${LOG} || true`)).trim())));
+    const runs = () =>
+      Promise.all(order().map(async (x) => Number((await run(h(), x, `grep -c 'Calling rsync' ${LSYNCD_LOG} || true`)).trim())));
     /** The run counts once they held still for 3 s: nothing else is in flight. */
     async function settled(): Promise<number[]> {
       let last = await runs();

@@ -2,6 +2,7 @@
 import { spawnSync } from "child_process";
 import { auditInstall, renderAuditScript, renderAuditService, renderAuditTimer } from "../../components/auditFiles";
 import { renderHealthCheck } from "../../components/render/healthFiles";
+import { renderDeletesScript } from "../../components/versionsFiles";
 
 const spec = { syncDir: "/srv/pics", host: "exchange", nodes: ["node01", "node02"], excludes: ["*.tmp"], graceSeconds: 60 };
 
@@ -20,6 +21,17 @@ describe("lsyncd-cluster-audit", () => {
     expect(s).toContain("renice -n 19 -p $$");
     // The repair pushes like lsyncd does: a kept copy for the node's intake to weigh.
     expect(s).toContain("--temp-dir='.lsyncd-tmp/exchange/' --backup --backup-dir='.lsyncd-tmp/exchange/.replaced/'");
+  });
+
+  // Issue 14: a directory time set on a node is an attrib event its lsyncd sends back to the
+  // exchange. Every push of the audit and of the delete fuse's release that keeps times
+  // (-t) must leave directory times alone, as lsyncd's own syncs do (lsyncdConf.ts).
+  it("sets no directory times on a node, in any push that keeps times", () => {
+    const pushes = [renderAuditScript(spec), renderDeletesScript(spec)].flatMap((s) =>
+      s.split("\n").filter((l) => /"\$rsync" -r?t /.test(l)),
+    );
+    expect(pushes.length).toBe(4); // the audit's dry run and two repairs; the release
+    for (const l of pushes) expect(l).toContain(" --omit-dir-times ");
   });
 
   it("keeps hostile excludes and sync dirs inert: they reach rsync as the exact words", () => {
