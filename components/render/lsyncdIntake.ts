@@ -1,5 +1,5 @@
 // The Lua block appended to every lsyncd.conf.lua: it wraps how each sync{} takes in
-// events (lsyncd 2.2.x keeps the syncs in the `Syncs` upvalue of `sync`). Four jobs:
+// events (lsyncd 2.2.x keeps the syncs in the `Syncs` upvalue of `sync`). Its jobs:
 //
 // 1. Complete files only. lsyncd acts on IN_CREATE, so with a low delay a file still being
 //    written is pushed half-done and its peers serve it truncated (measured). A file written
@@ -50,9 +50,17 @@
 //    `<fuse>/<origin>.held`, and each held path is a `P` rule in the protect file that every
 //    relay carries, so no rsync --delete removes it on a node) until the operator runs
 //    `lsyncd-cluster-deletes release|undo`, which removes the list. Writes keep flowing.
+// 8. New directories. lsyncd 2.2.3 adds a watch on a new directory when it reads the
+//    directory's create event and names nothing already in it, so what a writer (or a
+//    peer's push) put there before a busy lsyncd read the event was never pushed, until
+//    the audit (seen in CI; on the demo, a directory moved in from another filesystem kept
+//    3 of its 5 files to itself). The intake walks each new directory once, after lsyncd
+//    has watched it, and takes in what it finds: a local file as a new file (1.), one the
+//    sync user made (received: the receiving daemon is that user's only writer) as an
+//    arrival (2.: relayed by the exchange, not pushed back by a node).
 import { readFileSync } from "fs";
 import { join } from "path";
-import { REPLACED_DIR_NAME } from "../hostLayout";
+import { REPLACED_DIR_NAME, SYNC_USER } from "../hostLayout";
 import { lua } from "../quote";
 
 export interface IntakeSpec {
@@ -128,6 +136,7 @@ do
 ${origins.join("\n")}
   }
   local REPLACED = ${lua(`/${REPLACED_DIR_NAME}/`)}
+  local SYNC_USER = ${lua(SYNC_USER)}
 ${intakeBody()}`;
 }
 

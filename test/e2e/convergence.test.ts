@@ -3,6 +3,7 @@
 import { randomBytes } from "crypto";
 import { checksums, LiveCluster, run, sha256, startCluster, SYNC_DIR, waitFor, writeImage } from "../../testing/harness/cluster";
 import { TestHost } from "../../testing/fixture/testHosts";
+import { LSYNCD_LOG } from "../../components/hostLayout";
 
 jest.setTimeout(300_000);
 
@@ -200,6 +201,90 @@ describe("an exchange coming back", () => {
         .catch(() => undefined);
     }
     expect([...new Set(stale)]).toEqual([]);
+  });
+});
+
+describe("a new directory that fills before lsyncd watches it", () => {
+  // lsyncd 2.2.3 adds a watch on a new directory when it reads the directory's create
+  // event, and names nothing already in it (only later lsyncd versions do, and only for a
+  // directory moved in). What a busy lsyncd reads late was never pushed: seen in CI, a burst
+  // into a new directory not everywhere after 30 s; on the demo, 3 of 5 files of a
+  // directory moved in from another filesystem stayed on their node. The pauses below
+  // (SIGSTOP) make "busy" certain instead of likely.
+  const paused = async (host: TestHost, body: () => Promise<unknown>) => {
+    await run(h(), host, "pkill -STOP -x lsyncd");
+    try {
+      await body();
+    } finally {
+      await run(h(), host, "pkill -CONT -x lsyncd");
+    }
+  };
+  /** Writes files (and, with sub, files in a subdirectory) into a new directory on host. */
+  const fill = (host: TestHost, dir: string, sub = false) =>
+    run(
+      h(),
+      host,
+      `mkdir -p ${SYNC_DIR}/${dir}${sub ? "/sub" : ""} && for i in 1 2 3 4 5; do head -c 20000 /dev/urandom > ${SYNC_DIR}/${dir}/f$i.bin; ${sub ? `head -c 3000 /dev/urandom > ${SYNC_DIR}/${dir}/sub/g$i.bin;` : ""} done`,
+    );
+  const inDir = (dir: string) => async (x: TestHost) => [...(await checksums(h(), x))].filter(([k]) => k.startsWith(`${dir}/`)).sort();
+  async function everywhere(dir: string, files: number): Promise<void> {
+    await waitFor(
+      `${files} files of ${dir}/ on every host`,
+      async () => {
+        const v = await Promise.all(all().map(inDir(dir)));
+        return v[0].length === files && v.every((x) => JSON.stringify(x) === JSON.stringify(v[0]));
+      },
+      20_000,
+      250,
+    ).catch(async (e) => {
+      const v = await Promise.all(all().map(inDir(dir)));
+      throw new Error(
+        `${e}\n${all()
+          .map((x, i) => `${x.name}: ${v[i].map(([k]) => k).join(" ")}`)
+          .join("\n")}`,
+      );
+    });
+  }
+
+  it("on the node that wrote it: every file (a subdirectory's too) reaches every host", async () => {
+    await paused(node(0), () => fill(node(0), "late-watch-node", true));
+    await everywhere("late-watch-node", 10);
+  });
+
+  it("on the exchange, while a node's push makes it: the exchange relays every file", async () => {
+    await paused(exchange(), async () => {
+      await fill(node(0), "late-watch-exchange");
+      await waitFor(
+        "node01's push on the exchange",
+        async () => (await inDir("late-watch-exchange")(exchange())).length === 5,
+        20_000,
+        250,
+      );
+    });
+    await everywhere("late-watch-exchange", 5);
+  });
+
+  it("moved in from another filesystem, as upload code does with a staged tree: every file reaches every host", async () => {
+    await run(
+      h(),
+      node(1),
+      "rm -rf /tmp/stage && mkdir -p /tmp/stage/album/thumbs && for i in $(seq 1 20); do head -c 20000 /dev/urandom > /tmp/stage/album/p$i.jpg; head -c 2000 /dev/urandom > /tmp/stage/album/thumbs/t$i.jpg; done",
+    );
+    expect((await run(h(), node(1), `stat -f -c %i /tmp ${SYNC_DIR} | uniq | wc -l`)).trim()).toBe("2");
+    await run(h(), node(1), `mv /tmp/stage/album ${SYNC_DIR}/moved-album`);
+    await everywhere("moved-album", 40);
+  });
+
+  it("on a node receiving it: the arrivals are not pushed back", async () => {
+    const runs = () => run(h(), node(1), `grep -c 'Calling rsync' ${LSYNCD_LOG} || true`).then((s) => Number(s.trim()));
+    const before = await runs();
+    await paused(node(1), async () => {
+      await fill(node(0), "late-watch-arrival");
+      await waitFor("the arrivals on node02", async () => (await inDir("late-watch-arrival")(node(1))).length === 5, 20_000, 250);
+    });
+    await everywhere("late-watch-arrival", 5);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await runs()).toBe(before);
   });
 });
 

@@ -1,6 +1,7 @@
 // Randomized convergence (issue 15): writers on every node create, overwrite, delete and
 // rename a small set of names (so they collide), race on the same name from two nodes,
-// while the exchange and the nodes go down and come back at random moments. At the end
+// make new directories and fill them at once or move staged trees in, while the exchange
+// and the nodes go down and come back, and lsyncd is paused, at random moments. At the end
 // every host holds the same bytes for every name, and lsyncd-cluster-audit agrees.
 // Seeded: LSC_SEED=<n> replays a run's choices (timing on a shared machine still varies).
 import { checksums, LiveCluster, run, startCluster, SYNC_DIR, waitFor } from "../../testing/harness/cluster";
@@ -73,6 +74,21 @@ it("every host ends identical after random writes, deletes, renames and races du
         const to = NAMES[Math.floor(r() * NAMES.length)];
         await h().exec(n, `[ ! -f ${SYNC_DIR}/${name} ] || mv -f ${SYNC_DIR}/${name} ${SYNC_DIR}/${to}`);
         note(`${n.name} mv ${name} ${to}`);
+      } else if (x < 0.87) {
+        // Upload code making a directory and filling it at once (made writable for the sync
+        // user, as "Operating it" asks), or moving in a tree staged on another filesystem:
+        // lsyncd names nothing that is in a new directory before it watches it.
+        const dir = `new-${n.name}-${ops}`;
+        const fill = (at: string) =>
+          `for i in 1 2 3; do head -c ${size} /dev/urandom > ${at}/p$i.jpg; done; head -c 999 /dev/urandom > ${at}/s/t.jpg`;
+        if (r() < 0.5) {
+          await h().exec(n, `mkdir -m 2775 ${SYNC_DIR}/${dir} ${SYNC_DIR}/${dir}/s && ${fill(`${SYNC_DIR}/${dir}`)}`);
+          note(`${n.name} mkdir+fill ${dir}`);
+        } else {
+          const stage = `/tmp/stage-${dir}`;
+          await h().exec(n, `install -d -g lsyncd-sync -m 2775 ${stage} ${stage}/s && ${fill(stage)} && mv ${stage} ${SYNC_DIR}/${dir}`);
+          note(`${n.name} move-in ${dir}`);
+        }
       } else {
         // A same-name race: this node and another write one name at the same moment.
         const other = nodes[(nodes.indexOf(n) + 1 + Math.floor(r() * (nodes.length - 1))) % nodes.length];
@@ -89,7 +105,16 @@ it("every host ends identical after random writes, deletes, renames and races du
     while (Date.now() < stop - 8000) {
       const x = r();
       const downFor = 3000 + Math.floor(r() * 5000);
-      if (x < 0.4) {
+      if (x < 0.15) {
+        // A busy lsyncd, made certain: it reads the events of this moment late.
+        const host = all[Math.floor(r() * all.length)];
+        const ms = 300 + Math.floor(r() * 2000);
+        note(`${host.name} lsyncd paused for ${ms} ms`);
+        await run(h(), host, "pkill -STOP -x lsyncd");
+        await sleep(ms);
+        await run(h(), host, "pkill -CONT -x lsyncd");
+        note(`${host.name} lsyncd resumed`);
+      } else if (x < 0.45) {
         note(`exchange down for ${downFor} ms`);
         await run(h(), h().exchange, "systemctl stop lsyncd");
         await h().stopSshd(h().exchange);

@@ -1,7 +1,7 @@
 -- The body of the lsyncd-cluster intake (components/render/lsyncdIntake.ts says why).
 -- renderIntake() puts it inside `do ... end` after the values it reads: SETTLE, QUIET,
 -- RELAY_ARRIVALS, TEMP, VERSIONS, FUSE_FILES, FUSE_SECONDS, FUSE_DIR, FUSE_RULES,
--- FUSE_DELAY, ORIGIN_OF and REPLACED.
+-- FUSE_DELAY, ORIGIN_OF, REPLACED and SYNC_USER.
 
   local function upvalue(fn, wanted)
     for i = 1, 255 do
@@ -435,6 +435,59 @@
     end
   end
 
+  -- 8. New directories. lsyncd 2.2.3 watches a new directory once it reads the directory's
+  -- create event, and names nothing that is in it by then (later versions do, and only for
+  -- a directory moved in): whatever a writer, or a peer's push, put there before a busy
+  -- lsyncd got to the event was never pushed, and the hosts stayed different until the
+  -- audit (seen in CI: a burst into a new directory; on the demo, 3 of 5 files of a
+  -- directory moved in from another filesystem). lsyncd adds the watches (the new
+  -- directory's and its subdirectories') before the syncs get the event, so one walk then
+  -- finds everything no event will name; what lands later raises events of its own.
+  -- Made by the sync user = received: the receiving rsync daemon is that user's only
+  -- writer. A node does not push such an entry back (2.: a pure echo; a new directory
+  -- from a peer cost one rsync run per receiving node, measured), the exchange relays it.
+  local SYNC_UID = tonumber((output("id -u -- " .. shq(SYNC_USER) .. " 2>/dev/null"):match("^(%d+)")))
+  local function received(file)
+    return SYNC_UID ~= nil and lfs.symlinkattributes(file, "uid") == SYNC_UID
+  end
+  local function excluded(s, path)
+    return type(s.excludes) == "table" and type(s.excludes.test) == "function" and s.excludes:test(path)
+  end
+  -- (Every sync of a host has the same source and excludes: what one walks, all would.)
+  local function walk(s, dir, found)
+    local ok, iter, state = pcall(lfs.dir, s.source .. dir:sub(2))
+    if not ok then return end
+    for name in iter, state do
+      if name ~= "." and name ~= ".." then
+        local p = dir .. name
+        local mode = lfs.symlinkattributes(s.source .. p:sub(2), "mode")
+        if mode == "directory" then p = p .. "/" end
+        if mode ~= nil and not excluded(s, p) then
+          found[#found + 1] = { path = p, received = received(s.source .. p:sub(2)) }
+          if mode == "directory" then walk(s, p, found) end
+        end
+      end
+    end
+  end
+  -- Every sync gets the event: the first walks, the others reuse what it found.
+  local walks = {}
+  local function newDirectory(s, dir)
+    local w = walks[dir]
+    if w ~= nil then
+      w.left = w.left - 1
+      if w.left <= 0 then walks[dir] = nil end
+      return w.received, w.found
+    end
+    local found = {}
+    walk(s, dir, found)
+    w = { received = received(s.source .. dir:sub(2)), found = found }
+    if Syncs.size() > 1 then
+      w.left = Syncs.size() - 1
+      walks[dir] = w
+    end
+    return w.received, w.found
+  end
+
   for n = 1, Syncs.size() do
     local s = Syncs.get(n)
     local stock = s.delay
@@ -630,6 +683,20 @@
       end
       if etype == "Create" and isFile(path) then
         return holdNew.hold(path)
+      end
+      if etype == "Create" and path ~= "/" and not excluded(s, path) then
+        local dirReceived, entries = newDirectory(s, path)
+        if RELAY_ARRIVALS or not dirReceived then enqueue("Create", time, path) end
+        for _, e in ipairs(entries) do
+          if e.received then
+            if RELAY_ARRIVALS then enqueue("Create", time, e.path) end
+          elseif not isFile(e.path) then
+            enqueue("Create", time, e.path)
+          elseif held[e.path] == nil then
+            holdNew.hold(e.path)
+          end
+        end
+        return
       end
       if etype == "Modify" and QUIET > 0 and isFile(path) then
         return holdWritten.hold(path)
