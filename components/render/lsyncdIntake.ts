@@ -50,14 +50,16 @@
 //    `<fuse>/<origin>.held`, and each held path is a `P` rule in the protect file that every
 //    relay carries, so no rsync --delete removes it on a node) until the operator runs
 //    `lsyncd-cluster-deletes release|undo`, which removes the list. Writes keep flowing.
-// 8. New directories. lsyncd 2.2.3 adds a watch on a new directory when it reads the
-//    directory's create event and names nothing already in it, so what a writer (or a
-//    peer's push) put there before a busy lsyncd read the event was never pushed, until
-//    the audit (seen in CI; on the demo, a directory moved in from another filesystem kept
-//    3 of its 5 files to itself). The intake walks each new directory once, after lsyncd
-//    has watched it, and takes in what it finds: a local file as a new file (1.), one the
-//    sync user made (received: the receiving daemon is that user's only writer) as an
-//    arrival (2.: relayed by the exchange, not pushed back by a node).
+// 8. New directories. lsyncd 2.2.3 watches a new directory when it reads the directory's
+//    create event, and what is in it by then raises no event; lsyncd's own delay() walks
+//    the directory for that (its recurse()), which the direct queueing of 4. skipped: what
+//    a writer (or a peer's push) put there before a busy lsyncd read the event was never
+//    pushed, until the audit (seen in CI; on the demo, a directory moved in from another
+//    filesystem kept 3 of its 5 files to itself). The intake walks each new directory once,
+//    after lsyncd has watched it, and takes in what it finds: a local file as a new file
+//    (1., so unlike lsyncd's walk it waits until complete), one the sync user made
+//    (received: the receiving daemon is that user's only writer) as an arrival (2.:
+//    relayed by the exchange, not pushed back by a node).
 import { readFileSync } from "fs";
 import { join } from "path";
 import { REPLACED_DIR_NAME, SYNC_USER } from "../hostLayout";

@@ -206,11 +206,12 @@ describe("an exchange coming back", () => {
 
 describe("a new directory that fills before lsyncd watches it", () => {
   // lsyncd 2.2.3 adds a watch on a new directory when it reads the directory's create
-  // event, and names nothing already in it (only later lsyncd versions do, and only for a
-  // directory moved in). What a busy lsyncd reads late was never pushed: seen in CI, a burst
-  // into a new directory not everywhere after 30 s; on the demo, 3 of 5 files of a
-  // directory moved in from another filesystem stayed on their node. The pauses below
-  // (SIGSTOP) make "busy" certain instead of likely.
+  // event; what is in it by then raises no event. lsyncd's own queueing walks the directory
+  // for that, and issue 14's direct queueing of directory creates skipped the walk: what a
+  // busy lsyncd read late was never pushed. Seen in CI, a burst into a new directory not
+  // everywhere after 30 s; on the demo, 3 of 5 files of a directory moved in from another
+  // filesystem stayed on their node. The pauses below (SIGSTOP) make "busy" certain
+  // instead of likely.
   const paused = async (host: TestHost, body: () => Promise<unknown>) => {
     await run(h(), host, "pkill -STOP -x lsyncd");
     try {

@@ -445,9 +445,9 @@ describe("nothing lost (issue 13): versions and the delete fuse on the exchange"
   });
 });
 
-// lsyncd 2.2.3 watches a new directory once it reads the directory's create event and
-// names nothing already in it; the e2e suite (convergence.test.ts) proves the loss and its
-// fix on real hosts. Here: what the walk takes in, and as what.
+// lsyncd 2.2.3 watches a new directory once it reads the directory's create event, and the
+// direct queueing skips lsyncd's own walk of it; the e2e suite (convergence.test.ts) proves
+// the loss and its fix on real hosts. Here: what the intake's walk takes in, and as what.
 describe("new directories: what is in them before lsyncd watches them (8.)", () => {
   const [n1, n2] = ["lsc-node01::sync/", "lsc-node02::sync/"];
   /** A directory tree under /srv/pics: dirs end in "/", files carry their size; owner 999 = the sync user. */

@@ -436,16 +436,19 @@
   end
 
   -- 8. New directories. lsyncd 2.2.3 watches a new directory once it reads the directory's
-  -- create event, and names nothing that is in it by then (later versions do, and only for
-  -- a directory moved in): whatever a writer, or a peer's push, put there before a busy
+  -- create event; what is in it by then raises no event. lsyncd's own delay() makes up for
+  -- that (its recurse(): a create for every entry, at once, complete or not, and on a node
+  -- for what was just received too), but the direct queueing of a directory's create (4.,
+  -- issue 14) skipped it: whatever a writer, or a peer's push, put there before a busy
   -- lsyncd got to the event was never pushed, and the hosts stayed different until the
   -- audit (seen in CI: a burst into a new directory; on the demo, 3 of 5 files of a
-  -- directory moved in from another filesystem). lsyncd adds the watches (the new
-  -- directory's and its subdirectories') before the syncs get the event, so one walk then
-  -- finds everything no event will name; what lands later raises events of its own.
-  -- Made by the sync user = received: the receiving rsync daemon is that user's only
-  -- writer. A node does not push such an entry back (2.: a pure echo; a new directory
-  -- from a peer cost one rsync run per receiving node, measured), the exchange relays it.
+  -- directory moved in from another filesystem). So the intake walks it: lsyncd adds the
+  -- watches (the new directory's and its subdirectories') before the syncs get the event,
+  -- so one walk then finds everything no event will name; what lands later raises events
+  -- of its own. A local file waits like any new file (1.). Made by the sync user =
+  -- received: the receiving rsync daemon is that user's only writer. A node does not push
+  -- such an entry back (2.: a pure echo; a new directory from a peer cost one rsync run
+  -- per receiving node, measured), the exchange relays it.
   local SYNC_UID = tonumber((output("id -u -- " .. shq(SYNC_USER) .. " 2>/dev/null"):match("^(%d+)")))
   local function received(file)
     return SYNC_UID ~= nil and lfs.symlinkattributes(file, "uid") == SYNC_UID
