@@ -6,6 +6,7 @@ import { readdirSync, rmSync } from "fs";
 import { rerunCreates } from "../../testing/harness/deploy";
 import { fetchImage, LiveCluster, run, startCluster, SYNC_DIR, waitFor, writeImage } from "../../testing/harness/cluster";
 import { TestHost } from "../../testing/fixture/testHosts";
+import { LSYNCD_LOG } from "../../components/hostLayout";
 import { heartbeat, MARK, push, served, syncDirProblems } from "./adversary/attacker";
 
 jest.setTimeout(300_000);
@@ -90,6 +91,43 @@ describe("item 1: links", () => {
     const viaDir = await served(node(0), `/${MARK}-local-dir/passwd`);
     await run(h(), node(0), `rm -f ${SYNC_DIR}/${MARK}-local-link.jpg ${SYNC_DIR}/${MARK}-local-dir`);
     expect(`${file.status} ${viaDir.status}`).toBe("404 404");
+  });
+
+  it("a local writer that swaps a directory for a link to /etc while a file in it waits to be pushed gets nothing from /etc out", async () => {
+    // The name lsyncd queued (up/X/secret) now runs through a link; root's rsync must not
+    // follow it. rsync 3.5's sender refuses ("link_stat ... Too many levels of symbolic
+    // links", measured on the demo), nothing in the intake's quiet wait reads through it.
+    const secret = `root-only ${Date.now()} ${Math.random()}`;
+    const up = `${SYNC_DIR}/${MARK}up`;
+    await run(h(), node(0), `umask 077 && printf %s '${secret}' > /etc/${MARK}secret && install -d -o nobody -m 0755 ${up}`);
+    try {
+      await run(
+        h(),
+        node(0),
+        `runuser -u nobody -- sh -c 'mkdir ${up}/X && echo decoy > ${up}/X/${MARK}secret && sleep 0.4 && mv ${up}/X ${up}/X.old && ln -s /etc ${up}/X'`,
+      );
+      await waitFor(
+        "the decoy on node02",
+        async () => (await fetchImage(node(1), `${MARK}up/X.old/${MARK}secret`)) !== undefined,
+        20_000,
+        250,
+      );
+      // The attack ran: node01's lsyncd tried to push the name through the link.
+      await waitFor(
+        "node01's push of the name through the link",
+        async () => (await h().exec(node(0), `grep -qxF -- '/${MARK}up/X/${MARK}secret' ${LSYNCD_LOG}`)).code === 0,
+        15_000,
+        250,
+      );
+      await new Promise((r) => setTimeout(r, 2000));
+      for (const x of [exchange(), node(1)]) {
+        const found = await run(h(), x, `grep -rlF -- '${secret}' ${SYNC_DIR} || true`);
+        expect(`${x.name}: ${found.trim()}`).toBe(`${x.name}: `);
+      }
+      expect((await served(node(1), `/${MARK}up/X/${MARK}secret`)).status).not.toBe(200);
+    } finally {
+      await run(h(), node(0), `rm -rf /etc/${MARK}secret ${up}`);
+    }
   });
 });
 

@@ -111,8 +111,11 @@ it("every host ends identical after random writes, deletes, renames and races du
         const ms = 300 + Math.floor(r() * 2000);
         note(`${host.name} lsyncd paused for ${ms} ms`);
         await run(h(), host, "pkill -STOP -x lsyncd");
-        await sleep(ms);
-        await run(h(), host, "pkill -CONT -x lsyncd");
+        try {
+          await sleep(ms);
+        } finally {
+          await run(h(), host, "pkill -CONT -x lsyncd");
+        }
         note(`${host.name} lsyncd resumed`);
       } else if (x < 0.45) {
         note(`exchange down for ${downFor} ms`);

@@ -16,6 +16,7 @@ import {
   writeImage,
 } from "../../testing/harness/cluster";
 import { TestHost } from "../../testing/fixture/testHosts";
+import { LSYNCD_LOG, RSYNCD_PUSH_LOG } from "../../components/hostLayout";
 import { push } from "./adversary/attacker";
 
 jest.setTimeout(300_000);
@@ -108,11 +109,27 @@ async function diagnose(dir: string): Promise<string> {
   const differ = [...names].filter((n) => new Set(per.map((m) => m.get(n))).size > 1).slice(0, 5);
   const log = await run(h(), exchange(), "grep -v 'Calling\\|Finished\\|^/\\|^[a-z0-9]' /var/log/lsyncd/lsyncd.log | tail -n 12");
   const tail = await run(h(), exchange(), "tail -n 8 /run/fixture-units/lsyncd.log 2>/dev/null || true");
+  // Where the few names the exchange still holds came from (a name that came back after a
+  // delete): every host's record of pushes received and lsyncd's lines naming it.
+  const left = [...per[0].keys()].filter((n) => n.startsWith(dir)).slice(0, 3);
+  const trail = (
+    await Promise.all(
+      left.flatMap((n) =>
+        all().map(async (x) => {
+          const r = await h().exec(
+            x,
+            `grep -F -- ${JSON.stringify(n)} ${RSYNCD_PUSH_LOG} | tail -n 5; grep -n -B3 -A1 -F -- ${JSON.stringify(`/${n}`)} ${LSYNCD_LOG} | tail -n 24`,
+          );
+          return `-- ${n} on ${x.name}:\n${r.stdout}`;
+        }),
+      ),
+    )
+  ).join("");
   return `${all()
     .map((x, i) => `${x.name}: ${[...per[i].keys()].filter((n) => n.startsWith(dir)).length} names`)
     .join(
       ", ",
-    )}; differing: ${differ.map((n) => `${n} ${per.map((m) => m.get(n)?.slice(0, 6) ?? "-").join("/")}`).join("; ")}\nexchange log:\n${log}\nrsync:\n${tail}`;
+    )}; differing: ${differ.map((n) => `${n} ${per.map((m) => m.get(n)?.slice(0, 6) ?? "-").join("/")}`).join("; ")}\nexchange log:\n${log}\nrsync:\n${tail}\n${trail}`;
 }
 
 async function waitIdentical(what: string, dir: string, ms: number, extra: () => Promise<boolean> = async () => true): Promise<number> {

@@ -437,27 +437,31 @@
 
   -- 8. New directories. lsyncd 2.2.3 watches a new directory once it reads the directory's
   -- create event; what is in it by then raises no event. lsyncd's own delay() makes up for
-  -- that (its recurse(): a create for every entry, at once, complete or not, and on a node
-  -- for what was just received too), but the direct queueing of a directory's create (4.,
-  -- issue 14) skipped it: whatever a writer, or a peer's push, put there before a busy
-  -- lsyncd got to the event was never pushed, and the hosts stayed different until the
-  -- audit (seen in CI: a burst into a new directory; on the demo, 3 of 5 files of a
-  -- directory moved in from another filesystem). So the intake walks it: lsyncd adds the
-  -- watches (the new directory's and its subdirectories') before the syncs get the event,
-  -- so one walk then finds everything no event will name; what lands later raises events
-  -- of its own. A local file waits like any new file (1.). Made by the sync user =
-  -- received: the receiving rsync daemon is that user's only writer. A node does not push
-  -- such an entry back (2.: a pure echo; a new directory from a peer cost one rsync run
-  -- per receiving node, measured), the exchange relays it.
+  -- that (its recurse(): a create for every entry, at once, complete or not), but the
+  -- direct queueing of a directory's create (4., issue 14) skipped it: whatever a writer,
+  -- or a peer's push, put there before a busy lsyncd got to the event was never pushed,
+  -- and the hosts stayed different until the audit (seen in CI: a burst into a new
+  -- directory; on the demo, 3 of 5 files of a directory moved in from another
+  -- filesystem). So the intake walks it: lsyncd adds the watches (the new directory's and
+  -- its subdirectories') before the syncs get the event, so one walk then finds
+  -- everything no event will name; what lands later raises events of its own. A file found
+  -- waits like any new file (1.) and goes out as a local write: had it arrived from a peer,
+  -- the push is a no-op (same size and mtime), while a local file taken for an arrival
+  -- would be lost (a tree restored with `cp -a` keeps the sync user as owner). A
+  -- directory the sync user made on a node was received (the receiving rsync daemon is
+  -- that user's only writer, and a directory has no content to lose): not pushed back,
+  -- which cost one rsync run per receiving node for every new directory (measured).
+  -- A link is never walked into (lstat first).
   local SYNC_UID = tonumber((output("id -u -- " .. shq(SYNC_USER) .. " 2>/dev/null"):match("^(%d+)")))
-  local function received(file)
-    return SYNC_UID ~= nil and lfs.symlinkattributes(file, "uid") == SYNC_UID
+  local function receivedDir(dir)
+    return SYNC_UID ~= nil and lfs.symlinkattributes(dir, "uid") == SYNC_UID
   end
   local function excluded(s, path)
     return type(s.excludes) == "table" and type(s.excludes.test) == "function" and s.excludes:test(path)
   end
   -- (Every sync of a host has the same source and excludes: what one walks, all would.)
   local function walk(s, dir, found)
+    if lfs.symlinkattributes(s.source .. dir:sub(2), "mode") ~= "directory" then return end
     local ok, iter, state = pcall(lfs.dir, s.source .. dir:sub(2))
     if not ok then return end
     for name in iter, state do
@@ -466,8 +470,12 @@
         local mode = lfs.symlinkattributes(s.source .. p:sub(2), "mode")
         if mode == "directory" then p = p .. "/" end
         if mode ~= nil and not excluded(s, p) then
-          found[#found + 1] = { path = p, received = received(s.source .. p:sub(2)) }
-          if mode == "directory" then walk(s, p, found) end
+          if mode == "directory" then
+            found[#found + 1] = { path = p, received = receivedDir(s.source .. p:sub(2)) }
+            walk(s, p, found)
+          else
+            found[#found + 1] = { path = p }
+          end
         end
       end
     end
@@ -483,7 +491,7 @@
     end
     local found = {}
     walk(s, dir, found)
-    w = { received = received(s.source .. dir:sub(2)), found = found }
+    w = { received = receivedDir(s.source .. dir:sub(2)), found = found }
     if Syncs.size() > 1 then
       w.left = Syncs.size() - 1
       walks[dir] = w
@@ -567,6 +575,7 @@
       local d = Delay.new(etype, s, alarm, path, nil)
       d.dpos = q:push(d)
       queued[path] = d
+      return true
     end
 
     -- 1. A file written here waits until it has been quiet: QUIET seconds after its last
@@ -619,6 +628,19 @@
     relays[n] = function(time, path) slow("Delete", time, path, nil) end
     local holdNew = holder(math.max(QUIET, SETTLE))
     local holdWritten = QUIET >= SETTLE and holdNew or holder(QUIET)
+
+    -- 8. What the walk of a new directory found, for this sync: files as new files,
+    -- directories (not yet queued: a second event would fence the direct path off) at once.
+    local function takeIn(time, entries)
+      for _, e in ipairs(entries) do
+        if isFile(e.path) then
+          if held[e.path] == nil then holdNew.hold(e.path) end
+        elseif RELAY_ARRIVALS or not e.received then
+          local old = queued[e.path]
+          if old == nil or q[old.dpos] ~= old then enqueue("Create", time, e.path) end
+        end
+      end
+    end
 
     s.delay = function(self, etype, time, path, path2)
       if not announced then announce() end
@@ -689,17 +711,11 @@
       end
       if etype == "Create" and path ~= "/" and not excluded(s, path) then
         local dirReceived, entries = newDirectory(s, path)
-        if RELAY_ARRIVALS or not dirReceived then enqueue("Create", time, path) end
-        for _, e in ipairs(entries) do
-          if e.received then
-            if RELAY_ARRIVALS then enqueue("Create", time, e.path) end
-          elseif not isFile(e.path) then
-            enqueue("Create", time, e.path)
-          elseif held[e.path] == nil then
-            holdNew.hold(e.path)
-          end
+        if RELAY_ARRIVALS or not dirReceived then
+          -- Fenced off the direct path: lsyncd's own delay() took it, and walks it itself.
+          if not enqueue("Create", time, path) then return end
         end
-        return
+        return takeIn(time, entries)
       end
       if etype == "Modify" and QUIET > 0 and isFile(path) then
         return holdWritten.hold(path)
