@@ -60,6 +60,12 @@
 //    (1., so unlike lsyncd's walk it waits until complete), one the sync user made
 //    (received: the receiving daemon is that user's only writer) as an arrival (2.:
 //    relayed by the exchange, not pushed back by a node).
+// 9. Renames lsyncd did not pair. lsyncd 2.2.3 pairs a rename's two inotify events only
+//    when both are queued when it reads; a read between them splits rsync's rename of an
+//    arrival into a delete of the temp file and a create of the name, which a node took
+//    for a local write and pushed back, bringing back a name another node had just
+//    deleted (seen in CI). The temp file's lone delete is remembered for 2 s by the name it
+//    was made for, and a create of that name the sync user made is that arrival.
 import { readFileSync } from "fs";
 import { join } from "path";
 import { REPLACED_DIR_NAME, SYNC_USER } from "../hostLayout";

@@ -642,25 +642,63 @@
       end
     end
 
+    -- 2./3./5. rsync renamed a complete file (from) from a peer into place (name).
+    local function arrival(pdir, from, name, time)
+      held[name] = nil
+      local verdict = arbitrate(s.source, pdir, from, name)
+      if verdict == "new" then
+        if RELAY_ARRIVALS and not (origin ~= nil and pdir == origin) then
+          return enqueue("Create", time, name)
+        end
+        return
+      end
+      -- Two versions met: the exchange sends the final one to every node (the pusher
+      -- included); a node sends back only a version of its own that it kept.
+      if RELAY_ARRIVALS or verdict == "kept" then return enqueue("Create", time, name) end
+    end
+
+    -- 9. A rename lsyncd did not pair. lsyncd 2.2.3 pairs a rename's two inotify events
+    -- only when both are in the queue when it reads; the kernel queues them one after the
+    -- other, and a read on the other CPU in between splits them (seen in CI, under load):
+    -- rsync's rename of an arrival then comes as a delete of its temp file and, later, a
+    -- create of the name, and a node took the create for a local write and pushed the
+    -- arrival back a second later; when another node had deleted the name meanwhile, that
+    -- echo brought it back everywhere (CI: 499 of 500 deletes held, the 500th name back on
+    -- the exchange and node01). So a temp file's lone delete is remembered for UNPAIRED
+    -- seconds, by the name rsync derived it from (".<name>.XXXXXX"), and a create of that
+    -- name, owned by the sync user (the receiving daemon made it), is that arrival.
+    local UNPAIRED = 2
+    local unpaired, unpairedCount = {}, 0
+    local function rememberUnpaired(pdir, from)
+      local base = from:match("/%.([^/]+)%.[^./]+$")
+      if base == nil then return end
+      if unpairedCount > 1000 then unpaired, unpairedCount = {}, 0 end
+      unpaired[base] = { pdir = pdir, from = from, due = now() + UNPAIRED }
+      unpairedCount = unpairedCount + 1
+    end
+    local function unpairedArrival(path)
+      local base = path:match("([^/]+)$")
+      local u = base and unpaired[base]
+      if u == nil then return nil end
+      unpaired[base] = nil
+      if now() > u.due or SYNC_UID == nil or lfs.symlinkattributes(s.source .. path:sub(2), "uid") ~= SYNC_UID then
+        return nil
+      end
+      return u
+    end
+
     s.delay = function(self, etype, time, path, path2)
       if not announced then announce() end
       if starts(path, TEMP) then
+        if etype == "Delete" and path2 == nil then
+          local pdir, restore = pusherDirOf(path)
+          if pdir ~= nil and not restore then rememberUnpaired(pdir, path) end
+          return
+        end
         if etype ~= "Move" or path2 == nil or starts(path2, TEMP) then return end
         local pdir, restore = pusherDirOf(path)
         if pdir == nil or restore then return end
-        -- 2./3./5. rsync renamed a complete file from a peer into place.
-        held[path2] = nil
-        local verdict = arbitrate(s.source, pdir, path, path2)
-        if verdict == "new" then
-          if RELAY_ARRIVALS and not (origin ~= nil and pdir == origin) then
-            return enqueue("Create", time, path2)
-          end
-          return
-        end
-        -- Two versions met: the exchange sends the final one to every node (the pusher
-        -- included); a node sends back only a version of its own that it kept.
-        if RELAY_ARRIVALS or verdict == "kept" then return enqueue("Create", time, path2) end
-        return
+        return arrival(pdir, path, path2, time)
       end
       if etype == "Move" and starts(path2, TEMP) then
         -- 5. rsync moved what was at path into a pusher's .replaced/: a deleted directory,
@@ -707,6 +745,8 @@
         return slow("Delete", time, path, nil)
       end
       if etype == "Create" and isFile(path) then
+        local u = unpairedArrival(path)
+        if u ~= nil then return arrival(u.pdir, u.from, path, time) end
         return holdNew.hold(path)
       end
       if etype == "Create" and path ~= "/" and not excluded(s, path) then
