@@ -303,7 +303,17 @@ describe("an arrival whose rename lsyncd did not pair", () => {
     const name = "split-arrival.bin";
     const runs = () => run(h(), node(1), `grep -c 'Calling rsync' ${LSYNCD_LOG} || true`).then((x) => Number(x.trim()));
     const before = await runs();
-    const temp = `${SYNC_DIR}/.lsyncd-tmp/exchange/.${name}.Ab12Cd`;
+    // The temp name rsync itself gives this file, observed on the host: a local rsync with
+    // --temp-dir, slowed down so that its temp file is there to see.
+    const observed = (
+      await run(
+        h(),
+        node(1),
+        `rm -rf /tmp/rt && mkdir -p /tmp/rt/t /tmp/rt/d && head -c 20000 /dev/urandom > /tmp/rt/${name} && { rsync --bwlimit=1 --temp-dir=/tmp/rt/t /tmp/rt/${name} /tmp/rt/d/ >/dev/null 2>&1 & } ; f=; for i in $(seq 1 50); do f=$(ls /tmp/rt/t); [ -n "$f" ] && break; sleep 0.1; done; kill %1 2>/dev/null; wait; rm -rf /tmp/rt; echo "$f"`,
+      )
+    ).trim();
+    expect(observed).toMatch(/^split-arrival\.bin\.[A-Za-z0-9]{6}$/);
+    const temp = `${SYNC_DIR}/.lsyncd-tmp/exchange/${observed}`;
     await run(
       h(),
       node(1),

@@ -546,9 +546,11 @@ describe("new directories: what is in them before lsyncd watches them (8.)", () 
 // the name (seen in CI). Here: that create is taken as the arrival it is.
 describe("a rename lsyncd did not pair (9.)", () => {
   const [n1, n2] = ["lsc-node01::sync/", "lsc-node02::sync/"];
+  // rsync --temp-dir names a temp file "<name>.XXXXXX" (no leading dot; measured, rsync 3.5).
+  const temp = (from: string, name: string) => `/.lsyncd-tmp/${from}/${name.split("/").pop()}.Ab12Cd`;
   const split = (l: Lsyncd, targets: string[], from: string, name: string, uid = 999) => {
     l.exec(`SIZES["/srv/pics${name}"] = 10; UIDS["/srv/pics${name}"] = ${uid}`);
-    for (const t of targets) l.event(t, "Delete", `/.lsyncd-tmp/${from}/.${name.split("/").pop()}.Ab12Cd`);
+    for (const t of targets) l.event(t, "Delete", temp(from, name));
     for (const t of targets) l.event(t, "Create", name);
   };
 
@@ -562,18 +564,47 @@ describe("a rename lsyncd did not pair (9.)", () => {
   it("on the exchange: it is relayed at once, to every node but the one it came from", () => {
     const l = new Lsyncd(exchangeConf());
     split(l, [n1, n2], "node01", "/d/458.bin");
+    expect(l.queued(n2)).toBe("d:Create:/d/458.bin");
+    l.advance(1.1);
     expect(l.queued(n1)).toBe("");
     expect(l.queued(n2)).toBe("d:Create:/d/458.bin");
   });
 
-  it("a create of that name that the sync user did not make, or that comes too late, is a local write", () => {
+  it("matches a dot-file and a name rsync cut short to fit NAME_MAX", () => {
     const l = new Lsyncd(nodeConf());
-    split(l, [EX], "exchange", "/mine.bin", 0);
+    split(l, [EX], "exchange", "/.hidden");
+    const long = `/${"x".repeat(260)}.jpg`;
+    l.exec(`SIZES["/srv/pics${long}"] = 10; UIDS["/srv/pics${long}"] = 999`);
+    l.event(EX, "Delete", `/.lsyncd-tmp/exchange/${"x".repeat(246)}.Ab12Cd`);
+    l.event(EX, "Create", long);
     l.advance(1.1);
-    expect(l.queued(EX)).toBe("d:Create:/mine.bin");
+    expect(l.queued(EX)).toBe("");
+  });
+
+  it("is also what a new directory's walk finds: the rename's second half went into a directory lsyncd did not watch yet", () => {
+    const l = new Lsyncd(nodeConf());
+    l.exec(
+      'MODES["/srv/pics/nd"] = "directory"; UIDS["/srv/pics/nd"] = 999; SIZES["/srv/pics/nd/a.bin"] = 10; UIDS["/srv/pics/nd/a.bin"] = 999',
+    );
+    l.event(EX, "Delete", temp("exchange", "/nd/a.bin"));
+    l.event(EX, "Create", "/nd/");
+    l.advance(1.1);
+    expect(l.queued(EX)).toBe("");
+  });
+
+  it("a create of that name that the sync user did not make, or that comes too late, is a local write, and does not use up the arrival", () => {
+    const l = new Lsyncd(nodeConf());
+    l.exec(
+      'SIZES["/srv/pics/a/x.bin"] = 10; UIDS["/srv/pics/a/x.bin"] = 0; SIZES["/srv/pics/b/x.bin"] = 10; UIDS["/srv/pics/b/x.bin"] = 999',
+    );
+    l.event(EX, "Delete", temp("exchange", "/b/x.bin"));
+    l.event(EX, "Create", "/a/x.bin"); // a local file of the same name, written meanwhile
+    l.event(EX, "Create", "/b/x.bin"); // the arrival's second half
+    l.advance(1.1);
+    expect(l.queued(EX)).toBe("d:Create:/a/x.bin");
     l.drain(EX);
     l.exec('SIZES["/srv/pics/late.bin"] = 10; UIDS["/srv/pics/late.bin"] = 999');
-    l.event(EX, "Delete", "/.lsyncd-tmp/exchange/.late.bin.Zz9Yy8");
+    l.event(EX, "Delete", temp("exchange", "/late.bin"));
     l.advance(2.5);
     l.event(EX, "Create", "/late.bin");
     l.advance(1.1);

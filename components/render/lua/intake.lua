@@ -499,6 +499,65 @@
     return w.received, w.found
   end
 
+  -- 9. A rename lsyncd did not pair. lsyncd 2.2.3 pairs a rename's two inotify events only
+  -- when both are in the queue when it reads; the kernel queues them one after the other,
+  -- and a read on the other CPU in between splits them (seen in CI, under load): rsync's
+  -- rename of an arrival then comes as a delete of its temp file and, later, a create of
+  -- the name, and a node took the create for a local write and pushed the arrival back a
+  -- second later; when another node had deleted the name meanwhile, that echo brought it
+  -- back everywhere (CI: 499 of 500 deletes held, pushes.log: node03 pushed burst2/458.bin
+  -- a second after receiving it, after node01's delete). So a temp file's lone delete is
+  -- remembered for UNPAIRED seconds by the name rsync made it for (with --temp-dir it is
+  -- "<name>.XXXXXX", <name> cut short to fit NAME_MAX; measured, rsync 3.5), and a create
+  -- of that name owned by the sync user (the receiving daemon made it) is that arrival. So
+  -- is a file a new directory's walk (8.) finds: the rename's second half went into a
+  -- directory lsyncd did not watch yet.
+  local UNPAIRED = 2
+  local unpaired, unpairedCount = {}, 0 -- name -> { pdir, from, due }
+  local function rememberUnpaired(pdir, from)
+    local name = from:sub(#pdir + 1):match("^([^/]+)%.[^./]+$")
+    if name == nil then return end
+    if unpaired[name] == nil then
+      if unpairedCount > 1000 then unpaired, unpairedCount = {}, 0 end
+      unpairedCount = unpairedCount + 1
+    end
+    unpaired[name] = { pdir = pdir, from = from, due = now() + UNPAIRED }
+  end
+  local function unpairedOf(base)
+    if unpaired[base] ~= nil then return base end
+    if #base > 200 then
+      for name in pairs(unpaired) do
+        if #name > 200 and base:sub(1, #name) == name then return name end
+      end
+    end
+    return nil
+  end
+  -- Every sync gets the create: the first decides, the others reuse its answer (a kept
+  -- version renamed over the name by arbitrate() would have another owner for them).
+  local splitAnswers = {}
+  local function unpairedArrival(source, path)
+    local a = splitAnswers[path]
+    if a ~= nil and now() <= a.due then
+      a.left = a.left - 1
+      if a.left <= 0 then splitAnswers[path] = nil end
+      return a.u
+    end
+    splitAnswers[path] = nil
+    local found = false
+    local name = unpairedOf(path:match("([^/]+)$") or "")
+    if name ~= nil then
+      local u = unpaired[name]
+      if now() > u.due then
+        unpaired[name], unpairedCount = nil, unpairedCount - 1
+      elseif SYNC_UID ~= nil and lfs.symlinkattributes(source .. path:sub(2), "uid") == SYNC_UID then
+        unpaired[name], unpairedCount = nil, unpairedCount - 1
+        found = u
+      end
+    end
+    if Syncs.size() > 1 then splitAnswers[path] = { u = found, left = Syncs.size() - 1, due = now() + 1 } end
+    return found
+  end
+
   for n = 1, Syncs.size() do
     local s = Syncs.get(n)
     local stock = s.delay
@@ -629,19 +688,6 @@
     local holdNew = holder(math.max(QUIET, SETTLE))
     local holdWritten = QUIET >= SETTLE and holdNew or holder(QUIET)
 
-    -- 8. What the walk of a new directory found, for this sync: files as new files,
-    -- directories (not yet queued: a second event would fence the direct path off) at once.
-    local function takeIn(time, entries)
-      for _, e in ipairs(entries) do
-        if isFile(e.path) then
-          if held[e.path] == nil then holdNew.hold(e.path) end
-        elseif RELAY_ARRIVALS or not e.received then
-          local old = queued[e.path]
-          if old == nil or q[old.dpos] ~= old then enqueue("Create", time, e.path) end
-        end
-      end
-    end
-
     -- 2./3./5. rsync renamed a complete file (from) from a peer into place (name).
     local function arrival(pdir, from, name, time)
       held[name] = nil
@@ -657,34 +703,22 @@
       if RELAY_ARRIVALS or verdict == "kept" then return enqueue("Create", time, name) end
     end
 
-    -- 9. A rename lsyncd did not pair. lsyncd 2.2.3 pairs a rename's two inotify events
-    -- only when both are in the queue when it reads; the kernel queues them one after the
-    -- other, and a read on the other CPU in between splits them (seen in CI, under load):
-    -- rsync's rename of an arrival then comes as a delete of its temp file and, later, a
-    -- create of the name, and a node took the create for a local write and pushed the
-    -- arrival back a second later; when another node had deleted the name meanwhile, that
-    -- echo brought it back everywhere (CI: 499 of 500 deletes held, the 500th name back on
-    -- the exchange and node01). So a temp file's lone delete is remembered for UNPAIRED
-    -- seconds, by the name rsync derived it from (".<name>.XXXXXX"), and a create of that
-    -- name, owned by the sync user (the receiving daemon made it), is that arrival.
-    local UNPAIRED = 2
-    local unpaired, unpairedCount = {}, 0
-    local function rememberUnpaired(pdir, from)
-      local base = from:match("/%.([^/]+)%.[^./]+$")
-      if base == nil then return end
-      if unpairedCount > 1000 then unpaired, unpairedCount = {}, 0 end
-      unpaired[base] = { pdir = pdir, from = from, due = now() + UNPAIRED }
-      unpairedCount = unpairedCount + 1
-    end
-    local function unpairedArrival(path)
-      local base = path:match("([^/]+)$")
-      local u = base and unpaired[base]
-      if u == nil then return nil end
-      unpaired[base] = nil
-      if now() > u.due or SYNC_UID == nil or lfs.symlinkattributes(s.source .. path:sub(2), "uid") ~= SYNC_UID then
-        return nil
+    -- 8. What the walk of a new directory found, for this sync: files as new files,
+    -- directories (not yet queued: a second event would fence the direct path off) at once.
+    local function takeIn(time, entries)
+      for _, e in ipairs(entries) do
+        if isFile(e.path) then
+          local u = unpairedArrival(s.source, e.path)
+          if u then
+            arrival(u.pdir, u.from, e.path, time)
+          elseif held[e.path] == nil then
+            holdNew.hold(e.path)
+          end
+        elseif RELAY_ARRIVALS or not e.received then
+          local old = queued[e.path]
+          if old == nil or q[old.dpos] ~= old then enqueue("Create", time, e.path) end
+        end
       end
-      return u
     end
 
     s.delay = function(self, etype, time, path, path2)
@@ -745,8 +779,8 @@
         return slow("Delete", time, path, nil)
       end
       if etype == "Create" and isFile(path) then
-        local u = unpairedArrival(path)
-        if u ~= nil then return arrival(u.pdir, u.from, path, time) end
+        local u = unpairedArrival(s.source, path)
+        if u then return arrival(u.pdir, u.from, path, time) end
         return holdNew.hold(path)
       end
       if etype == "Create" and path ~= "/" and not excluded(s, path) then
