@@ -448,18 +448,19 @@ describe("nothing lost (issue 13): versions and the delete fuse on the exchange"
   });
 });
 
+/** A directory tree under /srv/pics: dirs end in "/", files carry their size; owner 999 = the sync user. */
+function tree(l: Lsyncd, entries: Array<[string, number?]>): void {
+  for (const [p, uid] of entries) {
+    const abs = JSON.stringify(`/srv/pics${p.replace(/\/$/, "")}`);
+    l.exec(`${p.endsWith("/") ? `MODES[${abs}] = "directory"` : `SIZES[${abs}] = 10`}; UIDS[${abs}] = ${uid ?? 0}`);
+  }
+}
+
 // lsyncd 2.2.3 watches a new directory once it reads the directory's create event, and the
 // direct queueing skips lsyncd's own walk of it; the e2e suite (convergence.test.ts) proves
 // the loss and its fix on real hosts. Here: what the intake's walk takes in, and as what.
 describe("new directories: what is in them before lsyncd watches them (8.)", () => {
   const [n1, n2] = ["lsc-node01::sync/", "lsc-node02::sync/"];
-  /** A directory tree under /srv/pics: dirs end in "/", files carry their size; owner 999 = the sync user. */
-  const tree = (l: Lsyncd, entries: Array<[string, number?]>) => {
-    for (const [p, uid] of entries) {
-      const abs = JSON.stringify(`/srv/pics${p.replace(/\/$/, "")}`);
-      l.exec(`${p.endsWith("/") ? `MODES[${abs}] = "directory"` : `SIZES[${abs}] = 10`}; UIDS[${abs}] = ${uid ?? 0}`);
-    }
-  };
 
   it("on a node: pushes the directory and its subdirectories at once, and every file in it once quiet, whoever owns it", () => {
     const l = new Lsyncd(nodeConf());
@@ -549,7 +550,7 @@ describe("a rename lsyncd did not pair (9.)", () => {
   // rsync --temp-dir names a temp file "<name>.XXXXXX" (no leading dot; measured, rsync 3.5).
   const temp = (from: string, name: string) => `/.lsyncd-tmp/${from}/${name.split("/").pop()}.Ab12Cd`;
   const split = (l: Lsyncd, targets: string[], from: string, name: string, uid = 999) => {
-    l.exec(`SIZES["/srv/pics${name}"] = 10; UIDS["/srv/pics${name}"] = ${uid}`);
+    tree(l, [[name, uid]]);
     for (const t of targets) l.event(t, "Delete", temp(from, name));
     for (const t of targets) l.event(t, "Create", name);
   };
@@ -574,7 +575,7 @@ describe("a rename lsyncd did not pair (9.)", () => {
     const l = new Lsyncd(nodeConf());
     split(l, [EX], "exchange", "/.hidden");
     const long = `/${"x".repeat(260)}.jpg`;
-    l.exec(`SIZES["/srv/pics${long}"] = 10; UIDS["/srv/pics${long}"] = 999`);
+    tree(l, [[long, 999]]);
     l.event(EX, "Delete", `/.lsyncd-tmp/exchange/${"x".repeat(246)}.Ab12Cd`);
     l.event(EX, "Create", long);
     l.advance(1.1);
@@ -583,9 +584,10 @@ describe("a rename lsyncd did not pair (9.)", () => {
 
   it("is also what a new directory's walk finds: the rename's second half went into a directory lsyncd did not watch yet", () => {
     const l = new Lsyncd(nodeConf());
-    l.exec(
-      'MODES["/srv/pics/nd"] = "directory"; UIDS["/srv/pics/nd"] = 999; SIZES["/srv/pics/nd/a.bin"] = 10; UIDS["/srv/pics/nd/a.bin"] = 999',
-    );
+    tree(l, [
+      ["/nd/", 999],
+      ["/nd/a.bin", 999],
+    ]);
     l.event(EX, "Delete", temp("exchange", "/nd/a.bin"));
     l.event(EX, "Create", "/nd/");
     l.advance(1.1);
@@ -594,16 +596,17 @@ describe("a rename lsyncd did not pair (9.)", () => {
 
   it("a create of that name that the sync user did not make, or that comes too late, is a local write, and does not use up the arrival", () => {
     const l = new Lsyncd(nodeConf());
-    l.exec(
-      'SIZES["/srv/pics/a/x.bin"] = 10; UIDS["/srv/pics/a/x.bin"] = 0; SIZES["/srv/pics/b/x.bin"] = 10; UIDS["/srv/pics/b/x.bin"] = 999',
-    );
+    tree(l, [
+      ["/a/x.bin", 0],
+      ["/b/x.bin", 999],
+    ]);
     l.event(EX, "Delete", temp("exchange", "/b/x.bin"));
     l.event(EX, "Create", "/a/x.bin"); // a local file of the same name, written meanwhile
     l.event(EX, "Create", "/b/x.bin"); // the arrival's second half
     l.advance(1.1);
     expect(l.queued(EX)).toBe("d:Create:/a/x.bin");
     l.drain(EX);
-    l.exec('SIZES["/srv/pics/late.bin"] = 10; UIDS["/srv/pics/late.bin"] = 999');
+    tree(l, [["/late.bin", 999]]);
     l.event(EX, "Delete", temp("exchange", "/late.bin"));
     l.advance(2.5);
     l.event(EX, "Create", "/late.bin");
