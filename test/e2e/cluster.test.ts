@@ -11,6 +11,7 @@ import {
   checksums,
   fetchImage,
   LiveCluster,
+  rsyncRuns,
   run,
   sha256,
   startCluster,
@@ -218,8 +219,7 @@ describe("changes propagate", () => {
   // into a subdirectory cost 11 rsync runs on these 4 hosts (measured), not one per copy.
   it("sends an image written into a subdirectory once per copy, with no echo", async () => {
     const order = () => [node(0), exchange(), node(1), node(2)];
-    const runs = () =>
-      Promise.all(order().map(async (x) => Number((await run(h(), x, `grep -c 'Calling rsync' ${LSYNCD_LOG} || true`)).trim())));
+    const runs = () => Promise.all(order().map((x) => rsyncRuns(h(), x)));
     /** The run counts once they held still for 3 s: nothing else is in flight. */
     async function settled(): Promise<number[]> {
       let last = await runs();

@@ -1,9 +1,8 @@
 // Convergence after same-name races (issue 15): every host ends with the same bytes for
 // every name, by the rule the README states (newest mtime, to the nanosecond, wins).
 import { randomBytes } from "crypto";
-import { checksums, LiveCluster, run, sha256, startCluster, SYNC_DIR, waitFor, writeImage } from "../../testing/harness/cluster";
+import { checksums, LiveCluster, rsyncRuns, run, sha256, startCluster, SYNC_DIR, waitFor, writeImage } from "../../testing/harness/cluster";
 import { TestHost } from "../../testing/fixture/testHosts";
-import { LSYNCD_LOG } from "../../components/hostLayout";
 
 jest.setTimeout(300_000);
 
@@ -280,10 +279,7 @@ describe("a new directory that fills before lsyncd watches it", () => {
     // The directory was made by the receiving rsync daemon (the sync user): before, each
     // receiving node pushed it back to the exchange, one rsync run per node per new
     // directory (measured on the demo: node02 1, node03 1).
-    const runs = () =>
-      Promise.all(
-        [node(1), node(2)].map((n) => run(h(), n, `grep -c 'Calling rsync' ${LSYNCD_LOG} || true`).then((x) => Number(x.trim()))),
-      );
+    const runs = () => Promise.all([node(1), node(2)].map((n) => rsyncRuns(h(), n)));
     const before = await runs();
     await fill(node(0), "no-push-back");
     await everywhere("no-push-back", 5);
@@ -301,7 +297,7 @@ describe("an arrival whose rename lsyncd did not pair", () => {
   // which lsyncd does not watch, so each half of the rename is a rename of its own.
   it("is not pushed back by the node that received it", async () => {
     const name = "split-arrival.bin";
-    const runs = () => run(h(), node(1), `grep -c 'Calling rsync' ${LSYNCD_LOG} || true`).then((x) => Number(x.trim()));
+    const runs = () => rsyncRuns(h(), node(1));
     const before = await runs();
     // The temp name rsync itself gives this file, observed on the host: a local rsync with
     // --temp-dir, slowed down so that its temp file is there to see.

@@ -2,6 +2,7 @@
 // program onto them in existing-hosts mode, and small probes (write, fetch, checksum).
 import { createHash } from "crypto";
 import { deploy, Deployment } from "./deploy";
+import { LSYNCD_LOG } from "../../components/hostLayout";
 import { ensureFixturePackages, startTestHosts, TestCluster, TestHost } from "../fixture/testHosts";
 
 export const SYNC_DIR = "/srv/pics";
@@ -92,6 +93,11 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** rsync runs a host's lsyncd has started so far (its log's "Calling rsync" lines). */
+export async function rsyncRuns(hosts: TestCluster, host: TestHost): Promise<number> {
+  return Number((await run(hosts, host, `grep -c 'Calling rsync' ${LSYNCD_LOG} || true`)).trim());
 }
 
 /** name → sha256 of every regular file in a host's sync dir (temp dir and the exchange's versions excluded). */

@@ -156,6 +156,21 @@
     end
     return nil, nil
   end
+  -- Every sync gets each event in turn: the first to ask computes the answer, the other
+  -- Syncs.size() - 1 reuse it (computing it may change what the next would look at). With
+  -- ttl, an answer not used up within ttl seconds (a sync that did not ask) is dropped.
+  local function shared(cache, key, compute, ttl)
+    local c = cache[key]
+    if c ~= nil and (c.due == nil or now() <= c.due) then
+      c.left = c.left - 1
+      if c.left <= 0 then cache[key] = nil end
+      return c.value
+    end
+    cache[key] = nil
+    local value = compute()
+    if Syncs.size() > 1 then cache[key] = { value = value, left = Syncs.size() - 1, due = ttl and now() + ttl } end
+    return value
+  end
   -- Every sync gets every event, in an order lsyncd does not promise: the first to see a
   -- delete keeps its version (which moves the replaced copy away) and decides its relay,
   -- the others know it by this.
@@ -239,44 +254,38 @@
   -- "kept" (the replaced version won and is back in place).
   local verdicts = {}
   local function arbitrate(source, pdir, path, name)
-    local key = path .. "\0" .. name
-    local v = verdicts[key]
-    if v ~= nil then
-      v.left = v.left - 1
-      if v.left <= 0 then verdicts[key] = nil end
-      return v.verdict
-    end
-    local backup = source .. pdir:sub(2) .. REPLACED:sub(2) .. name:sub(2)
-    local current = source .. name:sub(2)
-    -- The version this arrival moved aside (5b) is weighed here, not deleted.
-    if aside[name] ~= nil and aside[name].backup == backup then aside[name] = nil end
-    local origin = originOf(pdir)
-    local verdict = "new"
-    if exists(backup) then
-      local backupWins, tieSec, tieNsec, arrivalSec = false, nil, nil, nil
-      if exists(current) then backupWins, tieSec, tieNsec, arrivalSec = beats(backup, current) end
-      -- 6. The losing arrival is kept as a conflict (linked first: the name never disappears).
-      if backupWins and VERSIONS ~= nil then keepVersion(current, name, origin, "conflict", true) end
-      if backupWins and os.rename(backup, current) then
-        verdict = "kept"
-        if tieSec == nil then bumpKept(current) end
-        log("Normal", "lsyncd-cluster: kept the newer version of ", name, " (", pdir, " sent an older one)")
-      else
-        -- 6. Written before the version it replaces had even reached the exchange: its
-        -- writer never saw that version, so it is a conflict, not an overwrite.
-        local before = lastArrival(name)
-        if before ~= nil and before.origin ~= origin and arrivalSec ~= nil and arrivalSec < before.time then
-          keepVersion(backup, name, before.origin, "conflict")
+    return shared(verdicts, path .. "\0" .. name, function()
+      local backup = source .. pdir:sub(2) .. REPLACED:sub(2) .. name:sub(2)
+      local current = source .. name:sub(2)
+      -- The version this arrival moved aside (5b) is weighed here, not deleted.
+      if aside[name] ~= nil and aside[name].backup == backup then aside[name] = nil end
+      local origin = originOf(pdir)
+      local verdict = "new"
+      if exists(backup) then
+        local backupWins, tieSec, tieNsec, arrivalSec = false, nil, nil, nil
+        if exists(current) then backupWins, tieSec, tieNsec, arrivalSec = beats(backup, current) end
+        -- 6. The losing arrival is kept as a conflict (linked first: the name never disappears).
+        if backupWins and VERSIONS ~= nil then keepVersion(current, name, origin, "conflict", true) end
+        if backupWins and os.rename(backup, current) then
+          verdict = "kept"
+          if tieSec == nil then bumpKept(current) end
+          log("Normal", "lsyncd-cluster: kept the newer version of ", name, " (", pdir, " sent an older one)")
         else
-          keepVersion(backup, name, origin, "overwritten")
+          -- 6. Written before the version it replaces had even reached the exchange: its
+          -- writer never saw that version, so it is a conflict, not an overwrite.
+          local before = lastArrival(name)
+          if before ~= nil and before.origin ~= origin and arrivalSec ~= nil and arrivalSec < before.time then
+            keepVersion(backup, name, before.origin, "conflict")
+          else
+            keepVersion(backup, name, origin, "overwritten")
+          end
+          verdict = "replaced"
         end
-        verdict = "replaced"
+        if tieSec ~= nil then bump(current, tieSec, tieNsec) end
       end
-      if tieSec ~= nil then bump(current, tieSec, tieNsec) end
-    end
-    if VERSIONS ~= nil and verdict ~= "kept" then arrived(name, origin) end
-    if Syncs.size() > 1 then verdicts[key] = { verdict = verdict, left = Syncs.size() - 1 } end
-    return verdict
+      if VERSIONS ~= nil and verdict ~= "kept" then arrived(name, origin) end
+      return verdict
+    end)
   end
 
   -- Pushes that landed while this lsyncd was not running (sshd starts first) left their
@@ -480,22 +489,14 @@
       end
     end
   end
-  -- Every sync gets the event: the first walks, the others reuse what it found.
+  -- The first sync to get the event walks, the others reuse what it found.
   local walks = {}
   local function newDirectory(s, dir)
-    local w = walks[dir]
-    if w ~= nil then
-      w.left = w.left - 1
-      if w.left <= 0 then walks[dir] = nil end
-      return w.received, w.found
-    end
-    local found = {}
-    walk(s, dir, found)
-    w = { received = receivedDir(s.source .. dir:sub(2)), found = found }
-    if Syncs.size() > 1 then
-      w.left = Syncs.size() - 1
-      walks[dir] = w
-    end
+    local w = shared(walks, dir, function()
+      local found = {}
+      walk(s, dir, found)
+      return { received = receivedDir(s.source .. dir:sub(2)), found = found }
+    end)
     return w.received, w.found
   end
 
@@ -536,26 +537,19 @@
   -- version renamed over the name by arbitrate() would have another owner for them).
   local splitAnswers = {}
   local function unpairedArrival(source, path)
-    local a = splitAnswers[path]
-    if a ~= nil and now() <= a.due then
-      a.left = a.left - 1
-      if a.left <= 0 then splitAnswers[path] = nil end
-      return a.u
-    end
-    splitAnswers[path] = nil
-    local found = false
-    local name = unpairedOf(path:match("([^/]+)$") or "")
-    if name ~= nil then
+    -- 1 s: a sync fenced off the direct path does not walk a new directory, nor ask.
+    return shared(splitAnswers, path, function()
+      local name = unpairedOf(path:match("([^/]+)$") or "")
+      if name == nil then return false end
       local u = unpaired[name]
       if now() > u.due then
         unpaired[name], unpairedCount = nil, unpairedCount - 1
       elseif SYNC_UID ~= nil and lfs.symlinkattributes(source .. path:sub(2), "uid") == SYNC_UID then
         unpaired[name], unpairedCount = nil, unpairedCount - 1
-        found = u
+        return u
       end
-    end
-    if Syncs.size() > 1 then splitAnswers[path] = { u = found, left = Syncs.size() - 1, due = now() + 1 } end
-    return found
+      return false
+    end, 1)
   end
 
   for n = 1, Syncs.size() do
