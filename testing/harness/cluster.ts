@@ -109,8 +109,13 @@ export async function checksums(hosts: TestCluster, host: TestHost): Promise<Map
   );
   const map = new Map<string, string>();
   for (const line of out.split("\n").filter(Boolean)) {
-    const [sum, name] = [line.slice(0, 64), line.slice(66)];
-    map.set(name.replace(/^\.\//, ""), sum);
+    // sha256sum marks a line whose name has a newline or backslash with a leading "\" and
+    // escapes those two in the name.
+    const escaped = line.startsWith("\\");
+    const body = escaped ? line.slice(1) : line;
+    let name = body.slice(66);
+    if (escaped) name = name.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c));
+    map.set(name.replace(/^\.\//, ""), body.slice(0, 64));
   }
   return map;
 }
