@@ -109,12 +109,12 @@ export async function checksums(hosts: TestCluster, host: TestHost): Promise<Map
   );
   const map = new Map<string, string>();
   for (const line of out.split("\n").filter(Boolean)) {
-    // sha256sum marks a line whose name has a newline or backslash with a leading "\" and
-    // escapes those two in the name.
+    // sha256sum marks a line whose name has a newline, carriage return or backslash with a
+    // leading "\" and escapes those in the name (coreutils 9.1).
     const escaped = line.startsWith("\\");
     const body = escaped ? line.slice(1) : line;
     let name = body.slice(66);
-    if (escaped) name = name.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c));
+    if (escaped) name = name.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c === "r" ? "\r" : c));
     map.set(name.replace(/^\.\//, ""), body.slice(0, 64));
   }
   return map;
