@@ -5,6 +5,10 @@
 //   floor       — no lsyncd: one direct rsync node01 → node02 over the same ssh setup,
 //                 started the moment the write has finished (the physical floor of one hop);
 //   relay-floor — no lsyncd: the mesh's three copies by direct rsync, hop by hop.
+//   mesh-floor  — the relay-floor as the mesh's design must make it: the quiet period first,
+//                 then each hop with the mesh's own rsync options (per-pusher temp dir and
+//                 kept versions). What is left between it and the defaults is lsyncd's own
+//                 work: its events, batches and pipelining.
 import { run, SYNC_DIR } from "../testing/harness/cluster";
 import { TestCluster, TestHost } from "../testing/fixture/testHosts";
 import { DAEMON_ARCHIVE, sleep } from "./measure";
@@ -16,12 +20,14 @@ import {
   SYNC_AUTHORIZED_KEYS,
   SYNC_KEY,
   peerAlias,
+  pusherReplacedDir,
+  pusherTempDir,
   targetOf,
 } from "../components/hostLayout";
 
-export type ProfileName = "defaults" | "article" | "floor" | "relay-floor";
+export type ProfileName = "defaults" | "article" | "floor" | "relay-floor" | "mesh-floor";
 /** The order they run in on one fixture. */
-export const PROFILE_NAMES: readonly ProfileName[] = ["defaults", "article", "floor", "relay-floor"];
+export const PROFILE_NAMES: readonly ProfileName[] = ["defaults", "article", "floor", "relay-floor", "mesh-floor"];
 
 export interface Profile {
   readonly name: ProfileName;
@@ -217,11 +223,25 @@ export const RELAY_RSYNC = `rsync -ptu --whole-file -e "ssh -F ${SSH_CONFIG}"`;
 /** The nodes the exchange relays a write on node01 to. */
 const relayedTo = (hosts: TestCluster): TestHost[] => hosts.nodes.slice(1);
 
-/** rsync `files` to every target at once; fails if any of them fails. */
-function rsyncToAll(files: string, targets: readonly TestHost[]): string {
-  const starts = targets.map((t) => `${RELAY_RSYNC} ${files} ${moduleOf(t)} & pids="$pids $!"`);
+/** rsync `files` to every target at once (with `rsync`, default RELAY_RSYNC); fails if any of them fails. */
+function rsyncToAll(files: string, targets: readonly TestHost[], rsync = RELAY_RSYNC): string {
+  const starts = targets.map((t) => `${rsync} ${files} ${moduleOf(t)} & pids="$pids $!"`);
   return `pids=; ${starts.join("; ")}; for p in $pids; do wait "$p" || exit 1; done`;
 }
+
+// ---------------------------------------------------------------- mesh-floor
+
+/** The program's default lsyncd.quietPeriod, seconds: how long the defaults hold a new file. */
+export const DEFAULT_QUIET_SECONDS = 1;
+
+/**
+ * What the mesh's pushes from `pusher` pass rsync besides the file list (lsyncdConf.ts):
+ * the pusher's temp dir on the receiver (how its intake knows an arrival), the versions a
+ * push replaces kept in the pusher's .replaced/, directory times left alone, nanosecond
+ * mtimes. No --update, as in the mesh.
+ */
+export const meshRsync = (pusher: string): string =>
+  `rsync -ptW --temp-dir=${pusherTempDir(pusher)} --omit-dir-times --modify-window=-1 --backup --backup-dir=${pusherReplacedDir(pusher)} -e "ssh -F ${SSH_CONFIG}"`;
 
 async function prepareRelayFloor(hosts: TestCluster): Promise<void> {
   // Open every ssh master now (as lsyncd's startup sync does for the defaults).
@@ -277,6 +297,17 @@ export const PROFILES: Record<ProfileName, Profile> = {
     afterWrite: (file) => `${RELAY_RSYNC} ${file} ${targetOf("exchange")}`,
     afterBurst: (glob) => `${RELAY_RSYNC} ${glob} ${targetOf("exchange")}`,
     thenOn: (hosts, files) => ({ host: hosts.exchange, cmd: rsyncToAll(files, relayedTo(hosts)) }),
+    gapMs: 200,
+  },
+  "mesh-floor": {
+    name: "mesh-floor",
+    description:
+      `no lsyncd: the relay-floor as the mesh's design must make it: ${DEFAULT_QUIET_SECONDS} s quiet period after the writer, then node01 → exchange and exchange → node02 and node03 with the mesh's rsync options (per-pusher --temp-dir, --backup into the pusher's .replaced/, --omit-dir-times, --modify-window=-1)`,
+    prepare: prepareRelayFloor,
+    ...VIA_EXCHANGE,
+    afterWrite: (file) => `sleep ${DEFAULT_QUIET_SECONDS} && ${meshRsync("node01")} ${file} ${targetOf("exchange")}`,
+    afterBurst: (glob) => `sleep ${DEFAULT_QUIET_SECONDS} && ${meshRsync("node01")} ${glob} ${targetOf("exchange")}`,
+    thenOn: (hosts, files) => ({ host: hosts.exchange, cmd: rsyncToAll(files, relayedTo(hosts), meshRsync(hosts.exchange.name)) }),
     gapMs: 200,
   },
 };

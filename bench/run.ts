@@ -6,7 +6,7 @@
 // Knobs for trying things out (any of them set ⇒ results go to bench/results/tmp/):
 //   BENCH_SAMPLES=n         propagation samples per profile (default 30)
 //   BENCH_BURST_FILES=n     files in the burst (default 2000)
-//   BENCH_PROFILES=a,b      subset of defaults,article,floor,relay-floor (run in that order)
+//   BENCH_PROFILES=a,b      subset of defaults,article,floor,relay-floor,mesh-floor (run in that order)
 //   BENCH_SKIP_DEPLOY=1     skip the 2- and 4-node deploy measurements
 //   BENCH_BURSTS=n          bursts per profile, the median is reported (default 3)
 //   BENCH_SUBDIR_WRITES=n   defaults: single writes into a subdirectory, in rsync runs (default 5)
