@@ -301,8 +301,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
   },
   "mesh-floor": {
     name: "mesh-floor",
-    description:
-      `no lsyncd: the relay-floor as the mesh's design must make it: ${DEFAULT_QUIET_SECONDS} s quiet period after the writer, then node01 → exchange and exchange → node02 and node03 with the mesh's rsync options (per-pusher --temp-dir, --backup into the pusher's .replaced/, --omit-dir-times, --modify-window=-1)`,
+    description: `no lsyncd: the relay-floor as the mesh's design must make it: ${DEFAULT_QUIET_SECONDS} s quiet period after the writer, then node01 → exchange and exchange → node02 and node03 with the mesh's rsync options (per-pusher --temp-dir, --backup into the pusher's .replaced/, --omit-dir-times, --modify-window=-1)`,
     prepare: prepareRelayFloor,
     ...VIA_EXCHANGE,
     afterWrite: (file) => `sleep ${DEFAULT_QUIET_SECONDS} && ${meshRsync("node01")} ${file} ${targetOf("exchange")}`,
