@@ -111,7 +111,13 @@ export async function propagationSample(o: PropagationOptions): Promise<Propagat
   const write = run(o.hosts, o.source, cmd, o.data.toString("base64"));
   const second = o.thenOn ? write.then(() => run(o.hosts, o.thenOn!.host, o.thenOn!.cmd)) : undefined;
   second?.catch(() => undefined); // awaited below
-  const served = await Promise.all(o.watchers.map((w) => pollServed(w, o.name, o.data, t0, deadline, pollMs)));
+  // A failed write or second hop is the error to report, not the wait for a file that cannot come.
+  const settledOnlyByFailure = (p: Promise<unknown>): Promise<never> => p.then(() => new Promise<never>(() => undefined));
+  const served = await Promise.race([
+    Promise.all(o.watchers.map((w) => pollServed(w, o.name, o.data, t0, deadline, pollMs))),
+    settledOnlyByFailure(write),
+    ...(second ? [settledOnlyByFailure(second)] : []),
+  ]);
   await second;
   const stamps = (await write).trim().split("\n").map(Number);
   const relayStamp = relay ? await relay : undefined;

@@ -252,6 +252,21 @@ async function prepareRelayFloor(hosts: TestCluster): Promise<void> {
   await Promise.all(hosts.hosts.map((h) => run(hosts, h, `rm -f ${SYNC_DIR}/lsc-probe`)));
 }
 
+/** Who pushes to `h` in hub-and-spoke: every node to the exchange, the exchange to a node. */
+const pushersTo = (hosts: TestCluster, h: TestHost): TestHost[] => (h === hosts.exchange ? hosts.nodes : [hosts.exchange]);
+
+/**
+ * The relay-floor's preparation, after each pusher's temp dir on each receiver is made again
+ * as the trust step makes it (removeBurstFiles clears .lsyncd-tmp between profiles).
+ */
+async function prepareMeshFloor(hosts: TestCluster): Promise<void> {
+  const tempDir = (pusher: TestHost) => `${SYNC_DIR}/${pusherTempDir(pusher.name)}`;
+  await Promise.all(
+    hosts.hosts.map((h) => run(hosts, h, `install -d -m 2775 -o lsyncd-sync -g lsyncd-sync ${pushersTo(hosts, h).map(tempDir).join(" ")}`)),
+  );
+  await prepareRelayFloor(hosts);
+}
+
 // ---------------------------------------------------------------- the profiles
 
 /** Served by node02 and node03 through the exchange, which is watched for the hop split. */
@@ -302,7 +317,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
   "mesh-floor": {
     name: "mesh-floor",
     description: `no lsyncd: the relay-floor as the mesh's design must make it: ${DEFAULT_QUIET_SECONDS} s quiet period after the writer, then node01 → exchange and exchange → node02 and node03 with the mesh's rsync options (per-pusher --temp-dir, --backup into the pusher's .replaced/, --omit-dir-times, --modify-window=-1)`,
-    prepare: prepareRelayFloor,
+    prepare: prepareMeshFloor,
     ...VIA_EXCHANGE,
     afterWrite: (file) => `sleep ${DEFAULT_QUIET_SECONDS} && ${meshRsync("node01")} ${file} ${targetOf("exchange")}`,
     afterBurst: (glob) => `sleep ${DEFAULT_QUIET_SECONDS} && ${meshRsync("node01")} ${glob} ${targetOf("exchange")}`,
