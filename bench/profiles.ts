@@ -12,6 +12,7 @@
 import { run, SYNC_DIR } from "../testing/harness/cluster";
 import { TestCluster, TestHost } from "../testing/fixture/testHosts";
 import { DAEMON_ARCHIVE, sleep } from "./measure";
+import { lsyncdShape } from "../components/config/commonKeys";
 import {
   KNOWN_HOSTS,
   LSYNCD_CONF,
@@ -232,7 +233,7 @@ function rsyncToAll(files: string, targets: readonly TestHost[], rsync = RELAY_R
 // ---------------------------------------------------------------- mesh-floor
 
 /** The program's default lsyncd.quietPeriod, seconds: how long the defaults hold a new file. */
-export const DEFAULT_QUIET_SECONDS = 1;
+export const DEFAULT_QUIET_SECONDS: number = lsyncdShape.quietPeriod.parse(undefined);
 
 /**
  * What the mesh's pushes from `pusher` pass rsync besides the file list (lsyncdConf.ts):
@@ -252,18 +253,15 @@ async function prepareRelayFloor(hosts: TestCluster): Promise<void> {
   await Promise.all(hosts.hosts.map((h) => run(hosts, h, `rm -f ${SYNC_DIR}/lsc-probe`)));
 }
 
-/** Who pushes to `h` in hub-and-spoke: every node to the exchange, the exchange to a node. */
-const pushersTo = (hosts: TestCluster, h: TestHost): TestHost[] => (h === hosts.exchange ? hosts.nodes : [hosts.exchange]);
-
 /**
  * The relay-floor's preparation, after each pusher's temp dir on each receiver is made again
  * as the trust step makes it (removeBurstFiles clears .lsyncd-tmp between profiles).
  */
 async function prepareMeshFloor(hosts: TestCluster): Promise<void> {
   const tempDir = (pusher: TestHost) => `${SYNC_DIR}/${pusherTempDir(pusher.name)}`;
-  await Promise.all(
-    hosts.hosts.map((h) => run(hosts, h, `install -d -m 2775 -o lsyncd-sync -g lsyncd-sync ${pushersTo(hosts, h).map(tempDir).join(" ")}`)),
-  );
+  // Who pushes to a host is whom it pushes to (hub and spoke).
+  const make = (h: TestHost) => `install -d -m 2775 -o lsyncd-sync -g lsyncd-sync ${targetsOf(hosts, h).map(tempDir).join(" ")}`;
+  await Promise.all(hosts.hosts.map((h) => run(hosts, h, make(h))));
   await prepareRelayFloor(hosts);
 }
 

@@ -417,7 +417,8 @@ export function renderMarkdown(r: BenchResults): string {
       L.push("");
       L.push(
         `The same copies as the design must make them (mesh-floor: the quiet period first, then each hop with the mesh's rsync options) took ${sec(mf.burst.seconds)} s and ${sec(mfCpu)} CPU s; ` +
-          `the defaults took ${sec(d.burst.seconds / mf.burst.seconds)}× its time and ${sec(cpu / mfCpu)}× its CPU: that much is lsyncd's own work (its inotify events on every host, the intake, one rsync run per batch and target, receiving while relaying).`,
+          `the defaults took ${sec(d.burst.seconds / mf.burst.seconds)}× its time and ${sec(cpu / mfCpu)}× its CPU. The CPU ratio is lsyncd's own work (its inotify events on every host, the intake, one rsync run per batch and target, receiving while relaying); ` +
+          "the time ratio is that work less what lsyncd's pipelining saves (it holds each file 1 s after its own last write and relays each arrival at once; the floor waits after the whole writer and relays after the whole first hop).",
       );
     }
   }

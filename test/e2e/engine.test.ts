@@ -331,25 +331,22 @@ test("7. a node rebuilt empty (new disk, new host key) is re-seeded by the docum
   const image = join(hosts.root, h.name, "rebuilt-disk.img");
   execSync(`truncate -s 256M ${image}`);
   const disk = execSync(`losetup --find --show ${image}`).toString().trim();
-  try {
-    const hostKey = (await run(hosts, h, "cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub")).trim();
-    (h as { hostKey: string }).hostKey = hostKey;
-    (h as { disk: string }).disk = disk;
-    const exchangeFilesBefore = await run(hosts, members.exchange.host, `find ${SYNC_DIR} -type f | wc -l`);
-    // README, "Recovering from mistakes": a rebuilt host → its new hostKey (and disk) in the
-    // stack file, then `up --refresh`.
-    configure(members);
-    const up = await stack.run("up", ["--refresh"]);
-    expectOk(up, "up --refresh after the rebuild");
-    expect(opsOf(up, "delete")).toEqual([]);
-    expect(opsOf(up, "update")).toEqual(expect.arrayContaining(["lsyncd-mesh-seed-node01", "lsyncd-mesh-exchange-trust"]));
-    expect(await run(hosts, members.exchange.host, `find ${SYNC_DIR} -type f | wc -l`)).toBe(exchangeFilesBefore);
-    await expectIntact(target, "node");
-    await expectConverged();
-  } finally {
-    // the disk stays attached for the rest of the suite; the fixture's teardown removes the image
-    process.on("exit", () => execSync(`losetup -d ${disk} 2>/dev/null || true`));
-  }
+  // It stays attached for the rest of the suite; the fixture's teardown detaches it with the
+  // hosts' own disks (host.sh cleanup: every image under a host's dir).
+  const hostKey = (await run(hosts, h, "cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub")).trim();
+  (h as { hostKey: string }).hostKey = hostKey;
+  (h as { disk: string }).disk = disk;
+  const exchangeFilesBefore = await run(hosts, members.exchange.host, `find ${SYNC_DIR} -type f | wc -l`);
+  // README, "Recovering from mistakes": a rebuilt host → its new hostKey (and disk) in the
+  // stack file, then `up --refresh`.
+  configure(members);
+  const up = await stack.run("up", ["--refresh"]);
+  expectOk(up, "up --refresh after the rebuild");
+  expect(opsOf(up, "delete")).toEqual([]);
+  expect(opsOf(up, "update")).toEqual(expect.arrayContaining(["lsyncd-mesh-seed-node01", "lsyncd-mesh-exchange-trust"]));
+  expect(await run(hosts, members.exchange.host, `find ${SYNC_DIR} -type f | wc -l`)).toBe(exchangeFilesBefore);
+  await expectIntact(target, "node");
+  await expectConverged();
 });
 
 test("7b. refresh looks at the hosts: a removed file shows as a change, and up puts it back", async () => {

@@ -66,6 +66,24 @@ async function directories(host: TestHost): Promise<string[]> {
   return out.split("\0").filter(Boolean);
 }
 
+/** name → "mode mtime" and name → inode of every file a host's seed compares (NUL-safe). */
+async function fileStats(host: TestHost): Promise<{ modeTime: Map<string, string>; inode: Map<string, string> }> {
+  const out = await run(
+    h(),
+    host,
+    `cd ${SYNC_DIR} && find . -path ./.lsyncd-tmp -prune -o -path ./.lsyncd-versions -prune -o -path ./lost+found -prune -o -type f -printf '%P\\0%m %T@ %i\\0'`,
+  );
+  const fields = out.split("\0");
+  const modeTime = new Map<string, string>();
+  const inode = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const [mode, time, ino] = fields[i + 1].split(" ");
+    modeTime.set(fields[i], `${mode} ${time}`);
+    inode.set(fields[i], ino);
+  }
+  return { modeTime, inode };
+}
+
 async function emptyNode(): Promise<void> {
   await run(
     h(),
@@ -105,12 +123,19 @@ describe("seeding an emptied node", () => {
     const wantDirs = (await directories(exchange())).filter((d) => !excludedDir(d));
     expect(wantDirs).toEqual(expect.arrayContaining(["./albums/empty", "./albums/only-parts", "./albums/nl\ndir"]));
     expect(await directories(node01())).toEqual(wantDirs);
+    // Modes and mtimes (to the nanosecond: newest-mtime arbitration reads them) as on the exchange.
+    const [source, copy] = await Promise.all([fileStats(exchange()), fileStats(node01())]);
+    const wrongStats = [...want.keys()].filter((n) => source.modeTime.get(n) !== copy.modeTime.get(n));
+    expect(wrongStats).toEqual([]);
   });
 
   it("runs again as a no-op on a node that already matches", async () => {
     const before = await checksums(h(), node01());
+    const inodes = (await fileStats(node01())).inode;
     await run(h(), exchange(), seedStep().create);
     expect(await checksums(h(), node01())).toEqual(before);
+    // Not copied again either: a copy would be a new file renamed into place.
+    expect((await fileStats(node01())).inode).toEqual(inodes);
   });
 
   it("fails the step when rsync fails on the node, after copying what it could", async () => {
@@ -125,9 +150,9 @@ describe("seeding an emptied node", () => {
     expect(r.code).toBe(23);
     expect(r.stderr).toContain("seeding failed: rsync exit 23");
     // Everything outside the refused directory still arrived.
-    const want = [...expected(await checksums(h(), exchange())).keys()].filter((n) => !n.startsWith("albums/2026/"));
+    const want = [...expected(await checksums(h(), exchange()))].filter(([n]) => !n.startsWith("albums/2026/"));
     const got = await checksums(h(), node01());
-    expect(want.filter((n) => !got.has(n))).toEqual([]);
+    expect(want.filter(([n, sum]) => got.get(n) !== sum).map(([n]) => n)).toEqual([]);
     await run(h(), node01(), `rm -rf ${SYNC_DIR}/albums`);
   });
 });

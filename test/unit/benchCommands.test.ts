@@ -2,7 +2,7 @@
 // daemon refuses fails the whole floor (relay-floor asked for -l after the daemon began
 // refusing links, and the profile died before measuring anything).
 import { REFUSED_OPTIONS } from "../../components/render/rsyncdConf";
-import { FLOOR_RSYNC, RELAY_RSYNC } from "../../bench/profiles";
+import { FLOOR_RSYNC, meshRsync, RELAY_RSYNC } from "../../bench/profiles";
 import { copyTo } from "../../bench/scale";
 import { TestHost } from "../../testing/fixture/testHosts";
 
@@ -23,6 +23,7 @@ describe("the benchmark's floors ask the forced daemon only for what it accepts"
   it.each([
     ["floor", FLOOR_RSYNC],
     ["relay-floor", RELAY_RSYNC],
+    ["mesh-floor", meshRsync("node01")],
     ["tree copy", copyTo(node, false)],
     ["tree list-only", copyTo(node, true)],
   ])("%s", (_name, cmd) => {
