@@ -1,7 +1,7 @@
 // The seed step (seedScript.ts), run as deployed: the exchange's tree reaches an emptied
 // node whole (files byte for byte, every directory, hostile names intact), the excludes
 // honoured at every depth, a second run changes nothing, and a failure fails the step.
-import { checksums, LiveCluster, run, startCluster, SYNC_DIR } from "../../testing/harness/cluster";
+import { checksums, FIND_SYNCED, LiveCluster, run, startCluster, SYNC_DIR } from "../../testing/harness/cluster";
 import { TestHost } from "../../testing/fixture/testHosts";
 
 jest.setTimeout(300_000);
@@ -56,23 +56,15 @@ function expected(onExchange: Map<string, string>): Map<string, string> {
   );
 }
 
-/** Every directory of a host's sync dir (less lost+found and the temp dir), NUL-safe. */
+/** Every directory of a host's sync dir that is synced, NUL-safe. */
 async function directories(host: TestHost): Promise<string[]> {
-  const out = await run(
-    h(),
-    host,
-    `cd ${SYNC_DIR} && find . -path ./.lsyncd-tmp -prune -o -path ./lost+found -prune -o -type d -print0 | sort -z`,
-  );
+  const out = await run(h(), host, `cd ${SYNC_DIR} && ${FIND_SYNCED} -type d -print0 | sort -z`);
   return out.split("\0").filter(Boolean);
 }
 
 /** name → "mode mtime" and name → inode of every file a host's seed compares (NUL-safe). */
 async function fileStats(host: TestHost): Promise<{ modeTime: Map<string, string>; inode: Map<string, string> }> {
-  const out = await run(
-    h(),
-    host,
-    `cd ${SYNC_DIR} && find . -path ./.lsyncd-tmp -prune -o -path ./.lsyncd-versions -prune -o -path ./lost+found -prune -o -type f -printf '%P\\0%m %T@ %i\\0'`,
-  );
+  const out = await run(h(), host, `cd ${SYNC_DIR} && ${FIND_SYNCED} -type f -printf '%P\\0%m %T@ %i\\0'`);
   const fields = out.split("\0");
   const modeTime = new Map<string, string>();
   const inode = new Map<string, string>();
@@ -119,7 +111,7 @@ describe("seeding an emptied node", () => {
     const got = await checksums(h(), node01());
     const diff = [...new Set([...want.keys(), ...got.keys()])].filter((n) => want.get(n) !== got.get(n));
     expect(diff).toEqual([]);
-    const excludedDir = (d: string) => /^\.\/(cache|albums\/private|\.lsyncd-versions)(\/|$)/.test(d);
+    const excludedDir = (d: string) => /^\.\/(cache|albums\/private)(\/|$)/.test(d);
     const wantDirs = (await directories(exchange())).filter((d) => !excludedDir(d));
     expect(wantDirs).toEqual(expect.arrayContaining(["./albums/empty", "./albums/only-parts", "./albums/nl\ndir"]));
     expect(await directories(node01())).toEqual(wantDirs);

@@ -100,13 +100,15 @@ export async function rsyncRuns(hosts: TestCluster, host: TestHost): Promise<num
   return Number((await run(hosts, host, `grep -c 'Calling rsync' ${LSYNCD_LOG} || true`)).trim());
 }
 
+/**
+ * `find` run in the sync dir, skipping what is never synced (the temp dir, the versions
+ * area, lost+found); append the tests and action, e.g. `-type f -print0`.
+ */
+export const FIND_SYNCED = "find . -path ./.lsyncd-tmp -prune -o -path ./.lsyncd-versions -prune -o -path ./lost+found -prune -o";
+
 /** name → sha256 of every regular file in a host's sync dir (temp dir and the exchange's versions excluded). */
 export async function checksums(hosts: TestCluster, host: TestHost): Promise<Map<string, string>> {
-  const out = await run(
-    hosts,
-    host,
-    `cd ${SYNC_DIR} && find . -path ./.lsyncd-tmp -prune -o -path ./.lsyncd-versions -prune -o -path ./lost+found -prune -o -type f -print0 | sort -z | xargs -0 -r sha256sum`,
-  );
+  const out = await run(hosts, host, `cd ${SYNC_DIR} && ${FIND_SYNCED} -type f -print0 | sort -z | xargs -0 -r sha256sum`);
   const map = new Map<string, string>();
   for (const line of out.split("\n").filter(Boolean)) {
     // sha256sum marks a line whose name has a newline, carriage return or backslash with a
