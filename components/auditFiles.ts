@@ -12,6 +12,7 @@ import { sh } from "./quote";
 import { FileSpec } from "./scripts/bash";
 import { AuditSpec } from "./spec";
 import {
+  AUDIT_CHECKSUM_STAMP,
   AUDIT_COMMAND,
   AUDIT_SERVICE,
   AUDIT_SERVICE_UNIT,
@@ -55,6 +56,7 @@ export function renderAuditScript(spec: AuditScriptSpec): string {
 set -euo pipefail
 sync_dir=${sh(spec.syncDir)}
 state=${sh(AUDIT_STATE)}
+checksum_stamp=${sh(AUDIT_CHECKSUM_STAMP)}
 rsync=${sh(RSYNC_BINARY)}
 rsh=${sh(`${SSH_BINARY} -F ${SSH_CONFIG}`)}
 grace=${whole("graceSeconds", spec.graceSeconds, 0)}
@@ -65,7 +67,7 @@ excludes=(${excludes.join(" ")})
 protect=()
 if [[ -s ${sh(FUSE_RULES)} ]]; then protect=(--filter=${sh(`merge ${FUSE_RULES}`)}); fi
 
-usage() { echo "usage: lsyncd-cluster-audit [--repair] [--checksum] [--grace SECONDS] [NODE...]" >&2; exit 64; }
+usage() { echo "usage: lsyncd-cluster-audit [--repair] [--checksum | --checksum-every HOURS] [--grace SECONDS] [NODE...]" >&2; exit 64; }
 repair=0
 checksum=()
 only=()
@@ -73,6 +75,11 @@ while (($#)); do
   case $1 in
     --repair) repair=1 ;;
     --checksum) checksum=(--checksum) ;;
+    # The timer's runs: content hashes too when the last run that compared them is at
+    # least HOURS old (or there was none).
+    --checksum-every) [[ \${2:-} =~ ^[0-9]+$ ]] || usage
+      if [[ -z $(find "$checksum_stamp" -mmin -$(($2 * 60)) 2>/dev/null) ]]; then checksum=(--checksum); fi
+      shift ;;
     --grace) [[ \${2:-} =~ ^[0-9]+$ ]] || usage; grace=$2; shift ;;
     -*) usage ;;
     *) [[ -n \${target[$1]+x} ]] || { echo "lsyncd-cluster-audit: unknown node $1 (nodes: \${nodes[*]})" >&2; exit 64; }
@@ -159,6 +166,7 @@ else
   : > "$state.tmp"
 fi
 mv -f "$state.tmp" "$state"
+((\${#checksum[@]})) && touch "$checksum_stamp"
 if [[ -z $found ]]; then
   echo "OK: \${#nodes[@]} node(s) identical with the exchange\${checksum:+ (content hashes compared)}"
   exit 0
@@ -169,7 +177,8 @@ exit 1
 `;
 }
 
-export function renderAuditService(): string {
+export function renderAuditService(checksumHours: number): string {
+  const every = whole("checksumHours", checksumHours, 0) === "0" ? "" : ` --checksum-every ${checksumHours}`;
   return `# Managed by lsyncd-cluster; local edits are overwritten.
 [Unit]
 Description=lsyncd-cluster: compare every node's sync dir with the exchange's
@@ -177,7 +186,7 @@ After=lsyncd.service
 
 [Service]
 Type=oneshot
-ExecStart=${AUDIT_COMMAND}
+ExecStart=${AUDIT_COMMAND}${every}
 # Differences are its normal output, not a unit failure; the health check reports them.
 SuccessExitStatus=1
 Nice=19
@@ -225,10 +234,10 @@ export function auditInstall(
       }),
       mode: "0755",
     },
-    { path: AUDIT_SERVICE, content: renderAuditService(), mode: "0644" },
+    { path: AUDIT_SERVICE, content: renderAuditService(spec.audit.checksumHours), mode: "0644" },
     { path: AUDIT_TIMER, content: renderAuditTimer(spec.audit.intervalMinutes), mode: "0644" },
   ];
-  return { files, paths: [...files.map((f) => f.path), AUDIT_STATE], timers: [AUDIT_TIMER_UNIT] };
+  return { files, paths: [...files.map((f) => f.path), AUDIT_STATE, AUDIT_CHECKSUM_STAMP], timers: [AUDIT_TIMER_UNIT] };
 }
 
 export { AUDIT_SERVICE_UNIT };

@@ -29,6 +29,11 @@ export interface AuditSpec {
    * apart): a file in flight is not a divergence.
    */
   readonly graceSeconds: number;
+  /**
+   * Hours between the timer's runs that compare content hashes (--checksum) too; 0: never
+   * (then only `lsyncd-cluster-audit --checksum` by hand).
+   */
+  readonly checksumHours: number;
 }
 
 /** Versions kept on the exchange of every file a push overwrites or deletes (issue 13). */

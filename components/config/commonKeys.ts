@@ -107,6 +107,11 @@ export const lsyncdShape = {
 export const auditShape = {
   intervalMinutes: wholeNumber(1, 1440, "minutes").default(10),
   graceSeconds: wholeNumber(0, 3600, "seconds").default(60),
+  // Once a day the timer's run compares content too: two versions with the same size and
+  // the same mtime to the nanosecond (uploads that keep the client's mtime) pass rsync's
+  // quick check as one file, and nothing else would ever see them (README, "Not
+  // converged by lsyncd").
+  checksumHours: wholeNumber(0, 8760, "hours").default(24),
 };
 
 // Issue 13: what pushes replace or delete is kept on the exchange, and one origin's mass

@@ -14,14 +14,6 @@
 // one, every batch after the directory's going as a filter list. Everything else —
 // deletes, split moves, the sync root — and any lsyncd that lacks what this relies on keep
 // default.rsync's own action, delete semantics included.
-// A file list also carries `--checksum`. Two versions of a name with the same size and the
-// same mtime to the nanosecond (an upload that keeps the client's mtime; two writes within
-// one kernel tick, file times being tick-coarse) pass the quick check as the same file:
-// neither reached the other host and the hosts stayed different for good, health OK
-// (convergence.test.ts: 4 of 4 rounds; and a loop of versions.test.ts). With it a listed file the receiver
-// holds at the same size is compared by content; a new file costs the sender one more read.
-// Whole-tree runs (the startup sync, the seed) keep the quick check: a checksum of every
-// file on every restart; the audit's --checksum covers what changed behind lsyncd's back.
 // lsyncd hands it only batches that do not depend on earlier ones (a delay blocked by one
 // not in the batch is left for later), so the split changes no ordering it guarantees.
 //

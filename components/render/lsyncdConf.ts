@@ -86,8 +86,7 @@ export function renderLsyncdConf(spec: LsyncdConfSpec): string {
       `  exclude = ${luaList(excludes)},`,
       "  rsync = {",
       // Nanosecond mtimes in the quick check: two versions written in the same second with
-      // the same size are not "the same file" (and a file list compares content when size
-      // and mtime agree: lsyncdAction.ts). What is replaced is kept for the receiver
+      // the same size are not "the same file". What is replaced is kept for the receiver
       // to judge (newest mtime wins; see lsyncdIntake.ts, 5.).
       // --omit-dir-times: setting a directory's mtime is an attrib event on the receiver,
       // which its lsyncd sends on as a change of its own, and so back and forth: one image

@@ -13,7 +13,7 @@ export const COMMON_SPEC: CommonSpec = {
   lsyncd: { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10, quietPeriod: 1 },
   inotify: { maxUserWatches: 16777216, maxQueuedEvents: 65536, maxUserInstances: 1024 },
   web: { enabled: true, port: 80 },
-  audit: { intervalMinutes: 10, graceSeconds: 60 },
+  audit: { intervalMinutes: 10, graceSeconds: 60, checksumHours: 24 },
   versions: { keepDays: 14, warnDiskPercent: 20 },
   deleteFuse: { files: 200, seconds: 60 },
 };

@@ -55,10 +55,16 @@ describe("lsyncd-cluster-audit", () => {
 
 describe("the auditor's units", () => {
   it("runs the audit as a oneshot at idle priority; differences are not a unit failure", () => {
-    const unit = renderAuditService();
+    const unit = renderAuditService(0);
     expect(unit).toContain("Type=oneshot\nExecStart=/usr/local/bin/lsyncd-cluster-audit\n");
     expect(unit).toContain("SuccessExitStatus=1\n");
     expect(unit).toContain("Nice=19\nIOSchedulingClass=idle\n");
+  });
+
+  it("compares content hashes on the timer's runs every checksumHours (0: never)", () => {
+    expect(renderAuditService(24)).toContain("ExecStart=/usr/local/bin/lsyncd-cluster-audit --checksum-every 24\n");
+    expect(renderAuditService(0)).toContain("ExecStart=/usr/local/bin/lsyncd-cluster-audit\n");
+    expect(() => renderAuditService(1.5)).toThrow("checksumHours must be a whole number >= 0, got 1.5");
   });
 
   it("fires every intervalMinutes, enabled under timers.target", () => {
@@ -69,7 +75,7 @@ describe("the auditor's units", () => {
   });
 
   it("is installed on the exchange only, and removed with the lsyncd step", () => {
-    const common = { syncDir: "/srv/pics", audit: { intervalMinutes: 15, graceSeconds: 30 }, lsyncd: { excludes: [] } };
+    const common = { syncDir: "/srv/pics", audit: { intervalMinutes: 15, graceSeconds: 30, checksumHours: 6 }, lsyncd: { excludes: [] } };
     expect(auditInstall(common, { name: "node01", role: "node", targets: ["exchange"] })).toEqual({ files: [], paths: [], timers: [] });
     const ex = auditInstall(common, { name: "exchange", role: "exchange", targets: ["node01", "node02"] });
     expect(ex.files.map((f) => f.path)).toEqual([
@@ -77,10 +83,15 @@ describe("the auditor's units", () => {
       "/etc/systemd/system/lsyncd-cluster-audit.service",
       "/etc/systemd/system/lsyncd-cluster-audit.timer",
     ]);
-    expect(ex.paths).toEqual([...ex.files.map((f) => f.path), "/var/lib/lsyncd-cluster/audit.differences"]);
+    expect(ex.paths).toEqual([
+      ...ex.files.map((f) => f.path),
+      "/var/lib/lsyncd-cluster/audit.differences",
+      "/var/lib/lsyncd-cluster/audit.checksummed",
+    ]);
     expect(ex.timers).toEqual(["lsyncd-cluster-audit.timer"]);
     expect(ex.files[2].content).toContain("OnUnitActiveSec=15min");
     expect(ex.files[0].content).toContain("grace=30\n");
+    expect(ex.files[1].content).toContain(" --checksum-every 6\n");
   });
 });
 

@@ -32,7 +32,7 @@ const baseSpec: AwsModeSpec = {
   lsyncd: { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10, quietPeriod: 1 },
   inotify: { maxUserWatches: 1048576, maxQueuedEvents: 65536, maxUserInstances: 256 },
   web: { enabled: true, port: 8080 },
-  audit: { intervalMinutes: 10, graceSeconds: 60 },
+  audit: { intervalMinutes: 10, graceSeconds: 60, checksumHours: 24 },
   versions: { keepDays: 14, warnDiskPercent: 20 },
   deleteFuse: { files: 200, seconds: 60 },
   nodeCount: 5,

@@ -170,7 +170,16 @@ const awsCases: [string, Raw, string][] = [
     aws({ audit: { graceSeconds: 1.5 } }),
     "[audit.graceSeconds] must be a whole number of seconds from 0 to 3600; got 1.5",
   ],
-  ["typo in audit", aws({ audit: { interval: 5 } }), "[audit.interval] is not a known key; known keys here: intervalMinutes, graceSeconds"],
+  [
+    "audit.checksumHours over a year",
+    aws({ audit: { checksumHours: 9000 } }),
+    "[audit.checksumHours] must be a whole number of hours from 0 to 8760; got 9000",
+  ],
+  [
+    "typo in audit",
+    aws({ audit: { interval: 5 } }),
+    "[audit.interval] is not a known key; known keys here: intervalMinutes, graceSeconds, checksumHours",
+  ],
   // inotify, web
   [
     "maxUserWatches too low",
@@ -623,7 +632,7 @@ const COMMON_DEFAULTS = {
   lsyncd: { delay: 0, maxProcesses: 1, excludes: [], statusInterval: 10, quietPeriod: 1 },
   inotify: { maxUserWatches: 16777216, maxQueuedEvents: 65536, maxUserInstances: 1024 },
   web: { enabled: true, port: 80 },
-  audit: { intervalMinutes: 10, graceSeconds: 60 },
+  audit: { intervalMinutes: 10, graceSeconds: 60, checksumHours: 24 },
   versions: { keepDays: 14, warnDiskPercent: 20 },
   deleteFuse: { files: 200, seconds: 60 },
 };
@@ -651,7 +660,7 @@ describe("good configs come back typed and defaulted", () => {
       lsyncd: { delay: 3, maxProcesses: 4, excludes: ["*.part", ".cache/"], statusInterval: 30, quietPeriod: 2.5 },
       inotify: { maxUserWatches: 8192, maxQueuedEvents: 16384, maxUserInstances: 128 },
       web: { enabled: false, port: 8080 },
-      audit: { intervalMinutes: 60, graceSeconds: 300 },
+      audit: { intervalMinutes: 60, graceSeconds: 300, checksumHours: 0 },
       versions: { keepDays: 0, warnDiskPercent: 50 },
       deleteFuse: { files: 0, seconds: 300 },
       nodeCount: 50,

@@ -1059,7 +1059,7 @@ describe("lsyncd action (Lua, against a model of lsyncd 2.2.3)", () => {
     const l = new Lsyncd(nodeConf());
     act(l, '{ { etype = "Create", path = "/a.jpg" }, { etype = "Modify", path = "/b/c.jpg" }, { etype = "Attrib", path = "/a.jpg" } }');
     expect(l.eval("LAST_SPAWN()")).toBe(
-      "/usr/bin/rsync < /a.jpg|/b/c.jpg -lptuW --temp-dir=.lsyncd-tmp/node01/ --exclude=/.lsyncd-tmp/ --checksum --from0 --files-from=- --ignore-missing-args /srv/pics/ lsc-exchange::sync/ #events=3",
+      "/usr/bin/rsync < /a.jpg|/b/c.jpg -lptuW --temp-dir=.lsyncd-tmp/node01/ --exclude=/.lsyncd-tmp/ --from0 --files-from=- --ignore-missing-args /srv/pics/ lsc-exchange::sync/ #events=3",
     );
     expect(l.eval("STOCK_ACTIONS")).toBe("0");
     expect(l.log()).toContain("Calling rsync with file-list of new/modified files\n/a.jpg\n/b/c.jpg");
@@ -1080,7 +1080,7 @@ describe("lsyncd action (Lua, against a model of lsyncd 2.2.3)", () => {
       '{ { etype = "Create", path = "/2026/", isdir = true }, { etype = "Create", path = "/2026/a.jpg" }, { etype = "Attrib", path = "/2026/", isdir = true } }',
     );
     expect(l.eval("LAST_SPAWN()")).toBe(
-      "/usr/bin/rsync < /2026|/2026/a.jpg -lptuW --temp-dir=.lsyncd-tmp/node01/ --exclude=/.lsyncd-tmp/ --checksum --from0 --files-from=- --ignore-missing-args /srv/pics/ lsc-exchange::sync/ #events=3",
+      "/usr/bin/rsync < /2026|/2026/a.jpg -lptuW --temp-dir=.lsyncd-tmp/node01/ --exclude=/.lsyncd-tmp/ --from0 --files-from=- --ignore-missing-args /srv/pics/ lsc-exchange::sync/ #events=3",
     );
     expect(l.eval("STOCK_ACTIONS")).toBe("0");
   });

@@ -40,12 +40,8 @@ do
     end
     if #paths == 0 then return stock(inlet) end
     log("Normal", "Calling rsync with file-list of new/modified files\n", table.concat(paths, "\n"))
-    -- --checksum: two versions of one name with the same size and the same mtime to the
-    -- nanosecond (uploads that keep the client's mtime; two writes within one kernel tick)
-    -- are different files; the quick check called them the same, so neither reached the
-    -- other and the hosts stayed different for good (lsyncdAction.ts).
     spawn(elist, config.rsync.binary, "<", table.concat(paths, "\000"), computed,
-      "--checksum", "--from0", "--files-from=-", "--ignore-missing-args", config.source, config.target)
+      "--from0", "--files-from=-", "--ignore-missing-args", config.source, config.target)
   end
 end
 
