@@ -14,6 +14,8 @@ import { AuditSpec } from "./spec";
 import {
   AUDIT_CHECKSUM_STAMP,
   AUDIT_COMMAND,
+  AUDIT_CONTENT_STATE,
+  AUDIT_LOCK,
   AUDIT_SERVICE,
   AUDIT_SERVICE_UNIT,
   AUDIT_STATE,
@@ -57,6 +59,7 @@ set -euo pipefail
 sync_dir=${sh(spec.syncDir)}
 state=${sh(AUDIT_STATE)}
 checksum_stamp=${sh(AUDIT_CHECKSUM_STAMP)}
+content_state=${sh(AUDIT_CONTENT_STATE)}
 rsync=${sh(RSYNC_BINARY)}
 rsh=${sh(`${SSH_BINARY} -F ${SSH_CONFIG}`)}
 grace=${whole("graceSeconds", spec.graceSeconds, 0)}
@@ -70,16 +73,13 @@ if [[ -s ${sh(FUSE_RULES)} ]]; then protect=(--filter=${sh(`merge ${FUSE_RULES}`
 usage() { echo "usage: lsyncd-cluster-audit [--repair] [--checksum | --checksum-every HOURS] [--grace SECONDS] [NODE...]" >&2; exit 64; }
 repair=0
 checksum=()
+every=
 only=()
 while (($#)); do
   case $1 in
     --repair) repair=1 ;;
     --checksum) checksum=(--checksum) ;;
-    # The timer's runs: content hashes too when the last run that compared them is at
-    # least HOURS old (or there was none).
-    --checksum-every) [[ \${2:-} =~ ^[0-9]+$ ]] || usage
-      if [[ -z $(find "$checksum_stamp" -mmin -$(($2 * 60)) 2>/dev/null) ]]; then checksum=(--checksum); fi
-      shift ;;
+    --checksum-every) [[ \${2:-} =~ ^[0-9]{1,4}$ ]] || usage; every=$((10#$2)); shift ;;
     --grace) [[ \${2:-} =~ ^[0-9]+$ ]] || usage; grace=$2; shift ;;
     -*) usage ;;
     *) [[ -n \${target[$1]+x} ]] || { echo "lsyncd-cluster-audit: unknown node $1 (nodes: \${nodes[*]})" >&2; exit 64; }
@@ -88,6 +88,16 @@ while (($#)); do
   shift
 done
 ((\${#only[@]})) && nodes=("\${only[@]}")
+# The timer's runs: content hashes too when the last audit of every node that compared them
+# is at least HOURS old (or there was none).
+if [[ -n $every && \${#checksum[@]} -eq 0 && -z $(find "$checksum_stamp" -mmin -$((every * 60)) 2>/dev/null) ]]; then
+  checksum=(--checksum)
+fi
+
+# One audit at a time: the timer's and one by hand share the state files.
+install -d -m 0755 "$(dirname "$state")"
+exec 9>${sh(AUDIT_LOCK)}
+flock 9
 
 # Reads come first: this script and every rsync it starts get the lowest CPU priority and
 # idle-class I/O, so nginx on this disk is never kept waiting.
@@ -101,16 +111,36 @@ ionice -c 3 -p $$ >/dev/null 2>&1 || true
 differences() {
   local node=$1
   "$rsync" -rt --omit-dir-times --dry-run --itemize-changes --delete --modify-window=-1 "\${checksum[@]}" "\${excludes[@]}" "\${protect[@]}" \\
-    -e "$rsh" -- "$sync_dir/" "\${target[$node]}" |
-    awk -v node="$node" '
-      /^\\*deleting / { name = substr($0, 13); if (name !~ /\\/$/) print node " extra " name; next }
-      length($0) > 12 && substr($0, 12, 1) == " " {
-        code = substr($0, 1, 11); type = substr(code, 2, 1); name = substr($0, 13)
-        if (type != "f" && type != "L") next
-        print node " " (substr(code, 3, 9) == "+++++++++" ? "missing" : "differs") " " name
-      }'
+    -e "$rsh" -- "$sync_dir/" "\${target[$node]}" | itemized "$node"
 }
-all_differences() { local n; for n in "\${nodes[@]}"; do differences "$n"; done | LC_ALL=C sort -u; }
+itemized() { # node < rsync --itemize-changes
+  awk -v node="$1" '
+    /^\\*deleting / { name = substr($0, 13); if (name !~ /\\/$/) print node " extra " name; next }
+    length($0) > 12 && substr($0, 12, 1) == " " {
+      code = substr($0, 1, 11); type = substr(code, 2, 1); name = substr($0, 13)
+      if (type != "f" && type != "L") next
+      print node " " (substr(code, 3, 9) == "+++++++++" ? "missing" : "differs") " " name
+    }'
+}
+# A run without content hashes still compares, by content, the names the last one with
+# them found different: a version with the same size and mtime but other bytes is invisible
+# to it, and its warning would otherwise end ten minutes after the daily check found it.
+recheck() {
+  local node=$1
+  grep -q "^$node differs " "$content_state" 2>/dev/null || return 0
+  names_of '^differs$' "$node" < "$content_state" |
+    "$rsync" -rt --omit-dir-times --dry-run --itemize-changes --modify-window=-1 --checksum --from0 --files-from=- --ignore-missing-args \\
+      "\${excludes[@]}" "\${protect[@]}" -e "$rsh" -- "$sync_dir/" "\${target[$node]}" | itemized "$node"
+}
+# A node that could not be compared is a difference too (it used to pass unseen unless it was
+# the last one).
+all_differences() {
+  local n
+  for n in "\${nodes[@]}"; do
+    differences "$n" || echo "$n unchecked (rsync exit $?)"
+    ((\${#checksum[@]})) || recheck "$n" || echo "$n unchecked (rsync exit $?)"
+  done | LC_ALL=C sort -u
+}
 
 # Names as rsync printed them (non-printable bytes as \\#ooo), back to bytes, NUL-separated.
 names_of() { # kind-regex node < differences
@@ -148,7 +178,9 @@ if [[ -n $found && $repair == 1 ]]; then
     echo "lsyncd-cluster-audit: $sync_dir holds no file here; refusing to repair the nodes from it" >&2
     exit 1
   fi
-  for n in "\${nodes[@]}"; do printf '%s\\n' "$found" | repair_node "$n"; done
+  for n in "\${nodes[@]}"; do
+    printf '%s\\n' "$found" | repair_node "$n" || echo "lsyncd-cluster-audit: could not repair $n (rsync exit $?)" >&2
+  done
   echo "repairing $(printf '%s\\n' "$found" | wc -l) difference(s):"
   printf '%s\\n' "$found" | sed 's/^\\([^ ]*\\) \\([^ ]*\\) /\\1: \\2: /'
   # The nodes' intakes answer within seconds; look again until they agree or 60 s passed.
@@ -159,14 +191,21 @@ if [[ -n $found && $repair == 1 ]]; then
   done
 fi
 # The health check reads this: the differences that outlived the grace period, and when.
-install -d -m 0755 "$(dirname "$state")"
 if [[ -n $found ]]; then
   { date -u +%s; printf '%s\\n' "$found"; } > "$state.tmp"
 else
   : > "$state.tmp"
 fi
 mv -f "$state.tmp" "$state"
-((\${#checksum[@]})) && touch "$checksum_stamp"
+# What content hashes alone find stays listed for the runs without them (recheck) until a
+# run finds it settled; a run over some nodes only leaves the list and the stamp alone.
+if ((\${#only[@]} == 0)); then
+  if ((\${#checksum[@]})) || [[ -s $content_state ]]; then
+    printf '%s\\n' "$found" | grep '^[^ ]* differs ' > "$content_state.tmp" || true
+    mv -f "$content_state.tmp" "$content_state"
+  fi
+  ((\${#checksum[@]} == 0)) || touch "$checksum_stamp"
+fi
 if [[ -z $found ]]; then
   echo "OK: \${#nodes[@]} node(s) identical with the exchange\${checksum:+ (content hashes compared)}"
   exit 0
@@ -237,7 +276,11 @@ export function auditInstall(
     { path: AUDIT_SERVICE, content: renderAuditService(spec.audit.checksumHours), mode: "0644" },
     { path: AUDIT_TIMER, content: renderAuditTimer(spec.audit.intervalMinutes), mode: "0644" },
   ];
-  return { files, paths: [...files.map((f) => f.path), AUDIT_STATE, AUDIT_CHECKSUM_STAMP], timers: [AUDIT_TIMER_UNIT] };
+  return {
+    files,
+    paths: [...files.map((f) => f.path), AUDIT_STATE, AUDIT_CHECKSUM_STAMP, AUDIT_CONTENT_STATE, AUDIT_LOCK],
+    timers: [AUDIT_TIMER_UNIT],
+  };
 }
 
 export { AUDIT_SERVICE_UNIT };

@@ -40,8 +40,12 @@ export const AUDIT_TIMER_UNIT = "lsyncd-cluster-audit.timer";
 export const AUDIT_SERVICE = `/etc/systemd/system/${AUDIT_SERVICE_UNIT}`;
 export const AUDIT_TIMER = `/etc/systemd/system/${AUDIT_TIMER_UNIT}`;
 export const AUDIT_STATE = `${STATE_DIR}/audit.differences`;
-/** Touched by each audit run that compared content hashes: the timer's runs read its age. */
+/** Touched by each audit of every node that compared content hashes: the timer's runs read its age. */
 export const AUDIT_CHECKSUM_STAMP = `${STATE_DIR}/audit.checksummed`;
+/** The names the last content comparison found different: later runs compare them again. */
+export const AUDIT_CONTENT_STATE = `${STATE_DIR}/audit.content-differences`;
+/** One audit at a time: the timer's and one by hand share the state files. */
+export const AUDIT_LOCK = `${STATE_DIR}/audit.lock`;
 /**
  * Issue 13, on the exchange: the mass-delete fuse's state (one `<origin>.held` list of held
  * paths per tripped origin, and the rsync protect rules every relay of a delete carries).

@@ -30,7 +30,7 @@ describe("lsyncd-cluster-audit", () => {
     const pushes = [renderAuditScript(spec), renderDeletesScript(spec)].flatMap((s) =>
       s.split("\n").filter((l) => /"\$rsync" -r?t /.test(l)),
     );
-    expect(pushes.length).toBe(4); // the audit's dry run and two repairs; the release
+    expect(pushes.length).toBe(5); // the audit's dry run, its content recheck and two repairs; the release
     for (const l of pushes) expect(l).toContain(" --omit-dir-times ");
   });
 
@@ -87,6 +87,8 @@ describe("the auditor's units", () => {
       ...ex.files.map((f) => f.path),
       "/var/lib/lsyncd-cluster/audit.differences",
       "/var/lib/lsyncd-cluster/audit.checksummed",
+      "/var/lib/lsyncd-cluster/audit.content-differences",
+      "/var/lib/lsyncd-cluster/audit.lock",
     ]);
     expect(ex.timers).toEqual(["lsyncd-cluster-audit.timer"]);
     expect(ex.files[2].content).toContain("OnUnitActiveSec=15min");

@@ -69,12 +69,13 @@
   -- counts whole seconds, which called an upload written 0.3 s before the version it
   -- replaced reached the exchange an overwrite whenever both fell in one second (6.;
   -- measured: 9 of 40 same-name races 0.1-0.4 s apart). lsyncd's now() counts
-  -- kernel ticks; one reading of `date` ties the two, taken again when they part by more
-  -- than the tick (the wall clock was set).
+  -- kernel ticks; one reading of `date` ties the two, taken again a minute later (at most
+  -- one process a minute, while names arrive) or as soon as they disagree on the second
+  -- (the wall clock was stepped; until then an arrival may be placed up to that step off).
   local wallBase, tickBase
   local function wallNow()
     local t = os.time()
-    if wallBase ~= nil then
+    if wallBase ~= nil and now() - tickBase < 60 then
       local w = wallBase + (now() - tickBase)
       if w > t - 0.05 and w < t + 1.05 then return w end
     end
