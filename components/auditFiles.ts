@@ -88,16 +88,20 @@ while (($#)); do
   shift
 done
 ((\${#only[@]})) && nodes=("\${only[@]}")
-# The timer's runs: content hashes too when the last audit of every node that compared them
-# is at least HOURS old (or there was none).
-if [[ -n $every && \${#checksum[@]} -eq 0 && -z $(find "$checksum_stamp" -mmin -$((every * 60)) 2>/dev/null) ]]; then
-  checksum=(--checksum)
-fi
 
 # One audit at a time: the timer's and one by hand share the state files.
 install -d -m 0755 "$(dirname "$state")"
 exec 9>${sh(AUDIT_LOCK)}
-flock 9
+if ! flock -n 9; then
+  echo "lsyncd-cluster-audit: waiting for the audit that is running" >&2
+  flock -w 3600 9 || { echo "lsyncd-cluster-audit: another audit still runs after an hour" >&2; exit 75; }
+fi
+# The timer's runs: content hashes too when the last complete audit of every node that
+# compared them is at least HOURS old (or there was none). Decided under the lock: a run
+# that waited for a content check does not repeat it.
+if [[ -n $every && \${#checksum[@]} -eq 0 && -z $(find "$checksum_stamp" -mmin -$((every * 60)) 2>/dev/null) ]]; then
+  checksum=(--checksum)
+fi
 
 # Reads come first: this script and every rsync it starts get the lowest CPU priority and
 # idle-class I/O, so nginx on this disk is never kept waiting.
@@ -149,7 +153,7 @@ names_of() { # kind-regex node < differences
 }
 
 repair_node() { # node < differences
-  local node=$1 list
+  local node=$1 list rc=0
   list=$(cat)
   # The exchange's version of each differing or missing name, pushed as lsyncd pushes (kept
   # copy for the node's intake, which keeps its own if newer and sends that back here).
@@ -157,12 +161,37 @@ repair_node() { # node < differences
   printf '%s\\n' "$list" | names_of '^(differs|missing)$' "$node" |
     "$rsync" -t --omit-dir-times --perms -I --modify-window=-1 --from0 --files-from=- --ignore-missing-args \\
       --temp-dir=${sh(pusherTempDir(spec.host))} --backup --backup-dir=${sh(pusherReplacedDir(spec.host))} \\
-      -e "$rsh" -- "$sync_dir/" "\${target[$node]}"
+      -e "$rsh" -- "$sync_dir/" "\${target[$node]}" || rc=$?
   # A name the exchange no longer holds, past the grace period, was deleted: delete it there.
+  # Not after a failed push: a rename's new name would be missing there and the old gone.
+  ((rc == 0)) || return "$rc"
   printf '%s\\n' "$list" | names_of '^extra$' "$node" |
     "$rsync" -t --omit-dir-times --from0 --files-from=- --delete-missing-args --ignore-errors \\
       --backup --backup-dir=${sh(pusherReplacedDir(spec.host))} \\
       -e "$rsh" -- "$sync_dir/" "\${target[$node]}"
+}
+
+# What persisted over the grace period: what both looks found, except that a node either
+# look could not compare is "unchecked" and nothing else (its other lines are a half view).
+settled() { # first second
+  awk '
+    FNR == 1 { look++ }
+    NF == 0 { next }
+    $2 == "unchecked" { bad[$1] = $0; next }
+    look == 1 { seen[$0] = 1; next }
+    ($0 in seen) { kept[++n] = $0 }
+    END {
+      for (i = 1; i <= n; i++) { split(kept[i], f, " "); if (!(f[1] in bad)) print kept[i] }
+      for (b in bad) print bad[b]
+    }' <(printf '%s\\n' "$1") <(printf '%s\\n' "$2") | LC_ALL=C sort -u
+}
+
+# The list recheck reads: what this run found different, and an unchecked node's old lines.
+still_different() { # found < old list
+  awk 'FNR == 1 { look++ }
+    look == 1 && $2 == "unchecked" { bad[$1] = 1; next }
+    look == 1 && $2 == "differs" { print; next }
+    look == 2 && ($1 in bad) { print }' <(printf '%s\\n' "$1") - | LC_ALL=C sort -u
 }
 
 first=$(all_differences)
@@ -171,7 +200,7 @@ if [[ -n $first ]]; then
   # A file in flight is not a divergence: only what is still different after the grace
   # period counts.
   sleep "$grace"
-  found=$(LC_ALL=C comm -12 <(printf '%s\\n' "$first") <(all_differences))
+  found=$(settled "$first" "$(all_differences)")
 fi
 if [[ -n $found && $repair == 1 ]]; then
   if [[ -z $(find "$sync_dir" -path "$sync_dir/${SYNC_TEMP_DIR_NAME}" -prune -o -type f -print -quit) ]]; then
@@ -197,14 +226,16 @@ else
   : > "$state.tmp"
 fi
 mv -f "$state.tmp" "$state"
-# What content hashes alone find stays listed for the runs without them (recheck) until a
-# run finds it settled; a run over some nodes only leaves the list and the stamp alone.
+# The names found different stay listed for the runs without content hashes (recheck) until
+# a run that compared their node finds them settled; an unchecked node keeps its lines. A
+# run over some nodes only leaves the list and the stamp alone, and only a content check
+# that compared every node resets the stamp.
 if ((\${#only[@]} == 0)); then
   if ((\${#checksum[@]})) || [[ -s $content_state ]]; then
-    printf '%s\\n' "$found" | grep '^[^ ]* differs ' > "$content_state.tmp" || true
+    still_different "$found" < <(cat "$content_state" 2>/dev/null) > "$content_state.tmp"
     mv -f "$content_state.tmp" "$content_state"
   fi
-  ((\${#checksum[@]} == 0)) || touch "$checksum_stamp"
+  if ((\${#checksum[@]})) && ! printf '%s\\n' "$found" | grep -q '^[^ ]* unchecked '; then touch "$checksum_stamp"; fi
 fi
 if [[ -z $found ]]; then
   echo "OK: \${#nodes[@]} node(s) identical with the exchange\${checksum:+ (content hashes compared)}"

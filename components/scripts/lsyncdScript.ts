@@ -52,7 +52,12 @@ export function lsyncdDelete(
   stateDirs: readonly string[] = [],
 ): string {
   return script([
-    ...timers.map((t) => `systemctl disable --now ${sh(t)} >/dev/null 2>&1 || true`),
+    // A run the timer already started is stopped too: it would write its state after the
+    // removal below.
+    ...timers.flatMap((t) => [
+      `systemctl disable --now ${sh(t)} >/dev/null 2>&1 || true`,
+      `systemctl stop ${sh(t.replace(/\.timer$/, ".service"))} >/dev/null 2>&1 || true`,
+    ]),
     `if [ -e ${sh(LSYNCD_UNIT)} ]; then`,
     "  systemctl disable --now lsyncd >/dev/null 2>&1 || systemctl stop lsyncd",
     "fi",

@@ -48,6 +48,52 @@ describe("lsyncd-cluster-audit", () => {
     ]);
   });
 
+  // Found in review, each with a stub: a node that failed one of the two looks dropped out
+  // of both (the run said OK), and its known ties were forgotten.
+  const fn = (name: string) => {
+    const text = renderAuditScript(spec);
+    const start = text.indexOf(`\n${name}() {`);
+    return text.slice(start, text.indexOf("\n}\n", start) + 3);
+  };
+  const bashWith = (fns: string, code: string, input = "") => {
+    const r = spawnSync("bash", ["-c", `set -euo pipefail\n${fns}\n${code}`], { input, encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    return r.stdout;
+  };
+
+  it.each([
+    [
+      "a difference, then the node unreachable",
+      "node02 missing gone.jpg",
+      "node02 unchecked (rsync exit 255)",
+      "node02 unchecked (rsync exit 255)",
+    ],
+    [
+      "unreachable with two different exit codes",
+      "node02 unchecked (rsync exit 255)",
+      "node02 unchecked (rsync exit 12)",
+      "node02 unchecked (rsync exit 12)",
+    ],
+    ["unreachable, then a difference", "node02 unchecked (rsync exit 255)", "node02 missing gone.jpg", "node02 unchecked (rsync exit 255)"],
+    [
+      "a difference in flight and one that stayed",
+      "node01 differs a b.jpg\nnode02 missing x",
+      "node01 differs a b.jpg\nnode02 missing y",
+      "node01 differs a b.jpg",
+    ],
+  ])("keeps over the grace period %s", (_what, first, second, kept) => {
+    expect(bashWith(fn("settled"), `settled "$(printf '${first}')" "$(printf '${second}')"`)).toBe(`${kept}\n`);
+  });
+
+  it("lists for the recheck what was found different, and keeps an unchecked node's old names", () => {
+    const out = bashWith(
+      fn("still_different"),
+      `still_different "$(printf 'node02 unchecked (rsync exit 255)\\nnode01 missing z\\nnode01 differs c')"`,
+      "node02 differs a b.jpg\nnode01 differs old\n",
+    );
+    expect(out).toBe("node01 differs c\nnode02 differs a b.jpg\n");
+  });
+
   it("refuses a grace period that is not a whole number", () => {
     expect(() => renderAuditScript({ ...spec, graceSeconds: 1.5 })).toThrow("graceSeconds must be a whole number >= 0, got 1.5");
   });

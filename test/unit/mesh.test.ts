@@ -93,6 +93,7 @@ describe("SyncMesh over 3 nodes", () => {
     expect(innerScript(ex.inputs.create)).toContain("systemctl enable --now 'lsyncd-cluster-audit.timer'");
     const del = innerScript(ex.inputs.delete);
     expect(del).toContain("systemctl disable --now 'lsyncd-cluster-audit.timer'");
+    expect(del).toContain("systemctl stop 'lsyncd-cluster-audit.service'");
     for (const path of [AUDIT_COMMAND, AUDIT_SERVICE, AUDIT_TIMER, AUDIT_STATE]) expect(del).toContain(`'${path}'`);
     for (const n of nodeNames(3)) {
       const node = rec.named(`m-${n}-lsyncd`);
