@@ -248,7 +248,8 @@ exit 1
 }
 
 export function renderAuditService(checksumHours: number): string {
-  const every = whole("checksumHours", checksumHours, 0) === "0" ? "" : ` --checksum-every ${checksumHours}`;
+  const hours = whole("checksumHours", checksumHours, 0);
+  const every = hours === "0" ? "" : ` --checksum-every ${hours}`;
   return `# Managed by lsyncd-cluster; local edits are overwritten.
 [Unit]
 Description=lsyncd-cluster: compare every node's sync dir with the exchange's

@@ -1,7 +1,19 @@
 // Convergence after same-name races (issue 15): every host ends with the same bytes for
 // every name, by the rule the README states (newest mtime, to the nanosecond, wins).
 import { randomBytes } from "crypto";
-import { checksums, LiveCluster, rsyncRuns, run, sha256, startCluster, SYNC_DIR, waitFor, writeImage } from "../../testing/harness/cluster";
+import {
+  checksums,
+  LiveCluster,
+  onEveryHost,
+  rsyncRuns,
+  run,
+  sha256,
+  startCluster,
+  SYNC_DIR,
+  waitFor,
+  writeImage,
+} from "../../testing/harness/cluster";
+import { AUDIT_CHECKSUM_STAMP, AUDIT_SERVICE } from "../../components/hostLayout";
 import { TestHost } from "../../testing/fixture/testHosts";
 import { rng, seedFromEnv } from "../../testing/harness/seeded";
 
@@ -28,6 +40,9 @@ const all = () => [exchange(), ...h().nodes];
 async function views(hosts: TestHost[]): Promise<string[]> {
   return (await Promise.all(hosts.map((x) => checksums(h(), x)))).map((m) => JSON.stringify([...m].sort()));
 }
+
+/** lsyncd-cluster-audit on the exchange, as the operator runs it. */
+const audit = (args: string) => h().exec(exchange(), `lsyncd-cluster-audit ${args}`, { timeoutMs: 180_000 });
 
 async function identical(hosts: TestHost[]): Promise<boolean> {
   const v = await views(hosts);
@@ -169,13 +184,6 @@ describe(`two versions of a name with the same size and the same mtime to the na
     const random = rng(SEED);
     const winners = new Map<string, string>();
     const gaps: string[] = [];
-    const everywhere = (name: string, sum: string) =>
-      waitFor(
-        `${name} on every host`,
-        async () => (await Promise.all(all().map((x) => checksums(h(), x)))).every((m) => m.get(name) === sum),
-        20_000,
-        100,
-      );
     for (let round = 0; round < 3; round++) {
       const name = `tie-${round}.bin`;
       const contents = [randomBytes(30_000), randomBytes(30_000)];
@@ -189,7 +197,7 @@ describe(`two versions of a name with the same size and the same mtime to the na
           contents[n].toString("base64"),
         );
       await upload(0);
-      await everywhere(name, sha256(contents[0]));
+      await onEveryHost(h(), name, sha256(contents[0]), 20_000, 100);
       await new Promise((r) => setTimeout(r, gapMs));
       await upload(1);
       winners.set(name, [sha256(contents[0]), sha256(contents[1])].sort()[1]);
@@ -198,13 +206,12 @@ describe(`two versions of a name with the same size and the same mtime to the na
     console.log(`same size, same mtime (seed ${SEED}):\n${gaps.join("\n")}`);
     // Time for node02's lsyncd to push (a no-op: the quick check calls the files the same).
     await new Promise((r) => setTimeout(r, 3000));
-    const audit = (args: string) => h().exec(exchange(), `lsyncd-cluster-audit --grace 2 ${args}`, { timeoutMs: 180_000 });
-    const found = await audit("--checksum");
+    const found = await audit("--grace 2 --checksum");
     expect({ code: found.code, lines: found.stdout.split("\n").slice(1, -1).sort() }).toEqual({
       code: 1,
       lines: [...winners.keys()].sort().map((n) => `node02: differs: ${n}`),
     });
-    const repaired = await audit("--checksum --repair");
+    const repaired = await audit("--grace 2 --checksum --repair");
     expect(repaired.stdout).toMatch(/OK: 3 node\(s\) identical with the exchange \(content hashes compared\)\n$/);
     await waitFor(
       "the larger sha256 of each tie on every host",
@@ -395,7 +402,6 @@ describe("an arrival whose rename lsyncd did not pair", () => {
 });
 
 describe("lsyncd-cluster-audit", () => {
-  const audit = (args: string) => h().exec(exchange(), `lsyncd-cluster-audit ${args}`, { timeoutMs: 180_000 });
   const health = () => h().exec(exchange(), "lsyncd-cluster-health");
 
   it("is installed on the exchange with its timer enabled, and on no node", async () => {
@@ -448,11 +454,11 @@ describe("lsyncd-cluster-audit", () => {
       // same-mtime file; the next, within checksumHours, compares names, sizes and mtimes,
       // and again by content only what the last content check found, so the warning stays.
       const timerRun = () =>
-        h().exec(exchange(), `$(sed -n 's/^ExecStart=//p' /etc/systemd/system/lsyncd-cluster-audit.service) --grace 2`, {
+        h().exec(exchange(), `$(sed -n 's/^ExecStart=//p' ${AUDIT_SERVICE}) --grace 2`, {
           timeoutMs: 180_000,
         });
       // As if the last content check was a day and an hour ago.
-      await run(h(), exchange(), "touch -d '-25 hours' /var/lib/lsyncd-cluster/audit.checksummed");
+      await run(h(), exchange(), `touch -d '-25 hours' ${AUDIT_CHECKSUM_STAMP}`);
       const first = await timerRun();
       expect(first.stdout.split("\n").slice(1, -1).sort()).toEqual([
         `node02: differs: ${same}`,
@@ -465,7 +471,7 @@ describe("lsyncd-cluster-audit", () => {
         `node02: missing: ${gone}`,
         `node03: extra: ${extra}`,
       ]);
-      expect((await run(h(), exchange(), "find /var/lib/lsyncd-cluster/audit.checksummed -mmin -5")).trim()).not.toBe("");
+      expect((await run(h(), exchange(), `find ${AUDIT_CHECKSUM_STAMP} -mmin -5`)).trim()).not.toBe("");
 
       const hashed = await audit("--grace 2 --checksum node02");
       expect(hashed.stdout.split("\n").slice(1, -1).sort()).toEqual([`node02: differs: ${same}`, `node02: missing: ${gone}`]);

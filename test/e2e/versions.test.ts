@@ -8,6 +8,7 @@ import {
   checksums,
   fetchImage,
   LiveCluster,
+  onEveryHost,
   run,
   sha256,
   startCluster,
@@ -88,15 +89,6 @@ async function sumEverywhere(name: string): Promise<(string | undefined)[]> {
   return Promise.all(all().map(async (x) => (await checksums(h(), x)).get(name)));
 }
 
-async function everywhere(name: string, sum: string | undefined, ms = 30_000): Promise<number> {
-  return waitFor(
-    `${name} = ${sum?.slice(0, 8) ?? "absent"} on every host`,
-    async () => (await sumEverywhere(name)).every((s) => s === sum),
-    ms,
-    250,
-  );
-}
-
 /** Every host holds the same names with the same bytes (below `dir`, or everywhere). */
 async function identical(dir = ""): Promise<boolean> {
   const v = (await Promise.all(all().map((x) => checksums(h(), x)))).map((m) =>
@@ -158,7 +150,7 @@ describe("versions", () => {
     const writers = [node(0), node(1), node(2), node(0)];
     for (let i = 0; i < 4; i++) {
       await writeImage(h(), writers[i], "thrice.bin", contents[i]);
-      await everywhere("thrice.bin", sha256(contents[i]));
+      await onEveryHost(h(), "thrice.bin", sha256(contents[i]));
       // Each overwrite in a second of its own: versions are named by the second.
       await new Promise((r) => setTimeout(r, 1100));
     }
@@ -170,7 +162,7 @@ describe("versions", () => {
     for (let i = 0; i < 3; i++) {
       const out = await run(h(), exchange(), `lsyncd-cluster-restore restore --since ${kept[i].stamp} thrice.bin`);
       expect(out).toMatch(/^restored: thrice.bin/m);
-      const ms = await everywhere("thrice.bin", sha256(contents[i]));
+      const ms = await onEveryHost(h(), "thrice.bin", sha256(contents[i]));
       console.log(`restored version ${i} of thrice.bin: on every host within ${ms} ms`);
       await new Promise((r) => setTimeout(r, 1100));
     }
@@ -292,7 +284,7 @@ describe("the mass-delete fuse", () => {
     // Writes keep flowing meanwhile, from the origin too.
     const fresh = randomBytes(5000);
     await writeImage(h(), node(0), "during-hold.bin", fresh);
-    await everywhere("during-hold.bin", sha256(fresh));
+    await onEveryHost(h(), "during-hold.bin", sha256(fresh));
 
     // The exchange down and back (its lsyncd restarts: a startup sync to every node).
     await run(h(), exchange(), "systemctl stop lsyncd");

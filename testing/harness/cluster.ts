@@ -96,6 +96,23 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
 }
 
 /** rsync runs a host's lsyncd has started so far (its log's "Calling rsync" lines). */
+/** Waits until `name` holds `sum` (undefined: absent) on the exchange and every node; the ms it took. */
+export async function onEveryHost(
+  hosts: TestCluster,
+  name: string,
+  sum: string | undefined,
+  timeoutMs = 30_000,
+  everyMs = 250,
+): Promise<number> {
+  const all = [hosts.exchange, ...hosts.nodes];
+  return waitFor(
+    `${name} = ${sum?.slice(0, 8) ?? "absent"} on every host`,
+    async () => (await Promise.all(all.map(async (x) => (await checksums(hosts, x)).get(name)))).every((s) => s === sum),
+    timeoutMs,
+    everyMs,
+  );
+}
+
 export async function rsyncRuns(hosts: TestCluster, host: TestHost): Promise<number> {
   return Number((await run(hosts, host, `grep -c 'Calling rsync' ${LSYNCD_LOG} || true`)).trim());
 }
