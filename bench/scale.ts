@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, statSync } from "fs";
 import { randomBytes } from "crypto";
 import { seedCreate } from "../components/scripts/seedScript";
+import { stepRun } from "../components/remote/provider";
 import { sh } from "../components/quote";
 import { LiveCluster, run, SYNC_DIR } from "../testing/harness/cluster";
 import { longestChain } from "../testing/harness/deploy";
@@ -324,23 +325,30 @@ export async function measureTreeSizes(
         // files on): whichever runs first meets colder caches, and the machine is shared.
         await stopLsyncdOn(hosts, node02);
         const empty = `rm -rf ${TREE_DIR} ${SYNC_DIR}/lat-*.bin`;
-        const seedCmd = `bash -c ${sh(seedCreate(SYNC_DIR, exchange.name, node02.name, []))}`;
-        // Diagnostic third: the direct copy with the seed's --temp-dir (its one costly difference?).
+        // The seed step as the provider runs it for a new node: its first run.
+        const seedStep = `bash -c ${sh(seedCreate(SYNC_DIR, exchange.name, node02.name, []))}`;
+        const seedCmd = stepRun(seedStep, "create");
+        // Diagnostics: the step's later run (a re-seed, through the exchange's temp dir), and
+        // the direct copy with that --temp-dir (what the temp dir alone costs).
+        const reseedCmd = stepRun(seedStep, "update");
         const viaTemp = `${copyTo(node02, false)} --temp-dir=${sh(pusherTempDir(exchange.name))}`;
         const seeds: number[] = [];
         const copies: number[] = [];
         const tempCopies: number[] = [];
-        for (const which of reps > 1 ? ["seed", "copy", "temp", "temp", "copy", "seed"] : ["seed", "copy"]) {
+        const reseeds: number[] = [];
+        const order = ["seed", "copy", "temp", "reseed", "reseed", "temp", "copy", "seed"];
+        for (const which of reps > 1 ? order : ["seed", "copy"]) {
           await runLong(hosts, node02, empty);
           if (which === "seed") seeds.push(await timed(hosts, exchange, seedCmd));
           else if (which === "copy") copies.push(await timed(hosts, exchange, copyTo(node02, false)));
-          else tempCopies.push(await timed(hosts, exchange, viaTemp));
+          else if (which === "temp") tempCopies.push(await timed(hosts, exchange, viaTemp));
+          else reseeds.push(await timed(hosts, exchange, reseedCmd));
         }
         const seedSeconds = median(seeds)!;
         const copyFloorSeconds = median(copies)!;
         const join = await startUntilReady(hosts, node02, 1);
         ctx.log(
-          `scale: ${files} files: seed ${seeds.join(", ")} s vs rsync ${copies.join(", ")} s (with --temp-dir ${tempCopies.join(", ")} s); join ${join.readySeconds} s`,
+          `scale: ${files} files: seed ${seeds.join(", ")} s vs rsync ${copies.join(", ")} s (with --temp-dir ${tempCopies.join(", ")} s; re-seed ${reseeds.join(", ")} s); join ${join.readySeconds} s`,
         );
         out.push({
           files,
@@ -356,6 +364,7 @@ export async function measureTreeSizes(
           seedRunsSeconds: seeds,
           copyRunsSeconds: copies,
           copyWithTempDirRunsSeconds: tempCopies,
+          reseedRunsSeconds: reseeds,
           joinSeconds: join.readySeconds,
           propagation: propagationWithTree,
           lsyncd,

@@ -180,8 +180,21 @@ function failure(what: "create" | "delete", conn: StepConnection, ran: Ran): Err
   return new Error(`${what} on ${conn.user}@${conn.host}:${conn.port} exited ${ran.code}:\n${ran.stderr.trim().slice(-4000)}${hint}`);
 }
 
-async function apply(state: StepState): Promise<StepState> {
-  const ran = await runOnHost(state.connection, state.create, state.dialSeconds, state.commandSeconds);
+/** Which run of a step's script this is: its first (the step is new), or any later one. */
+export type StepRun = "create" | "update";
+
+/**
+ * The command for one run of a step's script. asRoot() makes every script `bash -c
+ * <script>`, so the two words appended here are its $0 and $1: a script learns whether the
+ * step is new, and may take a shortcut that is safe only then (seedScript.ts). Not an
+ * input of the step: the kind of run never shows in a diff.
+ */
+export function stepRun(command: string, run: StepRun): string {
+  return `${command} lsc-step ${run}`;
+}
+
+async function apply(state: StepState, run: StepRun): Promise<StepState> {
+  const ran = await runOnHost(state.connection, stepRun(state.create, run), state.dialSeconds, state.commandSeconds);
   if (ran.code !== 0) throw failure("create", state.connection, ran);
   const { probed } = await probe(state);
   return { ...state, stdout: ran.stdout, probed, drifted: false, hostKeyChanged: false };
@@ -212,7 +225,7 @@ const UPDATED_BY = ["create", "delete", "probe", "dialSeconds", "commandSeconds"
 
 export const remoteStepProvider = {
   async create(inputs: StepState) {
-    return { id: randomUUID(), outs: await apply(inputs) };
+    return { id: randomUUID(), outs: await apply(inputs, "create") };
   },
 
   async diff(_id: string, olds: StepState, news: StepState) {
@@ -226,7 +239,7 @@ export const remoteStepProvider = {
   },
 
   async update(_id: string, _olds: StepState, news: StepState) {
-    return { outs: await apply(news) };
+    return { outs: await apply(news, "update") };
   },
 
   async delete(_id: string, olds: StepState) {

@@ -77,7 +77,8 @@ export function script(body: readonly string[]): string {
 /**
  * The command a remote.Command runs: the script as one quoted argument of bash, under
  * `sudo -n` unless we log in as root. `-n` makes a sudo that wants a password fail at
- * once instead of hanging the deployment.
+ * once instead of hanging the deployment. Words appended to it reach the script as $0,
+ * $1, ...: the provider appends which run this is (provider.ts, stepRun).
  */
 export function asRoot(user: string, scriptText: string): string {
   const bash = `bash -c ${sh(scriptText)}`;

@@ -11,18 +11,34 @@ export function seedCreate(syncDir: string, exchange: string, node: string, excl
     // No --links: the node's daemon refuses links (rsyncdConf.ts); rsync skips them.
     "--perms",
     "--times",
+    // As the mesh's pushes (lsyncdConf.ts): a directory time set on a live node is an
+    // attribute change its lsyncd would push back; nothing serves or audits those times.
+    "--omit-dir-times",
     "--update",
     "--whole-file",
-    // The exchange's own temp dir on the node, as its lsyncd uses (the node's trust made it).
-    `--temp-dir=${pusherTempDir(exchange)}`,
     ...[TEMP_DIR_PATTERN, ...alwaysExcluded(), ...excludes].map((e) => `--exclude=${e}`),
     `--rsh=${SSH_BINARY} -F ${SSH_CONFIG}`,
     `${syncDir}/`,
     targetOf(node),
   ];
   return script([
+    // Any later run (a node whose disk was replaced, an upgrade) may find the node's lsyncd
+    // running: the copies then go through the exchange's own temp dir on the node, as its
+    // lsyncd's pushes do (the node's trust made it), so the node's intake takes them as
+    // arrivals and does not push the tree back. On the step's first run the node is new:
+    // its lsyncd starts only after this seed (meshPlan.ts), nothing there reads the temp
+    // dir, and rsync writes beside each file as a direct copy does. That is the fast path
+    // a new node needs: rsync 3.5 walks the temp dir's path again for every operation on
+    // every file, 1.4-1.55x a direct copy of 10k-100k files (issue 14, bench/README.md).
+    // Either way a half-copied file lives under a dot name (the temp dir, or rsync's
+    // `.name.XXXXXX` beside it) until it is renamed into place, and nginx never serves a dot
+    // name (nginxSite.ts). rsync removes its half-copied file when the copy is cut off; only
+    // a node that crashes during its first seed keeps one, and that hidden file then
+    // spreads like any other (README, "Recovering from mistakes").
+    `temp_dir=(${sh(`--temp-dir=${pusherTempDir(exchange)}`)})`,
+    'if [ "${1:-}" = create ]; then temp_dir=(); fi',
     // 24 = files vanished while being read: the next lsyncd event covers them.
-    `rc=0; rsync ${args.map(sh).join(" ")} || rc=$?`,
+    `rc=0; rsync "\${temp_dir[@]}" ${args.map(sh).join(" ")} || rc=$?`,
     'if [ "$rc" -ne 0 ] && [ "$rc" -ne 24 ]; then echo "seeding failed: rsync exit $rc" >&2; exit "$rc"; fi',
   ]);
 }

@@ -1,7 +1,11 @@
 // The seed step (seedScript.ts), run as deployed: the exchange's tree reaches an emptied
 // node whole (files byte for byte, every directory, hostile names intact), the excludes
-// honoured at every depth, a second run changes nothing, and a failure fails the step.
-import { checksums, FIND_SYNCED, LiveCluster, run, startCluster, SYNC_DIR } from "../../testing/harness/cluster";
+// honoured at every depth, a second run changes nothing, a re-seed of a live node is no
+// echo, and a failure fails the step.
+import { checksums, FIND_SYNCED, LiveCluster, run, startCluster, SYNC_DIR, waitFor } from "../../testing/harness/cluster";
+import { stepRun } from "../../components/remote/provider";
+import { LSYNCD_LOG, pusherTempDir, SYNC_USER } from "../../components/hostLayout";
+import { rng, seedFromEnv } from "../../testing/harness/seeded";
 import { TestHost } from "../../testing/fixture/testHosts";
 
 jest.setTimeout(300_000);
@@ -76,6 +80,9 @@ async function fileStats(host: TestHost): Promise<{ modeTime: Map<string, string
   return { modeTime, inode };
 }
 
+/** When the exchange's temp dir on node01 last changed (a copy made or renamed out of it). */
+const tempDirChanged = () => run(h(), node01(), `stat -c %y ${SYNC_DIR}/${pusherTempDir("exchange")}`);
+
 async function emptyNode(): Promise<void> {
   await run(
     h(),
@@ -106,9 +113,13 @@ describe("seeding an emptied node", () => {
       expect.arrayContaining(["#top-file", "#top dir/a.jpg", ";semi/b.jpg", "albums/2026/01/new\nline.jpg"]),
     );
 
-    await run(h(), exchange(), seedStep().create);
+    // The step's first run, as the provider runs it: the node is new and its lsyncd stopped.
+    const tempBefore = await tempDirChanged();
+    await run(h(), exchange(), stepRun(seedStep().create, "create"));
 
     const got = await checksums(h(), node01());
+    // Copied straight into place, as a direct rsync does (the fast path: issue 14).
+    expect(await tempDirChanged()).toBe(tempBefore);
     const diff = [...new Set([...want.keys(), ...got.keys()])].filter((n) => want.get(n) !== got.get(n));
     expect(diff).toEqual([]);
     const excludedDir = (d: string) => /^\.\/(cache|albums\/private)(\/|$)/.test(d);
@@ -124,10 +135,34 @@ describe("seeding an emptied node", () => {
   it("runs again as a no-op on a node that already matches", async () => {
     const before = await checksums(h(), node01());
     const inodes = (await fileStats(node01())).inode;
-    await run(h(), exchange(), seedStep().create);
+    await run(h(), exchange(), stepRun(seedStep().create, "update"));
     expect(await checksums(h(), node01())).toEqual(before);
     // Not copied again either: a copy would be a new file renamed into place.
     expect((await fileStats(node01())).inode).toEqual(inodes);
+  });
+
+  it("re-seeds a live node through the exchange's temp dir: its lsyncd takes the copies as arrivals, not local writes", async () => {
+    // A later run (a replaced disk, an upgrade) may find the node's lsyncd running.
+    const startups = async () => Number((await run(h(), node01(), `grep -c 'Startup of .* finished' ${LSYNCD_LOG} || true`)).trim());
+    const startedBefore = await startups();
+    await run(h(), node01(), `rm -f -- ${SYNC_DIR}/albums/2026/01/bulk-*.jpg && systemctl start lsyncd`);
+    await waitFor("node01's lsyncd done with its startup sync", async () => (await startups()) > startedBefore, 60_000, 100);
+    const logFrom = Number((await run(h(), node01(), `stat -c %s ${LSYNCD_LOG}`)).trim());
+    const tempBefore = await tempDirChanged();
+
+    await run(h(), exchange(), stepRun(seedStep().create, "update"));
+
+    const want = expected(await checksums(h(), exchange()));
+    const got = await checksums(h(), node01());
+    expect([...want.keys()].filter((n) => got.get(n) !== want.get(n))).toEqual([]);
+    expect(await tempDirChanged()).not.toBe(tempBefore);
+    // A local write is pushed after the 1 s quiet period: none of the 200 copies may be,
+    // nor a directory (a time set on one would be an attribute change to push).
+    await new Promise((r) => setTimeout(r, 4000));
+    const log = await run(h(), node01(), `tail -c +${logFrom + 1} ${LSYNCD_LOG}`);
+    expect(log.split("\n").filter((l) => l.includes("/bulk-"))).toEqual([]);
+    expect(log).not.toContain("Calling rsync");
+    await run(h(), node01(), "systemctl stop lsyncd");
   });
 
   it("fails the step when rsync fails on the node, after copying what it could", async () => {
@@ -138,7 +173,7 @@ describe("seeding an emptied node", () => {
       node01(),
       `install -d -m 2775 -o lsyncd-sync -g lsyncd-sync ${SYNC_DIR}/albums && install -d -m 0755 -o root -g root ${SYNC_DIR}/albums/2026`,
     );
-    const r = await h().exec(exchange(), seedStep().create, { timeoutMs: 120_000 });
+    const r = await h().exec(exchange(), stepRun(seedStep().create, "create"), { timeoutMs: 120_000 });
     expect(r.code).toBe(23);
     expect(r.stderr).toContain("seeding failed: rsync exit 23");
     // Everything outside the refused directory still arrived.
@@ -146,5 +181,44 @@ describe("seeding an emptied node", () => {
     const got = await checksums(h(), node01());
     expect(want.filter(([n, sum]) => got.get(n) !== sum).map(([n]) => n)).toEqual([]);
     await run(h(), node01(), `rm -rf ${SYNC_DIR}/albums`);
+  });
+
+  it("leaves no half-copied file in the tree when a first run is cut off at a random moment (seeded), and the next run completes it", async () => {
+    const seed = seedFromEnv();
+    const random = rng(seed);
+    // A seed long enough to cut: 300 images of 200 kB on the exchange.
+    await run(
+      h(),
+      exchange(),
+      `mkdir -p ${SYNC_DIR}/big && for i in $(seq 1 300); do head -c 200000 /dev/urandom > ${SYNC_DIR}/big/$i.jpg; done`,
+    );
+    await emptyNode();
+    const afterMs = Math.floor(30 + random() * 400);
+    console.log(`seed.test: LSC_SEED=${seed}: the first run's sending rsync killed after ${afterMs} ms`);
+    // SIGKILL: the sender gets no chance to say goodbye; the node's receiver sees the
+    // connection drop. (A step's timeout, an operator's Ctrl-C and a lost network look the
+    // same to the node.)
+    await run(
+      h(),
+      exchange(),
+      `${stepRun(seedStep().create, "create")} & pid=$!; sleep ${afterMs / 1000}; pkill -KILL -x rsync; wait "$pid" || true`,
+    );
+    await waitFor(
+      "node01's receiving rsync gone",
+      async () => (await h().exec(node01(), `pgrep -u ${SYNC_USER} -x rsync`)).code !== 0,
+      30_000,
+      50,
+    );
+    const copied = (await run(h(), node01(), `find ${SYNC_DIR}/big -type f | wc -l`)).trim();
+    const leftovers = await run(h(), node01(), `cd ${SYNC_DIR} && ${FIND_SYNCED} -name '.*' -type f -print`);
+    console.log(`seed.test: ${copied} of 300 images copied before the cut`);
+    expect(leftovers).toBe("");
+
+    await run(h(), exchange(), stepRun(seedStep().create, "create"));
+    const want = expected(await checksums(h(), exchange()));
+    const got = await checksums(h(), node01());
+    expect([...new Set([...want.keys(), ...got.keys()])].filter((n) => want.get(n) !== got.get(n))).toEqual([]);
+    await run(h(), exchange(), `rm -rf ${SYNC_DIR}/big`);
+    await run(h(), node01(), `rm -rf ${SYNC_DIR}/big`);
   });
 });

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, Recorder, urnName, waitForRegistrations } from "../pulumiMocks";
 import { REMOTE_STEP_TYPE } from "../../components/remoteStep";
-import { runSsh } from "../../components/remote/provider";
+import { runSsh, stepRun } from "../../components/remote/provider";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
@@ -109,12 +109,14 @@ export async function deploy(
       const after = (recorder.registration(args.type, args.name)?.dependencies ?? []).map(urnName);
       const startMs = Date.now() - t0;
       opts.log?.(`→ ${args.name}`);
-      const result = await sshExec(conn, create);
+      // A step's first run, told so as the provider tells it.
+      const command = stepRun(create, "create");
+      const result = await sshExec(conn, command);
       const entry: RanCommand = {
         name: args.name,
         host: conn.host,
         phase: "create",
-        command: create,
+        command,
         ...result,
         startMs,
         endMs: Date.now() - t0,
@@ -176,16 +178,18 @@ export async function destroy(dep: Deployment): Promise<RanCommand[]> {
   return ran;
 }
 
-/** Run every create again, sequentially in the original order (the "second run" check). */
+/** Run every create again as an update, sequentially in the original order (the "second run" check). */
 export async function rerunCreates(dep: Deployment): Promise<RanCommand[]> {
   const ran: RanCommand[] = [];
   for (const step of dep.steps) {
-    const result = await sshExec(step.connection, step.create);
+    // What the provider runs on an update: the same script, told it is not the first run.
+    const command = stepRun(step.create, "update");
+    const result = await sshExec(step.connection, command);
     const entry: RanCommand = {
       name: step.name,
       host: step.connection.host,
       phase: "create",
-      command: step.create,
+      command,
       ...result,
       startMs: 0,
       endMs: 0,

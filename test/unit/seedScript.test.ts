@@ -1,0 +1,148 @@
+// The seed copies straight into a new node on the step's first run, and through the
+// exchange's temp dir on every later run, when the node's lsyncd may be watching
+// (seedScript.ts). The provider tells a script which run it is (provider.ts, stepRun):
+// checked here against stub `rsync` and `ssh` binaries that record what they were given.
+// test/e2e/seed.test.ts runs both kinds of run on real hosts.
+import { execFileSync } from "child_process";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { remoteStepProvider, StepState, stepRun } from "../../components/remote/provider";
+import { asRoot } from "../../components/scripts/bash";
+import { seedCreate } from "../../components/scripts/seedScript";
+
+// The provider spawns `ssh` by name; child_process reads the real environment, not the
+// test's copy of it, so the stub is swapped in where ssh is spawned.
+const mockSsh = { path: "" };
+jest.mock("child_process", () => {
+  const actual = jest.requireActual("child_process");
+  return {
+    ...actual,
+    spawn: (command: string, ...rest: unknown[]) => actual.spawn(command === "ssh" && mockSsh.path ? mockSsh.path : command, ...rest),
+  };
+});
+
+let stubDir: string;
+const recorded = () => join(stubDir, "recorded");
+
+/** A stub `name` on PATH that appends its arguments, NUL-separated, as one record. */
+function stub(name: string, exitCode = 0): void {
+  const path = join(stubDir, name);
+  writeFileSync(
+    path,
+    `#!/bin/bash\nprintf '%s\\0' "$@" >> ${JSON.stringify(recorded())}\nprintf '\\n' >> ${JSON.stringify(recorded())}\nexit ${exitCode}\n`,
+  );
+  chmodSync(path, 0o755);
+}
+
+/** Every call the stubs recorded, each as its list of arguments. */
+function calls(): string[][] {
+  const text = (() => {
+    try {
+      return readFileSync(recorded(), "utf8");
+    } catch {
+      return "";
+    }
+  })();
+  return text
+    .split("\0\n")
+    .filter((c) => c !== "")
+    .map((c) => c.split("\0"));
+}
+
+const withStubs = () => ({ ...process.env, PATH: `${stubDir}:${process.env.PATH}` });
+
+beforeEach(() => {
+  stubDir = mkdtempSync(join(tmpdir(), "lsc-seed-unit-"));
+});
+
+afterEach(() => {
+  rmSync(stubDir, { recursive: true, force: true });
+});
+
+describe("the seed's rsync", () => {
+  const command = asRoot("root", seedCreate("/srv/pics", "exchange", "node02", ["/cache/"]));
+  const rsyncArgs = (run: string | undefined): string[] => {
+    stub("rsync");
+    execFileSync("bash", ["-c", run === undefined ? command : `${command} lsc-step ${run}`], { env: withStubs() });
+    const [args] = calls();
+    return args;
+  };
+
+  it("copies straight into the node on the step's first run, without the temp dir", () => {
+    const args = rsyncArgs("create");
+    expect(args.filter((a) => a.startsWith("--temp-dir"))).toEqual([]);
+    expect(args).toEqual(expect.arrayContaining(["--recursive", "--times", "--update", "--exclude=/.lsyncd-tmp/", "--exclude=/cache/"]));
+    expect(args.slice(-2)).toEqual(["/srv/pics/", "lsc-node02::sync/"]);
+  });
+
+  it("goes through the exchange's temp dir on every later run, and when nobody says which run", () => {
+    const first = rsyncArgs("create");
+    for (const run of ["update", undefined, "", "create2"]) {
+      rmSync(recorded(), { force: true });
+      const args = rsyncArgs(run);
+      expect(args[0]).toBe("--temp-dir=.lsyncd-tmp/exchange/");
+      expect(args.slice(1)).toEqual(first);
+    }
+  });
+
+  it("fails the step with rsync's exit code, except 24 (files that vanished)", () => {
+    for (const [code, want] of [
+      [23, 23],
+      [24, 0],
+      [0, 0],
+    ]) {
+      stub("rsync", code);
+      let status = 0;
+      try {
+        execFileSync("bash", ["-c", stepRun(command, "create")], { env: withStubs(), stdio: "pipe" });
+      } catch (e) {
+        status = (e as { status: number }).status;
+      }
+      expect(status).toBe(want);
+    }
+  });
+});
+
+describe("the remote step provider", () => {
+  const state: StepState = {
+    connection: { host: "192.0.2.10", port: 22, user: "root", privateKey: "not a key", hostKey: "ssh-ed25519 AAAAtest" },
+    create: "bash -c 'echo made'",
+    delete: "bash -c 'echo undone'",
+    payload: "",
+    probe: "bash -c 'echo there'",
+    dialSeconds: 1,
+    commandSeconds: 5,
+  };
+  // The command is ssh's last argument, behind `timeout --kill-after=30 <seconds>`.
+  const commands = () => calls().map((args) => args[args.length - 1]);
+
+  beforeEach(() => {
+    stub("ssh");
+    mockSsh.path = join(stubDir, "ssh");
+  });
+  afterEach(() => {
+    mockSsh.path = "";
+  });
+
+  it("tells the script it is the step's first run on create, and not on update", async () => {
+    await remoteStepProvider.create(state);
+    await remoteStepProvider.update("id", state, state);
+    expect(commands()).toEqual([
+      "timeout --kill-after=30 5 bash -c 'echo made' lsc-step create",
+      "timeout --kill-after=30 5 bash -c 'echo there'",
+      "timeout --kill-after=30 5 bash -c 'echo made' lsc-step update",
+      "timeout --kill-after=30 5 bash -c 'echo there'",
+    ]);
+  });
+
+  it("runs delete and the refresh probe as they are stored", async () => {
+    await remoteStepProvider.delete("id", state);
+    await remoteStepProvider.read("id", state);
+    expect(commands()).toEqual(["timeout --kill-after=30 5 bash -c 'echo undone'", "timeout --kill-after=30 5 bash -c 'echo there'"]);
+  });
+
+  it("keeps the kind of run out of the diff: the same inputs are no change", async () => {
+    expect((await remoteStepProvider.diff("id", state, state)).changes).toBe(false);
+  });
+});
