@@ -210,7 +210,7 @@ export function renderScaleMarkdown(s: ScaleResults): string[] {
         "| files | seed (seedScript.ts, first run: a new node) | direct rsync -rtp | direct rsync -rtp --temp-dir (the exchange's temp dir) | re-seed (the step's later run, through that temp dir) |",
       );
       L.push("|---:|---|---|---|---|");
-      const list = (v?: number[]) => (v ?? []).map((x) => x.toFixed(2)).join(", ");
+      const list = (v?: number[]) => (v?.length ? v.map((x) => x.toFixed(2)).join(", ") : "–");
       for (const z of runs)
         L.push(
           `| ${z.files} | ${list(z.seedRunsSeconds)} | ${list(z.copyRunsSeconds)} | ${list(z.copyWithTempDirRunsSeconds)} | ${list(z.reseedRunsSeconds)} |`,

@@ -248,7 +248,12 @@ function seedStep(spec: CommonSpec, exchange: PlanHost, node: PlanHost): Draft[]
   return drafts;
 }
 
-/** lsyncd last: its startup rsync needs every target's trust, and a node's its seed. */
+/**
+ * lsyncd last: its startup rsync needs every target's trust, and a node's its seed. The
+ * exchange's does not wait for seeds: it must relay deletes to a new node as soon as it can.
+ * Made to wait (so that a new node was filled by its seed alone), deletes made elsewhere
+ * during a seed never reached the node, and its startup sync pushed them back (review).
+ */
 function lsyncdStep(spec: CommonSpec, host: PlanHost, exchange: PlanHost, nodes: readonly PlanHost[]): Draft[] {
   const drafts: Draft[] = [];
   const h = host.name;

@@ -6,6 +6,8 @@ import { checksums, FIND_SYNCED, LiveCluster, run, startCluster, SYNC_DIR, waitF
 import { stepRun } from "../../components/remote/provider";
 import { LSYNCD_LOG, pusherTempDir, SYNC_USER } from "../../components/hostLayout";
 import { rng, seedFromEnv } from "../../testing/harness/seeded";
+import { readdirSync } from "fs";
+import { join } from "path";
 import { TestHost } from "../../testing/fixture/testHosts";
 
 jest.setTimeout(300_000);
@@ -115,7 +117,9 @@ describe("seeding an emptied node", () => {
 
     // The step's first run, as the provider runs it: the node is new and its lsyncd stopped.
     const tempBefore = await tempDirChanged();
-    await run(h(), exchange(), stepRun(seedStep().create, "create"));
+    expect(await run(h(), exchange(), stepRun(seedStep().create, "create"))).toContain(
+      "seeded node01 straight into place (the step's first run: a new node)",
+    );
 
     const got = await checksums(h(), node01());
     // Copied straight into place, as a direct rsync does (the fast path: issue 14).
@@ -141,7 +145,7 @@ describe("seeding an emptied node", () => {
     expect((await fileStats(node01())).inode).toEqual(inodes);
   });
 
-  it("re-seeds a live node through the exchange's temp dir: its lsyncd takes the copies as arrivals, not local writes", async () => {
+  it("re-seeds a live node through the exchange's temp dir on a later run: its lsyncd takes the copies as arrivals, not local writes", async () => {
     // A later run (a replaced disk, an upgrade) may find the node's lsyncd running.
     const startups = async () => Number((await run(h(), node01(), `grep -c 'Startup of .* finished' ${LSYNCD_LOG} || true`)).trim());
     const startedBefore = await startups();
@@ -150,8 +154,9 @@ describe("seeding an emptied node", () => {
     const logFrom = Number((await run(h(), node01(), `stat -c %s ${LSYNCD_LOG}`)).trim());
     const tempBefore = await tempDirChanged();
 
-    await run(h(), exchange(), stepRun(seedStep().create, "update"));
+    const said = await run(h(), exchange(), stepRun(seedStep().create, "update"));
 
+    expect(said).toContain("seeded node01 through the exchange's temp dir (a later run)");
     const want = expected(await checksums(h(), exchange()));
     const got = await checksums(h(), node01());
     expect([...want.keys()].filter((n) => got.get(n) !== want.get(n))).toEqual([]);
@@ -186,23 +191,31 @@ describe("seeding an emptied node", () => {
   it("leaves no half-copied file in the tree when a first run is cut off at a random moment (seeded), and the next run completes it", async () => {
     const seed = seedFromEnv();
     const random = rng(seed);
-    // A seed long enough to cut: 300 images of 200 kB on the exchange.
+    // A seed long enough to cut: 400 images of 200 kB on the exchange.
     await run(
       h(),
       exchange(),
-      `mkdir -p ${SYNC_DIR}/big && for i in $(seq 1 300); do head -c 200000 /dev/urandom > ${SYNC_DIR}/big/$i.jpg; done`,
+      `mkdir -p ${SYNC_DIR}/big && for i in $(seq 1 400); do head -c 200000 /dev/urandom > ${SYNC_DIR}/big/$i.jpg; done`,
     );
     await emptyNode();
-    const afterMs = Math.floor(30 + random() * 400);
-    console.log(`seed.test: LSC_SEED=${seed}: the first run's sending rsync killed after ${afterMs} ms`);
+    const cutAt = 1 + Math.floor(random() * 250);
+    console.log(`seed.test: LSC_SEED=${seed}: the first run's sending rsync killed once node01 holds ${cutAt} of the 400`);
     // SIGKILL: the sender gets no chance to say goodbye; the node's receiver sees the
     // connection drop. (A step's timeout, an operator's Ctrl-C and a lost network look the
-    // same to the node.)
-    await run(
-      h(),
-      exchange(),
-      `${stepRun(seedStep().create, "create")} & pid=$!; sleep ${afterMs / 1000}; pkill -KILL -x rsync; wait "$pid" || true`,
-    );
+    // same to the node.) node01's tree is read through /proc/<its init>/root: no exec.
+    const seeding = run(h(), exchange(), `${stepRun(seedStep().create, "create")} || true`);
+    // (pkill finds nothing if the seed finished first: the count below then fails the test.)
+    const bigOnNode = join(`/proc/${node01().initPid}/root`, SYNC_DIR, "big");
+    const count = () => {
+      try {
+        return readdirSync(bigOnNode).filter((n) => n.endsWith(".jpg") && !n.startsWith(".")).length;
+      } catch {
+        return 0;
+      }
+    };
+    await waitFor(`${cutAt} images on node01`, async () => count() >= cutAt, 60_000, 5);
+    await run(h(), exchange(), "pkill -KILL -x rsync || true");
+    await seeding;
     await waitFor(
       "node01's receiving rsync gone",
       async () => (await h().exec(node01(), `pgrep -u ${SYNC_USER} -x rsync`)).code !== 0,
@@ -211,10 +224,12 @@ describe("seeding an emptied node", () => {
     );
     const copied = (await run(h(), node01(), `find ${SYNC_DIR}/big -type f | wc -l`)).trim();
     const leftovers = await run(h(), node01(), `cd ${SYNC_DIR} && ${FIND_SYNCED} -name '.*' -type f -print`);
-    console.log(`seed.test: ${copied} of 300 images copied before the cut`);
+    console.log(`seed.test: ${copied} of 400 images copied before the cut`);
+    expect(Number(copied)).toBeGreaterThanOrEqual(cutAt);
+    expect(Number(copied)).toBeLessThan(400);
     expect(leftovers).toBe("");
 
-    await run(h(), exchange(), stepRun(seedStep().create, "create"));
+    expect(await run(h(), exchange(), stepRun(seedStep().create, "create"))).toContain("straight into place");
     const want = expected(await checksums(h(), exchange()));
     const got = await checksums(h(), node01());
     expect([...new Set([...want.keys(), ...got.keys()])].filter((n) => want.get(n) !== got.get(n))).toEqual([]);

@@ -107,6 +107,8 @@ describe("SyncMesh over 3 nodes", () => {
     const exchangeDeps = rec.named("m-exchange-lsyncd").dependencies;
     for (const n of nodeNames(3)) {
       expect(exchangeDeps).toContain(trustUrn(n));
+      // Not after the seeds: deletes made during a seed must reach the new node.
+      expect(exchangeDeps).not.toContain(rec.named(`m-seed-${n}`).urn);
       const nodeDeps = rec.named(`m-${n}-lsyncd`).dependencies;
       expect(nodeDeps).toContain(trustUrn("exchange"));
       expect(nodeDeps).toContain(trustUrn(n));

@@ -103,10 +103,12 @@ describe("planMesh", () => {
     expect(written).not.toContain("AAAAsyncnode01");
   });
 
-  it("starts a node's lsyncd after its seed and the exchange's trust, and the exchange's after every node's trust", () => {
+  it("starts a node's lsyncd after its seed and the exchange's trust, and the exchange's after every node's trust, not its seed", () => {
     const { steps } = plan(2);
     expect(step(steps, "node01/lsyncd").after).toEqual(expect.arrayContaining(["exchange/seed:node01", "exchange/trust", "node01/trust"]));
     expect(step(steps, "exchange/lsyncd").after).toEqual(expect.arrayContaining(["node01/trust", "node02/trust", "exchange/trust"]));
+    // Deletes made during a seed must reach the new node: the exchange pushes to it at once.
+    expect(step(steps, "exchange/lsyncd").after.filter((a) => a.includes("seed"))).toEqual([]);
     expect(step(steps, "exchange/seed:node02")).toMatchObject({
       host: "exchange",
       seeds: "node02",

@@ -1,15 +1,15 @@
-// The seed copies straight into a new node on the step's first run, and through the
-// exchange's temp dir on every later run, when the node's lsyncd may be watching
-// (seedScript.ts). The provider tells a script which run it is (provider.ts, stepRun):
+// The seed copies straight into a new node (the step's first run), and through the
+// exchange's temp dir on every later run, when the node's lsyncd may be watching; one seed
+// of a node at a time, and its delete waits for a seed still running (seedScript.ts). The provider tells a script which run it is (provider.ts, stepRun):
 // checked here against stub `rsync` and `ssh` binaries that record what they were given.
 // test/e2e/seed.test.ts runs both kinds of run on real hosts.
-import { execFileSync } from "child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { execFileSync, spawn, spawnSync } from "child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { remoteStepProvider, StepState, stepRun } from "../../components/remote/provider";
 import { asRoot } from "../../components/scripts/bash";
-import { seedCreate } from "../../components/scripts/seedScript";
+import { seedCreate, seedDelete } from "../../components/scripts/seedScript";
 
 // The provider spawns `ssh` by name; child_process reads the real environment, not the
 // test's copy of it, so the stub is swapped in where ssh is spawned.
@@ -61,29 +61,71 @@ afterEach(() => {
 });
 
 describe("the seed's rsync", () => {
-  const command = asRoot("root", seedCreate("/srv/pics", "exchange", "node02", ["/cache/"]));
-  const rsyncArgs = (run: string | undefined): string[] => {
+  // The seed's lock, in the test's own dir.
+  const lock = () => join(stubDir, "seed-node02.lock");
+  const command = () => asRoot("root", seedCreate("/srv/pics", "exchange", "node02", ["/cache/"], lock()));
+  /** One run of the seed; what rsync was given and what the script printed. */
+  const seedRun = (run: string | undefined): { args: string[]; stdout: string } => {
+    rmSync(recorded(), { force: true });
     stub("rsync");
-    execFileSync("bash", ["-c", run === undefined ? command : `${command} lsc-step ${run}`], { env: withStubs() });
+    const stdout = execFileSync("bash", ["-c", run === undefined ? command() : stepRun(command(), run as "create")], {
+      env: withStubs(),
+      encoding: "utf8",
+    });
     const [args] = calls();
-    return args;
+    return { args, stdout };
   };
-
-  it("copies straight into the node on the step's first run, without the temp dir", () => {
-    const args = rsyncArgs("create");
+  it("copies a new node straight into place on the step's first run, without the temp dir", () => {
+    const { args, stdout } = seedRun("create");
     expect(args.filter((a) => a.startsWith("--temp-dir"))).toEqual([]);
-    expect(args).toEqual(expect.arrayContaining(["--recursive", "--times", "--update", "--exclude=/.lsyncd-tmp/", "--exclude=/cache/"]));
+    expect(args).toEqual(
+      expect.arrayContaining(["--recursive", "--times", "--omit-dir-times", "--update", "--exclude=/.lsyncd-tmp/", "--exclude=/cache/"]),
+    );
     expect(args.slice(-2)).toEqual(["/srv/pics/", "lsc-node02::sync/"]);
+    expect(stdout).toContain("seeded node02 straight into place (the step's first run: a new node)");
   });
 
   it("goes through the exchange's temp dir on every later run, and when nobody says which run", () => {
-    const first = rsyncArgs("create");
+    const first = seedRun("create").args;
     for (const run of ["update", undefined, "", "create2"]) {
-      rmSync(recorded(), { force: true });
-      const args = rsyncArgs(run);
+      const { args, stdout } = seedRun(run);
       expect(args[0]).toBe("--temp-dir=.lsyncd-tmp/exchange/");
       expect(args.slice(1)).toEqual(first);
+      expect(stdout).toContain("seeded node02 through the exchange's temp dir (a later run)");
     }
+  });
+
+  it("waits for an earlier seed of the same node that still runs, and says so", async () => {
+    // An earlier run whose ssh connection was cut, still copying on the exchange.
+    const earlier = spawn("flock", [lock(), "sleep", "1.5"], { stdio: "ignore" });
+    const gone = new Promise((r) => earlier.on("exit", r));
+    while (spawnSync("flock", ["-n", lock(), "true"]).status === 0) await new Promise((r) => setTimeout(r, 20));
+    stub("rsync");
+    const started = Date.now();
+    const seed = spawnSync("bash", ["-c", stepRun(command(), "create")], { env: withStubs(), encoding: "utf8" });
+    const waitedMs = Date.now() - started;
+    await gone;
+    expect(seed.status).toBe(0);
+    expect(seed.stderr).toContain("waiting for an earlier seed of node02, still running on this host");
+    expect(waitedMs).toBeGreaterThan(800);
+    expect(calls()).toHaveLength(1);
+  });
+
+  it("removes its lock on delete only once no seed of the node holds it", async () => {
+    const deleteScript = seedDelete("node02").split("/var/lib/lsyncd-cluster/seed-node02.lock").join(lock());
+    expect(deleteScript).not.toBe(seedDelete("node02"));
+    const earlier = spawn("flock", [lock(), "sleep", "1"], { stdio: "ignore" });
+    const gone = new Promise((r) => earlier.on("exit", r));
+    while (spawnSync("flock", ["-n", lock(), "true"]).status === 0) await new Promise((r) => setTimeout(r, 20));
+    const started = Date.now();
+    const removed = spawnSync("bash", ["-c", deleteScript], { encoding: "utf8" });
+    const waitedMs = Date.now() - started;
+    await gone;
+    expect(removed.status).toBe(0);
+    expect(waitedMs).toBeGreaterThan(500);
+    expect(existsSync(lock())).toBe(false);
+    // Twice is fine (a delete runs again after a failure).
+    expect(spawnSync("bash", ["-c", deleteScript]).status).toBe(0);
   });
 
   it("fails the step with rsync's exit code, except 24 (files that vanished)", () => {
@@ -95,7 +137,7 @@ describe("the seed's rsync", () => {
       stub("rsync", code);
       let status = 0;
       try {
-        execFileSync("bash", ["-c", stepRun(command, "create")], { env: withStubs(), stdio: "pipe" });
+        execFileSync("bash", ["-c", stepRun(command(), "create")], { env: withStubs(), stdio: "pipe" });
       } catch (e) {
         status = (e as { status: number }).status;
       }
@@ -126,8 +168,10 @@ describe("the remote step provider", () => {
   });
 
   it("tells the script it is the step's first run on create, and not on update", async () => {
-    await remoteStepProvider.create(state);
-    await remoteStepProvider.update("id", state, state);
+    const created = await remoteStepProvider.create(state);
+    const updated = await remoteStepProvider.update("id", state, state);
+    // What is stored is the script alone: the kind of run never reaches a diff.
+    expect([created.outs.create, updated.outs.create]).toEqual([state.create, state.create]);
     expect(commands()).toEqual([
       "timeout --kill-after=30 5 bash -c 'echo made' lsc-step create",
       "timeout --kill-after=30 5 bash -c 'echo there'",
