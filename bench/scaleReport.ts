@@ -55,10 +55,10 @@ export interface TreeSizeResult {
   readonly seedSeconds: number;
   /** direct rsync -rtp (rsync -a minus what the daemon refuses) of the same tree, exchange → emptied node02 */
   readonly copyFloorSeconds: number;
-  /** every timed run, in run order (seed, copy, temp, re-seed, re-seed, temp, copy, seed; the best of each is reported) */
+  /** every timed run, in run order (seed, copy, temp, re-seed, re-seed, temp, copy, seed; from 1M files on seed, copy, copy, seed; the best of each is reported) */
   readonly seedRunsSeconds?: number[];
   readonly copyRunsSeconds?: number[];
-  /** diagnostic: the direct copy with the seed's --temp-dir */
+  /** diagnostic: the direct copy with the exchange's --temp-dir (what a later run of the seed uses) */
   readonly copyWithTempDirRunsSeconds?: number[];
   /** diagnostic: the seed step's later run (through the exchange's temp dir) into the emptied node */
   readonly reseedRunsSeconds?: number[];

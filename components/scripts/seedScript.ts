@@ -41,8 +41,8 @@ export function seedCreate(syncDir: string, exchange: string, node: string, excl
     // passes "create") the node is new: its lsyncd starts only after this seed (meshPlan.ts),
     // nothing there reads the temp dir, and rsync writes beside each file as a direct copy
     // does. That is the fast path a new node needs: rsync 3.5 walks the temp dir's path
-    // again for every operation on every file, 1.38-1.55x a direct copy of 10k-100k files
-    // (issue 14, bench/README.md). A first run into a live node (a forced --replace, a lost
+    // again for every operation on every file, 1.4-1.5x a direct copy of 10k-100k files
+    // (issue 14; README, "Tree size"). A first run into a live node (a forced --replace, a lost
     // state, a node renamed on its server) copies the fast way too: what it copies is then
     // pushed back once, a no-op where the exchange already has it (docs/architecture.md).
     `temp_dir=(${sh(`--temp-dir=${pusherTempDir(exchange)}`)})`,
@@ -65,11 +65,14 @@ export function seedCreate(syncDir: string, exchange: string, node: string, excl
 
 /** Nothing of the node's to undo: its copies are the cluster's data, never deleted by a destroy. */
 export function seedDelete(node: string): string {
-  // The lock goes only once no seed of the node holds it (one cut off may still run).
+  // The lock goes only once no seed of the node holds it (one cut off may still run, at
+  // most until its own timeout; this delete's timeout bounds the wait too).
   return script([
-    `exec 9>>${sh(seedLock(node))}`,
-    "flock 9",
-    `lsc_remove ${sh(seedLock(node))}`,
+    `if [ -d ${sh(STATE_DIR)} ]; then`,
+    `  exec 9>>${sh(seedLock(node))}`,
+    `  if ! flock -n 9; then echo ${sh(`waiting for a seed of ${node}, still running on this host`)} >&2; flock 9; fi`,
+    `  lsc_remove ${sh(seedLock(node))}`,
+    "fi",
     `echo ${sh(`seed of ${node}: files stay in place`)}`,
   ]);
 }

@@ -102,7 +102,7 @@ describe("SyncMesh over 3 nodes", () => {
     }
   });
 
-  it("starts an lsyncd only after the trust step of every target it pushes to", () => {
+  it("starts an lsyncd only after the trust step of every target it pushes to (a node's also after its seed, the exchange's not after any)", () => {
     const trustUrn = (h: string) => rec.named(`m-${h}-trust`).urn;
     const exchangeDeps = rec.named("m-exchange-lsyncd").dependencies;
     for (const n of nodeNames(3)) {

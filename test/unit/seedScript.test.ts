@@ -112,7 +112,8 @@ describe("the seed's rsync", () => {
   });
 
   it("removes its lock on delete only once no seed of the node holds it", async () => {
-    const deleteScript = seedDelete("node02").split("/var/lib/lsyncd-cluster/seed-node02.lock").join(lock());
+    // The program's state dir on the exchange is the test's own dir here.
+    const deleteScript = seedDelete("node02").split("/var/lib/lsyncd-cluster").join(stubDir);
     expect(deleteScript).not.toBe(seedDelete("node02"));
     const earlier = spawn("flock", [lock(), "sleep", "1"], { stdio: "ignore" });
     const gone = new Promise((r) => earlier.on("exit", r));
@@ -124,8 +125,13 @@ describe("the seed's rsync", () => {
     expect(removed.status).toBe(0);
     expect(waitedMs).toBeGreaterThan(500);
     expect(existsSync(lock())).toBe(false);
-    // Twice is fine (a delete runs again after a failure).
+    // Twice is fine (a delete runs again after a failure), and so is a host without the
+    // state dir (wiped by hand): nothing to remove there.
     expect(spawnSync("bash", ["-c", deleteScript]).status).toBe(0);
+    expect(removed.stderr).toContain("waiting for a seed of node02, still running on this host");
+    const gone2 = seedDelete("node02").split("/var/lib/lsyncd-cluster").join(join(stubDir, "no-such-dir"));
+    const noDir = spawnSync("bash", ["-c", gone2], { encoding: "utf8" });
+    expect([noDir.status, noDir.stdout.trim()]).toEqual([0, "seed of node02: files stay in place"]);
   });
 
   it("fails the step with rsync's exit code, except 24 (files that vanished)", () => {
