@@ -3,11 +3,26 @@
 // so without this an empty node would only get files written after it joined.
 import { sh } from "../quote";
 import { script } from "./bash";
+import type { StepRun } from "../remote/provider";
 import { SSH_BINARY, SSH_CONFIG, STATE_DIR, TEMP_DIR_PATTERN, alwaysExcluded, pusherTempDir, targetOf } from "../hostLayout";
 
 /** Held by a seed of `node` while it runs, on the exchange. */
 export function seedLock(node: string): string {
   return `${STATE_DIR}/seed-${node}.lock`;
+}
+
+/** The step's first run, as the provider names it to the script ($1). */
+const FIRST_RUN: StepRun = "create";
+
+/**
+ * Take `lock` on fd 9 for the rest of the script, saying so when another holder makes it
+ * wait: a seed cut off from its ssh still runs until its timeout (provider.ts).
+ */
+function holdLock(lock: string, waitingFor: string): string[] {
+  return [
+    `exec 9>>${sh(lock)}`,
+    `if ! flock -n 9; then echo ${sh(`waiting for ${waitingFor}, still running on this host`)} >&2; flock 9; fi`,
+  ];
 }
 
 export function seedCreate(syncDir: string, exchange: string, node: string, excludes: readonly string[], lock = seedLock(node)): string {
@@ -32,8 +47,7 @@ export function seedCreate(syncDir: string, exchange: string, node: string, excl
     // rsync inherits the lock's descriptor and ends with the seed; ssh closes every
     // inherited descriptor first thing (close_range(3, ...)), so the ControlMaster it may
     // leave running (ControlPersist) never holds the lock.
-    `exec 9>>${sh(lock)}`,
-    `if ! flock -n 9; then echo ${sh(`waiting for an earlier seed of ${node}, still running on this host`)} >&2; flock 9; fi`,
+    ...holdLock(lock, `an earlier seed of ${node}`),
     // Any later run (a node whose disk was replaced, an upgrade) may find the node's lsyncd
     // running: the copies then go through the exchange's own temp dir on the node, as its
     // lsyncd's pushes do (the node's trust made it), so the node's intake takes them as
@@ -47,7 +61,7 @@ export function seedCreate(syncDir: string, exchange: string, node: string, excl
     // pushed back once, a no-op where the exchange already has it (docs/architecture.md).
     `temp_dir=(${sh(`--temp-dir=${pusherTempDir(exchange)}`)})`,
     `how=${sh("through the exchange's temp dir (a later run)")}`,
-    'if [ "${1:-}" = create ]; then',
+    `if [ "\${1:-}" = ${sh(FIRST_RUN)} ]; then`,
     "  temp_dir=()",
     `  how=${sh("straight into place (the step's first run: a new node)")}`,
     "fi",
@@ -69,8 +83,7 @@ export function seedDelete(node: string): string {
   // most until its own timeout; this delete's timeout bounds the wait too).
   return script([
     `if [ -d ${sh(STATE_DIR)} ]; then`,
-    `  exec 9>>${sh(seedLock(node))}`,
-    `  if ! flock -n 9; then echo ${sh(`waiting for a seed of ${node}, still running on this host`)} >&2; flock 9; fi`,
+    ...holdLock(seedLock(node), `a seed of ${node}`).map((line) => `  ${line}`),
     `  lsc_remove ${sh(seedLock(node))}`,
     "fi",
     `echo ${sh(`seed of ${node}: files stay in place`)}`,

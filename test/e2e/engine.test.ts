@@ -127,6 +127,24 @@ afterAll(async () => {
   console.log(`what the engine printed, run by run:\n${summaries.join("\n")}`);
 });
 
+/**
+ * What a seed step printed at its last create or update, from the engine's own state: the
+ * provider tells the script which run it is, and the seed says which way it copied.
+ */
+function seedSaid(node: string): string {
+  // To a file: the state holds each step's serialized provider, more than a pipe's buffer.
+  const file = join(stack.dir, ".state-export.json");
+  stack.cli(["stack", "export", "--file", file]);
+  const state = JSON.parse(readFileSync(file, "utf8")) as {
+    deployment: { resources?: { urn: string; outputs?: { stdout?: string } }[] };
+  };
+  const seed = (state.deployment.resources ?? []).find((r) => r.urn.endsWith(`::lsyncd-mesh-seed-${node}`));
+  if (!seed) throw new Error(`no seed of ${node} in the stack's state`);
+  return seed.outputs?.stdout ?? "";
+}
+const NEW_NODE_SEED = "straight into place (the step's first run: a new node)";
+const LATER_SEED = "through the exchange's temp dir (a later run)";
+
 test("1. preview, then up from an empty stack; a second up changes nothing and logs into no host", async () => {
   const preview = await stack.run("preview");
   expectOk(preview, "preview");
@@ -136,6 +154,8 @@ test("1. preview, then up from an empty stack; a second up changes nothing and l
   const up = await stack.run("up");
   expectOk(up, "up");
   expect(up.summary).toEqual({ create: 41 });
+  // The engine's create reached each seed as its first run.
+  for (const m of members.nodes) expect(seedSaid(m.name)).toContain(NEW_NODE_SEED);
   for (const m of [members.exchange, ...members.nodes]) await expectIntact(m, m === members.exchange ? "exchange" : "node");
   await expectConverged();
 
@@ -189,6 +209,7 @@ test("2. scale out 3 → 4 and back, with a writer on node01 during each up", as
     const up = await stack.run("up");
     await writer;
     expectOk(up, `up ${label}`);
+    if (target === four) expect(seedSaid("node04")).toContain(NEW_NODE_SEED);
     for (let i = 1; i <= 40; i++) written.set(`writer-${label.replace(/\W+/g, "")}-${i}.txt`, `w${i}\n`);
     for (const m of members.nodes) await expectIntact(m, "node");
     await expectIntact(members.exchange, "exchange");
@@ -344,6 +365,8 @@ test("7. a node rebuilt empty (new disk, new host key) is re-seeded by the docum
   expectOk(up, "up --refresh after the rebuild");
   expect(opsOf(up, "delete")).toEqual([]);
   expect(opsOf(up, "update")).toEqual(expect.arrayContaining(["lsyncd-mesh-seed-node01", "lsyncd-mesh-exchange-trust"]));
+  // An update: the seed went through the exchange's temp dir (the node's lsyncd may run).
+  expect(seedSaid("node01")).toContain(LATER_SEED);
   expect(await run(hosts, members.exchange.host, `find ${SYNC_DIR} -type f | wc -l`)).toBe(exchangeFilesBefore);
   await expectIntact(target, "node");
   await expectConverged();
