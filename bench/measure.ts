@@ -142,6 +142,12 @@ export interface BurstOptions {
   readonly prefix: string;
   /** a directory the writer makes first (the files go into it), as an upload into a new album does */
   readonly newDir?: string;
+  /**
+   * How the writer puts each file in: "inPlace" (open the final name, write, close; what
+   * most upload code does, so it waits for the quiet period) or "rename" (write a hidden
+   * temp name in the same directory, then rename it in: pushed at once, README "Writers").
+   */
+  readonly writer?: "inPlace" | "rename";
   readonly files: number;
   readonly bytes: number;
   /** shell run inside the source host right after the last file was closed */
@@ -237,7 +243,10 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
   const writer =
     `use Time::HiRes qw(time); my ($src, $dir, $p, $n, $size) = @ARGV; open(my $in, "<", $src) or die "$src: $!"; binmode $in;` +
     ` for my $i (0 .. $n - 1) { read($in, my $buf, $size) == $size or die "short read"; my $f = sprintf("%s/%s-%04d.bin", $dir, $p, $i);` +
-    ` open(my $out, ">", $f) or die "$f: $!"; binmode $out; print $out $buf; close($out) or die "$f: $!" } printf "%.3f\\n", time*1000;`;
+    (o.writer === "rename"
+      ? ` my $t = sprintf("%s/.%s-%04d.bin.part", $dir, $p, $i); open(my $out, ">", $t) or die "$t: $!"; binmode $out; print $out $buf; close($out) or die "$t: $!"; rename($t, $f) or die "$f: $!" }`
+      : ` open(my $out, ">", $f) or die "$f: $!"; binmode $out; print $out $buf; close($out) or die "$f: $!" }`) +
+    ` printf "%.3f\\n", time*1000;`;
   // `times` at the end: CPU of the writer (and the floor's rsync) run by this exec, whose
   // processes are reaped outside the host and so escape the per-host accounting.
   const mkdir = o.newDir === undefined ? [] : [`mkdir ${burstDir(o)}`];

@@ -45,7 +45,7 @@ import {
   PropagationSample,
   sleep,
 } from "./measure";
-import { PROFILE_NAMES, PROFILES, ProfileName, removeBurstFiles, stopLsyncdEverywhere } from "./profiles";
+import { clearBurstsBetweenSeries, PROFILE_NAMES, PROFILES, ProfileName, removeBurstFiles, stopLsyncdEverywhere } from "./profiles";
 import {
   BenchResults,
   DeployResult,
@@ -171,13 +171,17 @@ async function measureProfile(hosts: TestCluster, name: ProfileName): Promise<Pr
   // burst on shared CPUs was seen to vary by ±15% from run to run). The defaults also burst
   // into a directory the writer makes first, as uploads into a new album land: lsyncd's
   // event for the directory took every later batch off the file list until issue 14 (1.71×
-  // the hosts' CPU), which bursts into the sync dir's root never showed.
-  const series = async (intoNewDir: boolean) => {
+  // the hosts' CPU), which bursts into the sync dir's root never showed. And they burst
+  // with each file written under a temp name and renamed in (README "Writers": never
+  // served partial, so no quiet period): lsyncd's own Move handling took 141-175 rsync
+  // runs and 5.5-5.8 s for such a burst until issue 14's fix, which in-place bursts never showed.
+  type Series = "burst" | "new-directory burst" | "renamed-in burst";
+  const series = async (which: Series) => {
+    const intoNewDir = which === "new-directory burst";
     const runs: Array<BurstResult & { cpu: CpuUsage; log: LogCounts }> = [];
     for (let k = 1; k <= BURSTS; k++) {
       await sleep(p.gapMs);
       const burstLog = await logOffsets(hosts);
-      const which = intoNewDir ? "new-directory burst" : "burst";
       log(`${name}: ${which} ${k}/${BURSTS} of ${BURST_FILES} × ${BURST_BYTES / 1024} kB`);
       const files = `${SYNC_DIR}/burst-${name}-${k}-*.bin`;
       let before: CpuSnapshot | undefined;
@@ -188,9 +192,12 @@ async function measureProfile(hosts: TestCluster, name: ProfileName): Promise<Pr
         targets: p.burstTargets(hosts),
         ...(intoNewDir
           ? { newDir: `album-${name}-${k}`, prefix: "p" }
-          : { prefix: `burst-${name}-${k}`, afterWrite: p.afterBurst?.(files), thenOn: p.thenOn?.(hosts, files) }),
+          : which === "renamed-in burst"
+            ? { prefix: `burst-renamed-${name}-${k}` }
+            : { prefix: `burst-${name}-${k}`, afterWrite: p.afterBurst?.(files), thenOn: p.thenOn?.(hosts, files) }),
         files: BURST_FILES,
         bytes: BURST_BYTES,
+        writer: which === "renamed-in burst" ? "rename" : "inPlace",
         around: { before: () => (before = cpuSnapshot(hosts)), after: () => (after = cpuSnapshot(hosts)) },
       });
       const cpu = cpuUsed(before!, after!);
@@ -228,8 +235,13 @@ async function measureProfile(hosts: TestCluster, name: ProfileName): Promise<Pr
   };
   const subdir = name === "defaults" && SUBDIR_WRITES > 0 ? await subdirWrites() : undefined;
 
-  const bursts = await series(false);
-  const newDir = name === "defaults" ? await series(true) : undefined;
+  const bursts = await series("burst");
+  const next = async (which: Series) => {
+    await clearBurstsBetweenSeries(hosts);
+    return series(which);
+  };
+  const newDir = name === "defaults" ? await next("new-directory burst") : undefined;
+  const renamed = name === "defaults" ? await next("renamed-in burst") : undefined;
   return {
     description: p.description,
     propagation: {
@@ -247,8 +259,14 @@ async function measureProfile(hosts: TestCluster, name: ProfileName): Promise<Pr
     },
     burst: bursts.chosen,
     ...(newDir ? { burstNewDir: newDir.chosen } : {}),
+    ...(renamed ? { burstRenamed: renamed.chosen } : {}),
     ...(subdir ? { subdirWrites: subdir } : {}),
-    lsyncdLog: { propagation: propagationLog, burst: bursts.logCounts, ...(newDir ? { burstNewDir: newDir.logCounts } : {}) },
+    lsyncdLog: {
+      propagation: propagationLog,
+      burst: bursts.logCounts,
+      ...(newDir ? { burstNewDir: newDir.logCounts } : {}),
+      ...(renamed ? { burstRenamed: renamed.logCounts } : {}),
+    },
   };
 }
 

@@ -650,6 +650,167 @@ describe("a rename lsyncd did not pair (9.)", () => {
   });
 });
 
+describe("a file written under a temp name and renamed in (10.)", () => {
+  // The writer pattern README "Writers" recommends: write ".x.part" in the same directory,
+  // close, rename to "x.jpg". The peers never had ".x.part" (it was held for quiet).
+  const quietNode = () =>
+    renderLsyncdConf({ host: "node01", syncDir: "/srv/pics", lsyncd: { ...defaults, quietPeriod: 1 }, targets: ["exchange"], relayArrivals: false });
+  const writeAndRename = (l: Lsyncd, temp: string, name: string) => {
+    l.size(temp, 50_000);
+    l.event(EX, "Create", temp);
+    l.event(EX, "Modify", temp);
+    l.size(temp, null);
+    l.size(name, 50_000);
+    l.event(EX, "Move", temp, name);
+  };
+
+  it("goes out at once as the new name's create, queued directly, and nothing for the temp name", () => {
+    const l = new Lsyncd(quietNode());
+    writeAndRename(l, "/.a.jpg.part", "/a.jpg");
+    expect(l.queued(EX)).toBe("d:Create:/a.jpg");
+    l.advance(2); // the temp name's quiet period runs out: nothing more
+    expect(l.queued(EX)).toBe("d:Create:/a.jpg");
+  });
+
+  it("keeps the direct path on for a burst of them (lsyncd's own Move fenced it off, then took every event after)", () => {
+    const l = new Lsyncd(quietNode());
+    for (let i = 0; i < 50; i++) writeAndRename(l, `/up/.p${i}.part`, `/up/p${i}.jpg`);
+    const q = l.queued(EX).split(" ");
+    expect(q).toHaveLength(50);
+    expect(q.every((e) => e.startsWith("d:Create:/up/p"))).toBe(true);
+    l.size("/later.jpg", 1);
+    l.event(EX, "Create", "/later.jpg");
+    l.event(EX, "Modify", "/later.jpg");
+    l.advance(1.1);
+    expect(l.queued(EX).split(" ").pop()).toBe("d:Create:/later.jpg");
+  });
+
+  it("replaces a name that is being written in place with the renamed file, once", () => {
+    const l = new Lsyncd(quietNode());
+    l.size("/b.jpg", 10);
+    l.event(EX, "Modify", "/b.jpg"); // held for quiet
+    writeAndRename(l, "/.b.jpg.part", "/b.jpg");
+    l.advance(2);
+    expect(l.queued(EX)).toBe("d:Create:/b.jpg");
+  });
+
+  it("drops the lone delete of a temp name lsyncd did not pair with its create; the create waits for quiet as any new file", () => {
+    const l = new Lsyncd(quietNode());
+    l.size("/.c.part", 5);
+    l.event(EX, "Create", "/.c.part");
+    l.event(EX, "Modify", "/.c.part");
+    l.size("/.c.part", null);
+    l.size("/c.jpg", 5);
+    l.event(EX, "Delete", "/.c.part");
+    l.event(EX, "Create", "/c.jpg");
+    expect(l.queued(EX)).toBe("");
+    l.advance(1.1);
+    expect(l.queued(EX)).toBe("d:Create:/c.jpg");
+  });
+
+  it("leaves a rename or delete of a name that went out to lsyncd's own Move and Delete (the peers have it)", () => {
+    const l = new Lsyncd(quietNode());
+    l.size("/d.jpg", 5);
+    l.event(EX, "Create", "/d.jpg");
+    l.event(EX, "Modify", "/d.jpg");
+    l.advance(1.1);
+    expect(l.queued(EX)).toBe("d:Create:/d.jpg");
+    l.drain(EX);
+    l.event(EX, "Move", "/d.jpg", "/e.jpg");
+    expect(l.queued(EX)).toBe("s:Move:/d.jpg->/e.jpg");
+    l.drain(EX);
+    l.event(EX, "Delete", "/e.jpg");
+    expect(l.queued(EX)).toBe("s:Delete:/e.jpg");
+  });
+
+  it("leaves a rename to lsyncd once an arrival replaced the temp name (the peers have that version)", () => {
+    const l = new Lsyncd(quietNode());
+    l.size("/.f.part", 5);
+    l.event(EX, "Create", "/.f.part");
+    l.size("/.f.part", 6);
+    l.event(EX, "Move", "/.lsyncd-tmp/exchange/.f.part.XyZ", "/.f.part");
+    l.event(EX, "Move", "/.f.part", "/f.jpg");
+    expect(l.queued(EX)).toBe("s:Move:/.f.part->/f.jpg");
+  });
+
+  // What lsyncd may send on its own before the rename (found by review): the temp name
+  // then is on a peer, and only lsyncd's Move takes it away again.
+  it("not while the startup sync may still send the whole tree, temp names included", () => {
+    const l = new Lsyncd(quietNode());
+    l.exec(`local s = SYNC(${JSON.stringify(EX)}); s.delays:push({ etype = "Init", path = "", dpos = 1, stock = true })`);
+    writeAndRename(l, "/.g.part", "/g.jpg");
+    expect(l.queued(EX)).toBe("s:Init: s:Move:/.g.part->/g.jpg");
+  });
+
+  it("not while a push of that name, or of a directory above it, waits or runs (it sends what is there then)", () => {
+    const l = new Lsyncd(quietNode());
+    l.event(EX, "Delete", "/.h.part"); // a retry removed its stalled temp file, which went out
+    writeAndRename(l, "/.h.part", "/h.jpg");
+    expect(l.queued(EX)).toBe("s:Delete:/.h.part s:Move:/.h.part->/h.jpg");
+    l.drain(EX);
+    l.event(EX, "Delete", "/album/"); // sent as /album/***
+    l.exec('MODES["/srv/pics/album"] = "directory"');
+    writeAndRename(l, "/album/.i.part", "/album/i.jpg");
+    expect(l.queued(EX)).toBe("s:Delete:/album/ s:Move:/album/.i.part->/album/i.jpg");
+    l.drain(EX);
+    // Once the queue is empty, a write is fresh again.
+    writeAndRename(l, "/album/.j.part", "/album/j.jpg");
+    expect(l.queued(EX)).toBe("d:Create:/album/j.jpg");
+  });
+
+  it("goes on when a directory the writer made is queued directly (it goes alone, not what is in it)", () => {
+    const l = new Lsyncd(quietNode());
+    tree(l, [["/new/", 0]]);
+    l.event(EX, "Create", "/new/");
+    writeAndRename(l, "/new/.k.part", "/new/k.jpg");
+    expect(l.queued(EX)).toBe("d:Create:/new/ d:Create:/new/k.jpg");
+  });
+
+  it("not for a file the sync user made: an arrival whose split rename came too late for 9.", () => {
+    const l = new Lsyncd(quietNode());
+    tree(l, [["/m.jpg", 999]]);
+    l.event(EX, "Create", "/m.jpg");
+    l.event(EX, "Move", "/m.jpg", "/n.jpg");
+    expect(l.queued(EX)).toBe("s:Move:/m.jpg->/n.jpg");
+  });
+
+  it("forgets what was fresh in a directory that is moved", () => {
+    const l = new Lsyncd(quietNode());
+    l.size("/d/.o.part", 5);
+    l.event(EX, "Create", "/d/.o.part");
+    l.event(EX, "Move", "/d/", "/e/");
+    l.drain(EX);
+    l.event(EX, "Move", "/e/", "/d/");
+    l.drain(EX);
+    l.event(EX, "Move", "/d/.o.part", "/d/o.jpg");
+    expect(l.queued(EX)).toBe("s:Move:/d/.o.part->/d/o.jpg");
+  });
+
+  it("on the exchange with versions and the fuse on: goes out at once to every node", () => {
+    const l = new Lsyncd(
+      renderLsyncdConf({
+        host: "exchange",
+        syncDir: "/srv/pics",
+        lsyncd: { ...defaults, quietPeriod: 1 },
+        targets: ["node01", "node02"],
+        relayArrivals: true,
+        nothingLost: { versions: { keepDays: 14, warnDiskPercent: 20 }, deleteFuse: { files: 3, seconds: 60 } },
+      }),
+    );
+    const [n1, n2] = ["lsc-node01::sync/", "lsc-node02::sync/"];
+    for (const t of [n1, n2]) {
+      l.size("/.p.part", 5);
+      l.event(t, "Create", "/.p.part");
+      l.event(t, "Modify", "/.p.part");
+    }
+    l.size("/.p.part", null);
+    l.size("/p.jpg", 5);
+    for (const t of [n1, n2]) l.event(t, "Move", "/.p.part", "/p.jpg");
+    expect(l.queued(n1)).toBe("d:Create:/p.jpg");
+    expect(l.queued(n2)).toBe("d:Create:/p.jpg");
+  });
+});
+
 describe("lsyncd event intake (Lua, against a model of lsyncd 2.2.3)", () => {
   it("holds a new file until its close-write, then queues it directly", () => {
     const l = new Lsyncd(nodeConf());
