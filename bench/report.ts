@@ -174,8 +174,7 @@ export function evaluateTargets(r: Pick<BenchResults, "profiles" | "deploy" | "i
   if (d && rf) out.push(...burstAgainst("", d, rf, "relay-floor"));
   // The same targets for the writer that pays no quiet period (README "Writers": a temp
   // name renamed in); the floors copy the same files either way.
-  if (d?.burstRenamed && rf)
-    out.push(...burstAgainst("", d, rf, "relay-floor", { burst: d.burstRenamed, label: "burst renamed in" }));
+  if (d?.burstRenamed && rf) out.push(...burstAgainst("", d, rf, "relay-floor", { burst: d.burstRenamed, label: "burst renamed in" }));
   // Proposed in issue 14's notes, not its targets: the floor that pays what the design
   // chose (the quiet period, the temp dir that marks an arrival, kept versions), so the
   // ratio is what lsyncd's own work costs.

@@ -654,7 +654,13 @@ describe("a file written under a temp name and renamed in (10.)", () => {
   // The writer pattern README "Writers" recommends: write ".x.part" in the same directory,
   // close, rename to "x.jpg". The peers never had ".x.part" (it was held for quiet).
   const quietNode = () =>
-    renderLsyncdConf({ host: "node01", syncDir: "/srv/pics", lsyncd: { ...defaults, quietPeriod: 1 }, targets: ["exchange"], relayArrivals: false });
+    renderLsyncdConf({
+      host: "node01",
+      syncDir: "/srv/pics",
+      lsyncd: { ...defaults, quietPeriod: 1 },
+      targets: ["exchange"],
+      relayArrivals: false,
+    });
   const writeAndRename = (l: Lsyncd, temp: string, name: string) => {
     l.size(temp, 50_000);
     l.event(EX, "Create", temp);
@@ -772,6 +778,26 @@ describe("a file written under a temp name and renamed in (10.)", () => {
     l.event(EX, "Create", "/m.jpg");
     l.event(EX, "Move", "/m.jpg", "/n.jpg");
     expect(l.queued(EX)).toBe("s:Move:/m.jpg->/n.jpg");
+  });
+
+  it("forgets what was fresh in a directory a peer's delete moved aside, and is not fresh again while that delete waits", () => {
+    const l = new Lsyncd(quietNode());
+    l.size("/album/.x.part", 5);
+    l.event(EX, "Create", "/album/.x.part");
+    l.event(EX, "Move", "/album/", "/.lsyncd-tmp/exchange/.replaced/album/"); // sent as /album/***
+    l.exec('MODES["/srv/pics/album"] = "directory"');
+    l.event(EX, "Create", "/album/");
+    writeAndRename(l, "/album/.x.part", "/album/x.jpg");
+    expect(l.queued(EX)).toContain("s:Move:/album/.x.part->/album/x.jpg");
+  });
+
+  it("not for a file gone when its create is read, if it is the name of an arrival whose split rename came too late for 9.", () => {
+    const l = new Lsyncd(quietNode());
+    l.event(EX, "Delete", "/.lsyncd-tmp/exchange/y.jpg.Ab12Cd");
+    l.advance(3); // 9. waits 2 s
+    l.event(EX, "Create", "/y.jpg"); // the arrival, read late; a local delete removed it meanwhile
+    l.event(EX, "Delete", "/y.jpg");
+    expect(l.queued(EX)).toBe("s:Delete:/y.jpg");
   });
 
   it("forgets what was fresh in a directory that is moved", () => {

@@ -536,6 +536,18 @@
   -- directory lsyncd did not watch yet.
   local UNPAIRED = 2
   local unpaired, unpairedCount = {}, 0 -- name -> { pdir, from, due }
+  local LATE = 60
+  local late, lateCount = {}, 0 -- name -> due
+  local function lateArrival(base)
+    local due = late[base]
+    if due ~= nil then return now() <= due end
+    if #base > 200 then
+      for name, d in pairs(late) do
+        if #name > 200 and base:sub(1, #name) == name and now() <= d then return true end
+      end
+    end
+    return false
+  end
   local function rememberUnpaired(pdir, from)
     local name = from:sub(#pdir + 1):match("^([^/]+)%.[^./]+$")
     if name == nil then return end
@@ -544,6 +556,11 @@
       unpairedCount = unpairedCount + 1
     end
     unpaired[name] = { pdir = pdir, from = from, due = now() + UNPAIRED }
+    -- 10. Longer, for one question only: a create of this name is never taken for a fresh
+    -- local file (the split arrival may be read later than 9. waits, the file gone by then).
+    if lateCount > 20000 then late, lateCount = {}, 0 end
+    if late[name] == nil then lateCount = lateCount + 1 end
+    late[name] = now() + LATE
   end
   local function unpairedOf(base)
     if unpaired[base] ~= nil then return base end
@@ -631,10 +648,11 @@
     -- an arrival whose split rename 9. did not recognise (it came too late).
     local function markFresh(path)
       if direct and q:size() == 0 then pending = {} end
-      if direct and not initQueued() and not mayGoOut(path)
-        and lfs.symlinkattributes(s.source .. path:sub(2), "uid") ~= SYNC_UID then
-        fresh[path] = true
-      end
+      -- A file already gone when its create is read passes the owner test: the name of a
+      -- split arrival's temp file (late) still says what it was.
+      fresh[path] = (direct and not initQueued() and not mayGoOut(path)
+        and lfs.symlinkattributes(s.source .. path:sub(2), "uid") ~= SYNC_UID
+        and not lateArrival(path:match("([^/]+)$") or "")) or nil
     end
     -- A directory moved or deleted: what was fresh in it has another name now, or none.
     local function forgetUnder(dir)
@@ -770,6 +788,7 @@
       for _, e in ipairs(entries) do
         if isFile(e.path) then
           local u = unpairedArrival(s.source, e.path)
+          fresh[e.path] = nil
           if u then
             arrival(u.pdir, u.from, e.path, time)
           elseif held[e.path] == nil then
@@ -799,6 +818,7 @@
         -- 5. rsync moved what was at path into a pusher's .replaced/: a deleted directory,
         -- or a file deleted or (5b) replaced, decided once the arrival could have come.
         held[path], fresh[path] = nil, nil
+        if not isFile(path) then forgetUnder(path) end
         local first = firstSight("M" .. path2)
         local pdir = pusherDirOf(path2)
         local from = pdir ~= nil and originOf(pdir) or "unknown"
@@ -821,6 +841,7 @@
       end
       if (VERSIONS ~= nil or FUSE_FILES > 0) and etype == "Delete" and path ~= nil then
         held[path], fresh[path] = nil, nil
+        if not isFile(path) then forgetUnder(path) end
         if firstSight("D" .. path) then
           local from = ""
           if isFile(path) then
