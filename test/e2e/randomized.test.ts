@@ -7,6 +7,8 @@
 import { checksums, LiveCluster, run, startCluster, SYNC_DIR, waitFor } from "../../testing/harness/cluster";
 import { rng, seedFromEnv } from "../../testing/harness/seeded";
 import { TestHost } from "../../testing/fixture/testHosts";
+import { LSYNCD_LOG, RSYNCD_PUSH_LOG } from "../../components/hostLayout";
+import { sh } from "../../components/quote";
 
 jest.setTimeout(360_000);
 
@@ -174,7 +176,21 @@ it("every host ends identical after random writes, deletes, renames and races du
     );
     console.log(`LSC_SEED=${SEED}: every host identical ${ms} ms after the writers stopped`);
   } catch (e) {
-    throw new Error(`LSC_SEED=${SEED}: hosts still differ:\n${last.join("\n")}\n${e instanceof Error ? e.message : String(e)}`);
+    // What each host's lsyncd and rsync daemon said about the first names that differ: a
+    // failure here is rare and timing-bound, so the replay may not show it again.
+    const names = [...new Set(last.map((l) => l.split(":")[0]))].slice(0, 3);
+    const said: string[] = [];
+    for (const name of names)
+      for (const host of all) {
+        const r = await h().exec(
+          host,
+          `grep -h -F -- ${sh(name)} ${LSYNCD_LOG} ${RSYNCD_PUSH_LOG} 2>/dev/null | tail -n 15; grep -c 'Startup of' ${LSYNCD_LOG}`,
+        );
+        said.push(`--- ${host.name}, lines naming ${name} (then: startups of its lsyncd):\n${r.stdout.trim()}`);
+      }
+    throw new Error(
+      `LSC_SEED=${SEED}: hosts still differ:\n${last.join("\n")}\n${e instanceof Error ? e.message : String(e)}\n${said.join("\n")}`,
+    );
   }
   const sums = await views(all);
   expect(differences(all, sums)).toEqual([]);
