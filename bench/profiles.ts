@@ -100,8 +100,11 @@ export async function assertLsyncdRunning(hosts: TestCluster): Promise<void> {
   if (down.length) throw new Error(`lsyncd is not running (exactly once) on ${down.join(", ")}`);
 }
 
+/** What the bursts leave in a sync dir: their files, and the new-directory bursts' albums. */
+const REMOVE_BURSTS = `rm -rf ${SYNC_DIR}/burst-*.bin ${SYNC_DIR}/album-*/`;
+
 export async function removeBurstFiles(hosts: TestCluster): Promise<void> {
-  await Promise.all(hosts.hosts.map((h) => run(hosts, h, `rm -f ${SYNC_DIR}/burst-*.bin; rm -rf ${SYNC_DIR}/.lsyncd-tmp/*`)));
+  await Promise.all(hosts.hosts.map((h) => run(hosts, h, `${REMOVE_BURSTS}; rm -rf ${SYNC_DIR}/.lsyncd-tmp/*`)));
 }
 
 /**
@@ -113,7 +116,7 @@ export async function removeBurstFiles(hosts: TestCluster): Promise<void> {
  */
 export async function clearBurstsBetweenSeries(hosts: TestCluster): Promise<void> {
   await stopLsyncdEverywhere(hosts);
-  await Promise.all(hosts.hosts.map((h) => run(hosts, h, `rm -rf ${SYNC_DIR}/burst-*.bin ${SYNC_DIR}/album-*/ && sync`)));
+  await Promise.all(hosts.hosts.map((h) => run(hosts, h, `${REMOVE_BURSTS} && sync`)));
   await startLsyncdEverywhere(hosts);
 }
 

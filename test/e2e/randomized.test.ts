@@ -184,9 +184,10 @@ it("every host ends identical after random writes, deletes, renames and races du
       for (const host of all) {
         const r = await h().exec(
           host,
-          `grep -h -F -- ${sh(name)} ${LSYNCD_LOG} ${RSYNCD_PUSH_LOG} 2>/dev/null | tail -n 15; grep -c 'Startup of' ${LSYNCD_LOG}`,
+          `grep -h -F -- ${sh(name)} ${LSYNCD_LOG} ${RSYNCD_PUSH_LOG} 2>/dev/null | tail -n 15; grep -c 'Startup of .* finished' ${LSYNCD_LOG}`,
         );
-        said.push(`--- ${host.name}, lines naming ${name} (then: startups of its lsyncd):\n${r.stdout.trim()}`);
+        // The count: startup syncs finished, one per sync{} at each start of lsyncd.
+        said.push(`--- ${host.name}, lines naming ${name} (then: startup syncs finished):\n${r.stdout.trim()}`);
       }
     throw new Error(
       `LSC_SEED=${SEED}: hosts still differ:\n${last.join("\n")}\n${e instanceof Error ? e.message : String(e)}\n${said.join("\n")}`,
