@@ -173,9 +173,9 @@ async function measureProfile(hosts: TestCluster, name: ProfileName): Promise<Pr
   // event for the directory took every later batch off the file list until issue 14 (1.71×
   // the hosts' CPU), which bursts into the sync dir's root never showed. And they burst
   // with each file written under a temp name and renamed in (README "Writers": never
-  // served partial, so no quiet period): lsyncd sends each rename as a delete of a name no
-  // peer has plus a create, 141-175 rsync runs and 5.5-5.9 s for such a burst (issue 14; a
-  // fix was tried and reverted, README "Burst vs relay-floor"), which in-place bursts never showed.
+  // served partial, so no quiet period): lsyncd sent each rename as a delete of a name no
+  // peer had plus a create, 141-175 rsync runs and 5.5-5.9 s for such a burst until the
+  // intake's rule 10 (issue 14, README "Burst vs relay-floor"), which in-place bursts never showed.
   type Series = "burst" | "new-directory burst" | "renamed-in burst";
   const series = async (which: Series) => {
     const intoNewDir = which === "new-directory burst";

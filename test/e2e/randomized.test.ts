@@ -9,6 +9,8 @@ import { rng, seedFromEnv } from "../../testing/harness/seeded";
 import { TestHost } from "../../testing/fixture/testHosts";
 import { LSYNCD_LOG, RSYNCD_PUSH_LOG } from "../../components/hostLayout";
 import { sh } from "../../components/quote";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 jest.setTimeout(360_000);
 
@@ -184,11 +186,24 @@ it("every host ends identical after random writes, deletes, renames and races du
       for (const host of all) {
         const r = await h().exec(
           host,
-          `grep -h -F -- ${sh(name)} ${LSYNCD_LOG} ${RSYNCD_PUSH_LOG} 2>/dev/null | tail -n 15; grep -c 'Startup of .* finished' ${LSYNCD_LOG}`,
+          // A list's paths follow its "Calling rsync ... to <target>" line: each is printed with it.
+          `{ N=${sh(name)} awk 'index($0, "Calling rsync") { h = $0 " :: " } index($0, ENVIRON["N"]) { print h $0 }' ${LSYNCD_LOG}; grep -h -F -- ${sh(name)} ${RSYNCD_PUSH_LOG}; } 2>/dev/null | tail -n 15; grep -c 'Startup of .* finished' ${LSYNCD_LOG}`,
         );
         // The count: startup syncs finished, one per sync{} at each start of lsyncd.
         said.push(`--- ${host.name}, lines naming ${name} (then: startup syncs finished):\n${r.stdout.trim()}`);
       }
+    // LSC_DIAG_DIR=<dir>: each host's whole lsyncd and rsync-daemon logs and a listing of
+    // its sync dir, for what the lines above do not show.
+    const diag = process.env.LSC_DIAG_DIR;
+    if (diag) {
+      fs.mkdirSync(diag, { recursive: true });
+      for (const host of all) {
+        const r = await h().exec(host, `cat ${LSYNCD_LOG} ${RSYNCD_PUSH_LOG} 2>&1; find ${SYNC_DIR} -printf '%M %u %s %T@ %p\\n' 2>&1`, {
+          timeoutMs: 60_000,
+        });
+        fs.writeFileSync(path.join(diag, `${host.name}.txt`), r.stdout + r.stderr);
+      }
+    }
     throw new Error(
       `LSC_SEED=${SEED}: hosts still differ:\n${last.join("\n")}\n${e instanceof Error ? e.message : String(e)}\n${said.join("\n")}`,
     );

@@ -606,6 +606,58 @@ describe("a rename lsyncd did not pair (9.)", () => {
     expect(l.queued(n2)).toBe("d:Create:/d/458.bin");
   });
 
+  // Seen in the randomized test (seed 203126258) after an exchange outage, when every node
+  // pushed new directories of p1.jpg, p2.jpg, s/t.jpg at once: the walk of node01's new
+  // directory took the temp half node02's push had left a moment before for its p1.jpg's
+  // own, so the exchange held node01's file for node02's and sent it to every node but
+  // node02, which never got it. Hosts different for good.
+  it("on the exchange: a new directory's walk never takes a temp half for its file's (names repeat across directories)", () => {
+    const l = new Lsyncd(exchangeConf());
+    tree(l, [
+      ["/from-n2/", 999],
+      ["/from-n2/p1.jpg", 999],
+      ["/from-n1/", 999],
+      ["/from-n1/p1.jpg", 999],
+    ]);
+    // Each directory's create comes before its files' temp halves: rsync made it first.
+    for (const t of [n1, n2]) l.event(t, "Create", "/from-n2/");
+    for (const t of [n1, n2]) l.event(t, "Delete", temp("node02", "/from-n2/p1.jpg"));
+    for (const t of [n1, n2]) l.event(t, "Create", "/from-n1/");
+    for (const t of [n1, n2]) l.event(t, "Delete", temp("node01", "/from-n1/p1.jpg"));
+    l.advance(1.1);
+    expect(l.queued(n1)).toContain("Create:/from-n2/p1.jpg");
+    expect(l.queued(n2)).toContain("Create:/from-n1/p1.jpg");
+  });
+
+  // A split rename's create follows its own temp half (the kernel emits both halves of a
+  // rename across directories in one go), so the newest half of the name is its own; an
+  // older one a walk left behind is another file's. Kept that way: one version of this fix
+  // took the oldest, and the versions then named the wrong pusher (a review found it).
+  it("on the exchange: a split arrival takes the newest temp half of its name, not one a walk left behind", () => {
+    const l = new Lsyncd(nothingLostConf());
+    l.exec('MODES["/srv/pics/.lsyncd-versions"] = "directory"');
+    l.exec("WALL0 = 1796038879.2");
+    tree(l, [
+      ["/s/", 999],
+      ["/s/p1.jpg", 999],
+    ]);
+    for (const t of [n1, n2]) l.event(t, "Create", "/s/");
+    for (const t of [n1, n2]) l.event(t, "Delete", temp("node02", "/s/p1.jpg"));
+    // node01's p1.jpg into an existing directory, its rename split.
+    l.version("/a/p1.jpg", "1796038879.100000000", "aaaa");
+    l.exec('UIDS["/srv/pics/a/p1.jpg"] = 999');
+    for (const t of [n1, n2]) l.event(t, "Delete", temp("node01", "/a/p1.jpg"));
+    for (const t of [n1, n2]) l.event(t, "Create", "/a/p1.jpg");
+    expect(l.queued(n1)).not.toContain("/a/p1.jpg");
+    expect(l.queued(n2)).toContain("d:Create:/a/p1.jpg");
+    l.advance(0.4);
+    // node02's p1.jpg, written before node01's reached the exchange: node01's is a conflict.
+    l.version("/a/p1.jpg", "1796038879.150000000", "bbbb");
+    l.version("/.lsyncd-tmp/node02/.replaced/a/p1.jpg", "1796038879.100000000", "aaaa");
+    for (const t of [n1, n2]) l.event(t, "Move", "/.lsyncd-tmp/node02/p1.jpg.XyZ", "/a/p1.jpg");
+    expect(l.eval('VERSIONS_OF("/a/p1.jpg")')).toBe("node01~conflict=aaaa");
+  });
+
   it("matches a dot-file and a name rsync cut short to fit NAME_MAX", () => {
     const l = new Lsyncd(nodeConf());
     split(l, [EX], "exchange", "/.hidden");
@@ -617,16 +669,20 @@ describe("a rename lsyncd did not pair (9.)", () => {
     expect(l.queued(EX)).toBe("");
   });
 
-  it("is also what a new directory's walk finds: the rename's second half went into a directory lsyncd did not watch yet", () => {
+  // Not what a new directory's walk finds: the temp half of its own rename comes after the
+  // directory's create, which the walk answers. A walked file waits and goes out like any
+  // new file (on a node, a no-op push of what it received).
+  it("takes what a new directory's walk finds for a new file, whatever temp half of its name is waiting", () => {
     const l = new Lsyncd(nodeConf());
     tree(l, [
       ["/nd/", 999],
       ["/nd/a.bin", 999],
     ]);
-    l.event(EX, "Delete", temp("exchange", "/nd/a.bin"));
+    l.event(EX, "Delete", temp("exchange", "/old/a.bin"));
     l.event(EX, "Create", "/nd/");
-    l.advance(1.1);
     expect(l.queued(EX)).toBe("");
+    l.advance(1.1);
+    expect(l.queued(EX)).toBe("d:Create:/nd/a.bin");
   });
 
   it("a create of that name that the sync user did not make, or that comes too late, is a local write, and does not use up the arrival", () => {
@@ -647,6 +703,193 @@ describe("a rename lsyncd did not pair (9.)", () => {
     l.event(EX, "Create", "/late.bin");
     l.advance(1.1);
     expect(l.queued(EX)).toBe("d:Create:/late.bin");
+  });
+});
+
+describe("a file written under a temp name and renamed in (10.)", () => {
+  // The writer pattern README "Writers" recommends: write ".x.part" in the same directory,
+  // close, rename to "x.jpg". The peers never had ".x.part" (it was held for quiet).
+  const quietNode = () =>
+    renderLsyncdConf({
+      host: "node01",
+      syncDir: "/srv/pics",
+      lsyncd: { ...defaults, quietPeriod: 1 },
+      targets: ["exchange"],
+      relayArrivals: false,
+    });
+  const writeAndRename = (l: Lsyncd, temp: string, name: string) => {
+    l.size(temp, 50_000);
+    l.event(EX, "Create", temp);
+    l.event(EX, "Modify", temp);
+    l.size(temp, null);
+    l.size(name, 50_000);
+    l.event(EX, "Move", temp, name);
+  };
+
+  it("goes out at once as the new name's create, queued directly, and nothing for the temp name", () => {
+    const l = new Lsyncd(quietNode());
+    writeAndRename(l, "/.a.jpg.part", "/a.jpg");
+    expect(l.queued(EX)).toBe("d:Create:/a.jpg");
+    l.advance(2); // the temp name's quiet period runs out: nothing more
+    expect(l.queued(EX)).toBe("d:Create:/a.jpg");
+  });
+
+  it("keeps the direct path on for a burst of them (lsyncd's own Move fenced it off, then took every event after)", () => {
+    const l = new Lsyncd(quietNode());
+    for (let i = 0; i < 50; i++) writeAndRename(l, `/up/.p${i}.part`, `/up/p${i}.jpg`);
+    const q = l.queued(EX).split(" ");
+    expect(q).toHaveLength(50);
+    expect(q.every((e) => e.startsWith("d:Create:/up/p"))).toBe(true);
+    l.size("/later.jpg", 1);
+    l.event(EX, "Create", "/later.jpg");
+    l.event(EX, "Modify", "/later.jpg");
+    l.advance(1.1);
+    expect(l.queued(EX).split(" ").pop()).toBe("d:Create:/later.jpg");
+  });
+
+  it("replaces a name that is being written in place with the renamed file, once", () => {
+    const l = new Lsyncd(quietNode());
+    l.size("/b.jpg", 10);
+    l.event(EX, "Modify", "/b.jpg"); // held for quiet
+    writeAndRename(l, "/.b.jpg.part", "/b.jpg");
+    l.advance(2);
+    expect(l.queued(EX)).toBe("d:Create:/b.jpg");
+  });
+
+  it("drops the lone delete of a temp name lsyncd did not pair with its create; the create waits for quiet as any new file", () => {
+    const l = new Lsyncd(quietNode());
+    l.size("/.c.part", 5);
+    l.event(EX, "Create", "/.c.part");
+    l.event(EX, "Modify", "/.c.part");
+    l.size("/.c.part", null);
+    l.size("/c.jpg", 5);
+    l.event(EX, "Delete", "/.c.part");
+    l.event(EX, "Create", "/c.jpg");
+    expect(l.queued(EX)).toBe("");
+    l.advance(1.1);
+    expect(l.queued(EX)).toBe("d:Create:/c.jpg");
+  });
+
+  it("leaves a rename or delete of a name that went out to lsyncd's own Move and Delete (the peers have it)", () => {
+    const l = new Lsyncd(quietNode());
+    l.size("/d.jpg", 5);
+    l.event(EX, "Create", "/d.jpg");
+    l.event(EX, "Modify", "/d.jpg");
+    l.advance(1.1);
+    expect(l.queued(EX)).toBe("d:Create:/d.jpg");
+    l.drain(EX);
+    l.event(EX, "Move", "/d.jpg", "/e.jpg");
+    expect(l.queued(EX)).toBe("s:Move:/d.jpg->/e.jpg");
+    l.drain(EX);
+    l.event(EX, "Delete", "/e.jpg");
+    expect(l.queued(EX)).toBe("s:Delete:/e.jpg");
+  });
+
+  it("leaves a rename to lsyncd once an arrival replaced the temp name (the peers have that version)", () => {
+    const l = new Lsyncd(quietNode());
+    l.size("/.f.part", 5);
+    l.event(EX, "Create", "/.f.part");
+    l.size("/.f.part", 6);
+    l.event(EX, "Move", "/.lsyncd-tmp/exchange/.f.part.XyZ", "/.f.part");
+    l.event(EX, "Move", "/.f.part", "/f.jpg");
+    expect(l.queued(EX)).toBe("s:Move:/.f.part->/f.jpg");
+  });
+
+  // What lsyncd may send on its own before the rename (found by review): the temp name
+  // then is on a peer, and only lsyncd's Move takes it away again.
+  it("not while the startup sync may still send the whole tree, temp names included", () => {
+    const l = new Lsyncd(quietNode());
+    l.exec(`local s = SYNC(${JSON.stringify(EX)}); s.delays:push({ etype = "Init", path = "", dpos = 1, stock = true })`);
+    writeAndRename(l, "/.g.part", "/g.jpg");
+    expect(l.queued(EX)).toBe("s:Init: s:Move:/.g.part->/g.jpg");
+  });
+
+  it("not while a push of that name, or of a directory above it, waits or runs (it sends what is there then)", () => {
+    const l = new Lsyncd(quietNode());
+    l.event(EX, "Delete", "/.h.part"); // a retry removed its stalled temp file, which went out
+    writeAndRename(l, "/.h.part", "/h.jpg");
+    expect(l.queued(EX)).toBe("s:Delete:/.h.part s:Move:/.h.part->/h.jpg");
+    l.drain(EX);
+    l.event(EX, "Delete", "/album/"); // sent as /album/***
+    l.exec('MODES["/srv/pics/album"] = "directory"');
+    writeAndRename(l, "/album/.i.part", "/album/i.jpg");
+    expect(l.queued(EX)).toBe("s:Delete:/album/ s:Move:/album/.i.part->/album/i.jpg");
+    l.drain(EX);
+    // Once the queue is empty, a write is fresh again.
+    writeAndRename(l, "/album/.j.part", "/album/j.jpg");
+    expect(l.queued(EX)).toBe("d:Create:/album/j.jpg");
+  });
+
+  it("goes on when a directory the writer made is queued directly (it goes alone, not what is in it)", () => {
+    const l = new Lsyncd(quietNode());
+    tree(l, [["/new/", 0]]);
+    l.event(EX, "Create", "/new/");
+    writeAndRename(l, "/new/.k.part", "/new/k.jpg");
+    expect(l.queued(EX)).toBe("d:Create:/new/ d:Create:/new/k.jpg");
+  });
+
+  it("not for a file the sync user made: an arrival whose split rename came too late for 9.", () => {
+    const l = new Lsyncd(quietNode());
+    tree(l, [["/m.jpg", 999]]);
+    l.event(EX, "Create", "/m.jpg");
+    l.event(EX, "Move", "/m.jpg", "/n.jpg");
+    expect(l.queued(EX)).toBe("s:Move:/m.jpg->/n.jpg");
+  });
+
+  it("forgets what was fresh in a directory a peer's delete moved aside, and is not fresh again while that delete waits", () => {
+    const l = new Lsyncd(quietNode());
+    l.size("/album/.x.part", 5);
+    l.event(EX, "Create", "/album/.x.part");
+    l.event(EX, "Move", "/album/", "/.lsyncd-tmp/exchange/.replaced/album/"); // sent as /album/***
+    l.exec('MODES["/srv/pics/album"] = "directory"');
+    l.event(EX, "Create", "/album/");
+    writeAndRename(l, "/album/.x.part", "/album/x.jpg");
+    expect(l.queued(EX)).toContain("s:Move:/album/.x.part->/album/x.jpg");
+  });
+
+  it("not for a file gone when its create is read, if it is the name of an arrival whose split rename came too late for 9.", () => {
+    const l = new Lsyncd(quietNode());
+    l.event(EX, "Delete", "/.lsyncd-tmp/exchange/y.jpg.Ab12Cd");
+    l.advance(3); // 9. waits 2 s
+    l.event(EX, "Create", "/y.jpg"); // the arrival, read late; a local delete removed it meanwhile
+    l.event(EX, "Delete", "/y.jpg");
+    expect(l.queued(EX)).toBe("s:Delete:/y.jpg");
+  });
+
+  it("forgets what was fresh in a directory that is moved", () => {
+    const l = new Lsyncd(quietNode());
+    l.size("/d/.o.part", 5);
+    l.event(EX, "Create", "/d/.o.part");
+    l.event(EX, "Move", "/d/", "/e/");
+    l.drain(EX);
+    l.event(EX, "Move", "/e/", "/d/");
+    l.drain(EX);
+    l.event(EX, "Move", "/d/.o.part", "/d/o.jpg");
+    expect(l.queued(EX)).toBe("s:Move:/d/.o.part->/d/o.jpg");
+  });
+
+  it("on the exchange with versions and the fuse on: goes out at once to every node", () => {
+    const l = new Lsyncd(
+      renderLsyncdConf({
+        host: "exchange",
+        syncDir: "/srv/pics",
+        lsyncd: { ...defaults, quietPeriod: 1 },
+        targets: ["node01", "node02"],
+        relayArrivals: true,
+        nothingLost: { versions: { keepDays: 14, warnDiskPercent: 20 }, deleteFuse: { files: 3, seconds: 60 } },
+      }),
+    );
+    const [n1, n2] = ["lsc-node01::sync/", "lsc-node02::sync/"];
+    for (const t of [n1, n2]) {
+      l.size("/.p.part", 5);
+      l.event(t, "Create", "/.p.part");
+      l.event(t, "Modify", "/.p.part");
+    }
+    l.size("/.p.part", null);
+    l.size("/p.jpg", 5);
+    for (const t of [n1, n2]) l.event(t, "Move", "/.p.part", "/p.jpg");
+    expect(l.queued(n1)).toBe("d:Create:/p.jpg");
+    expect(l.queued(n2)).toBe("d:Create:/p.jpg");
   });
 });
 
@@ -1062,7 +1305,7 @@ describe("lsyncd action (Lua, against a model of lsyncd 2.2.3)", () => {
       "/usr/bin/rsync < /a.jpg|/b/c.jpg -lptuW --temp-dir=.lsyncd-tmp/node01/ --exclude=/.lsyncd-tmp/ --from0 --files-from=- --ignore-missing-args /srv/pics/ lsc-exchange::sync/ #events=3",
     );
     expect(l.eval("STOCK_ACTIONS")).toBe("0");
-    expect(l.log()).toContain("Calling rsync with file-list of new/modified files\n/a.jpg\n/b/c.jpg");
+    expect(l.log()).toContain("Calling rsync with file-list of new/modified files to lsc-exchange::sync/\n/a.jpg\n/b/c.jpg");
   });
 
   it("leaves deletes and the sync root to default.rsync's own action", () => {

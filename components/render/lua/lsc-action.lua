@@ -39,7 +39,10 @@ do
       end
     end
     if #paths == 0 then return stock(inlet) end
-    log("Normal", "Calling rsync with file-list of new/modified files\n", table.concat(paths, "\n"))
+    -- The target named: which peer a list was for is what a convergence bug turns on (one
+    -- went unexplained for a round while the log said only that some list had the files).
+    log("Normal", "Calling rsync with file-list of new/modified files to ", config.target, "\n",
+      table.concat(paths, "\n"))
     spawn(elist, config.rsync.binary, "<", table.concat(paths, "\000"), computed,
       "--from0", "--files-from=-", "--ignore-missing-args", config.source, config.target)
   end
