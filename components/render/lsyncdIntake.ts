@@ -57,9 +57,9 @@
 //    pushed, until the audit (seen in CI; on the demo, a directory moved in from another
 //    filesystem kept 3 of its 5 files to itself). The intake walks each new directory once,
 //    after lsyncd has watched it, and takes in what it finds: every file as a new file
-//    (1., so unlike lsyncd's walk it waits until complete; one a peer pushed goes out as a
-//    no-op), a directory the sync user made (received: the receiving daemon is that user's
-//    only writer) not pushed back by a node.
+//    (1., so unlike lsyncd's walk it waits until complete; on a node, not one that 9.
+//    shows was received), a directory the sync user made (received: the receiving daemon
+//    is that user's only writer) not pushed back by a node.
 // 9. Renames lsyncd did not pair. lsyncd 2.2.3 pairs a rename's two inotify events only
 //    when both are queued when it reads; a read between them splits rsync's rename of an
 //    arrival into a delete of the temp file and a create of the name, which a node took
@@ -67,8 +67,10 @@
 //    deleted (seen in CI). The temp file's lone delete is remembered for 2 s by the name it
 //    was made for, and a create of that name the sync user made is that arrival. Not a file
 //    8.'s walk finds: its own temp half comes later, and one of its name there then is
-//    another directory's file's (taking it sent a node's files back to another node and
-//    never to it: randomized.test.ts, convergence.test.ts).
+//    another directory's file's (taking it, the exchange sent a node's files to every node
+//    but the one that half named, which never got them: randomized.test.ts,
+//    convergence.test.ts). On a node, the temp half that follows the walk is the walked
+//    file's own: received, it is not pushed back.
 // 10. Files renamed in. A file written under a temp name and renamed in (the writer the
 //    README recommends) is a Move to lsyncd, which sent a delete of a name no peer had and
 //    fenced 4. off: a burst of 2,000 took 141-175 rsync runs. A file created here is

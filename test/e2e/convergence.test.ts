@@ -13,7 +13,8 @@ import {
   waitFor,
   writeImage,
 } from "../../testing/harness/cluster";
-import { AUDIT_CHECKSUM_STAMP, AUDIT_SERVICE, LSYNCD_LOG } from "../../components/hostLayout";
+import { AUDIT_CHECKSUM_STAMP, AUDIT_SERVICE, LSYNCD_LOG, pusherTempDir } from "../../components/hostLayout";
+import { sh } from "../../components/quote";
 import { TestHost } from "../../testing/fixture/testHosts";
 import { rng, seedFromEnv } from "../../testing/harness/seeded";
 
@@ -367,6 +368,20 @@ describe("a new directory that fills before lsyncd watches it", () => {
     await everywhere("moved-album", 40);
   });
 
+  // A node's walk finds what the exchange pushed before its lsyncd read the directory's
+  // create; the temp half of each file's rename comes after the walk. Pushed back, such a
+  // file came back everywhere when another node had deleted it meanwhile.
+  it("on a node receiving it while its lsyncd is busy: nothing is pushed back", async () => {
+    const before = await rsyncRuns(h(), node(1));
+    await paused(node(1), async () => {
+      await fill(node(0), "late-watch-receiver");
+      await waitFor("node01's files on node02", async () => (await inDir("late-watch-receiver")(node(1))).length === 5, 20_000, 250);
+    });
+    await everywhere("late-watch-receiver", 5);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await rsyncRuns(h(), node(1))) - before).toBe(0);
+  });
+
   it("on the nodes receiving it: nothing is pushed back", async () => {
     // The directory was made by the receiving rsync daemon (the sync user): before, each
     // receiving node pushed it back to the exchange, one rsync run per node per new
@@ -390,29 +405,34 @@ describe("a newer version reaching the exchange while it still sends the older o
   // the intake's direct queueing becomes.
   it("ends with the newer version on that node too", async () => {
     const name = "in-flight.bin";
-    const receiving = "'^(/usr/bin/)?rsync --server'";
+    const file = sh(`${SYNC_DIR}/${name}`);
+    const receiving = sh("^(/usr/bin/)?rsync --server");
     let newer: string | undefined;
+    // Polls until the older version's bytes are in node02's temp file, then stops its
+    // receivers (pkill fails if the run ended in between: it polls on).
     const caught = run(
       h(),
       node(1),
-      `for i in $(seq 1 4000); do [ -n "$(find ${SYNC_DIR}/.lsyncd-tmp/exchange -name '${name}.*' -size +1k 2>/dev/null)" ] && exec pkill -STOP -f ${receiving}; sleep 0.005; done; exit 1`,
+      `for i in $(seq 1 4000); do [ -n "$(find ${sh(`${SYNC_DIR}/${pusherTempDir(exchange().name)}`)} -name ${sh(`${name}.*`)} -size +1k 2>/dev/null)" ] && pkill -STOP -f ${receiving} && exit 0; sleep 0.005; done; exit 1`,
     );
     try {
-      await run(h(), node(0), `head -c 60000000 /dev/urandom > ${SYNC_DIR}/${name}`);
+      await run(h(), node(0), `head -c 60000000 /dev/urandom > ${file}`);
       await caught;
-      await run(h(), node(2), `head -c 5000 /dev/urandom > ${SYNC_DIR}/${name}`);
+      await run(h(), node(2), `head -c 5000 /dev/urandom > ${file}`);
       newer = (await checksums(h(), node(2))).get(name);
       await waitFor("node03's version on the exchange", async () => (await checksums(h(), exchange())).get(name) === newer, 20_000, 100);
       await new Promise((r) => setTimeout(r, 1500)); // the exchange's lsyncd takes it in
     } finally {
+      // Never a receiver left stopped: the poller is done before they go on.
+      await caught.catch(() => undefined);
       await run(h(), node(1), `pkill -CONT -f ${receiving}; true`);
     }
     await waitFor("every host holds node03's version", () => identical(all()), 30_000, 250).catch(async (e) => {
       const held = await Promise.all(all().map(async (x) => `${x.name}=${((await checksums(h(), x)).get(name) ?? "-").slice(0, 8)}`));
-      const said = await run(h(), exchange(), `grep -n -F -e ${name} -e 'Calling rsync' -e Finished ${LSYNCD_LOG} | tail -n 40`);
+      const said = await run(h(), exchange(), `grep -n -F -e ${sh(name)} -e 'Calling rsync' -e Finished ${LSYNCD_LOG} | tail -n 40`);
       throw new Error(`${e}\nnode03's ${newer?.slice(0, 8)}; ${held.join(" ")}\nthe exchange's lsyncd:\n${said}`);
     });
-    await run(h(), node(2), `rm -f ${SYNC_DIR}/${name}`);
+    await run(h(), node(2), `rm -f ${file}`);
   });
 });
 

@@ -186,8 +186,9 @@ it("every host ends identical after random writes, deletes, renames and races du
       for (const host of all) {
         const r = await h().exec(
           host,
-          // A list's paths follow its "Calling rsync ... to <target>" line: each is printed with it.
-          `{ N=${sh(name)} awk 'index($0, "Calling rsync") { h = $0 " :: " } index($0, ENVIRON["N"]) { print h $0 }' ${LSYNCD_LOG}; grep -h -F -- ${sh(name)} ${RSYNCD_PUSH_LOG}; } 2>/dev/null | tail -n 15; grep -c 'Startup of .* finished' ${LSYNCD_LOG}`,
+          // A list's paths follow its "Calling rsync ... to <target>" line: each is printed
+          // with it (any other log line, which starts with a date, ends the list).
+          `{ N=${sh(name)} awk '/^[A-Z][a-z][a-z] / { h = "" } index($0, "Calling rsync") { h = $0 " :: " } index($0, ENVIRON["N"]) { print h $0 }' ${LSYNCD_LOG}; grep -h -F -- ${sh(name)} ${RSYNCD_PUSH_LOG}; } 2>/dev/null | tail -n 15; grep -c 'Startup of .* finished' ${LSYNCD_LOG}`,
         );
         // The count: startup syncs finished, one per sync{} at each start of lsyncd.
         said.push(`--- ${host.name}, lines naming ${name} (then: startup syncs finished):\n${r.stdout.trim()}`);

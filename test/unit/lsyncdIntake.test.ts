@@ -685,6 +685,23 @@ describe("a rename lsyncd did not pair (9.)", () => {
     expect(l.queued(EX)).toBe("d:Create:/nd/a.bin");
   });
 
+  // On a node, the temp half that follows the walk is the walked file's own: it was
+  // received. Pushed back, it brought a name another node had deleted meanwhile back
+  // everywhere. A file with no such half goes out (a tree restored with `cp -a` keeps the
+  // sync user as owner).
+  it("on a node: a file a new directory's walk found is not pushed back once its own rename's temp half follows", () => {
+    const l = new Lsyncd(nodeConf());
+    tree(l, [
+      ["/nd/", 999],
+      ["/nd/a.bin", 999],
+      ["/nd/b.bin", 999],
+    ]);
+    l.event(EX, "Create", "/nd/");
+    l.event(EX, "Delete", temp("exchange", "/nd/a.bin"));
+    l.advance(1.1);
+    expect(l.queued(EX)).toBe("d:Create:/nd/b.bin");
+  });
+
   it("a create of that name that the sync user did not make, or that comes too late, is a local write, and does not use up the arrival", () => {
     const l = new Lsyncd(nodeConf());
     tree(l, [

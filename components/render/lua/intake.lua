@@ -537,10 +537,10 @@
   -- directory's walk (8.) finds: rsync renamed it there after making the directory, so its
   -- temp half comes after the directory's create, which the walk answers; a temp half of
   -- that name there at walk time is another file's, and names repeat across directories
-  -- (p1.jpg in every upload). Taken for its own, the exchange sent that file back to the
-  -- pusher the half named and never to the node it came from (seen in randomized.test.ts
-  -- after exchange outages, when every node pushes its new directories at once; for
-  -- certain in convergence.test.ts).
+  -- (p1.jpg in every upload). Taken for its own, the exchange held that file for an
+  -- arrival from the node the half named and sent it to every node but that one, which
+  -- never got it (seen in randomized.test.ts after exchange outages, when every node pushes
+  -- its new directories at once; for certain in convergence.test.ts).
   local UNPAIRED = 2
   local unpaired, unpairedCount = {}, 0 -- name -> { pdir, from, due }
   local LATE = 60
@@ -582,7 +582,7 @@
   -- version renamed over the name by arbitrate() would have another owner for them).
   local splitAnswers = {}
   local function unpairedArrival(source, path)
-    -- 1 s: a sync fenced off the direct path does not walk a new directory, nor ask.
+    -- 1 s: an answer a sync never asked for (it returned before) is not kept.
     return shared(splitAnswers, path, function()
       local name = unpairedOf(path:match("([^/]+)$") or "")
       if name == nil then return false end
@@ -791,13 +791,53 @@
 
     -- 8. What the walk of a new directory found, for this sync: files as new files,
     -- directories (not yet queued: a second event would fence the direct path off) at once.
+    -- On a node, what a walk found that the sync user made, held as a new file, by base
+    -- name: the temp half of its own rename comes after the walk (9.), and then it was
+    -- received and is not pushed back. Pushed back, it was not always a no-op: when
+    -- another node had deleted the name meanwhile, the exchange took it for new, sent it
+    -- everywhere again and skipped relaying the delete (written again meanwhile; 7.).
+    local walked, walkedCount = {}, 0 -- base name -> { { path, due }, ... }
+    local function rememberWalked(path)
+      if RELAY_ARRIVALS or SYNC_UID == nil or lfs.symlinkattributes(s.source .. path:sub(2), "uid") ~= SYNC_UID then return end
+      local base = path:match("([^/]+)$")
+      if walkedCount > 10000 then walked, walkedCount = {}, 0 end
+      walked[base] = walked[base] or {}
+      table.insert(walked[base], { path = path, due = now() + UNPAIRED })
+      walkedCount = walkedCount + 1
+    end
+    -- The temp half (a lone delete in pdir) of a file a walk found and holds: received.
+    local function walkedReceived(pdir, from)
+      local name = from:sub(#pdir + 1):match("^([^/]+)%.[^./]+$")
+      if name == nil then return end
+      local base = name
+      if walked[base] == nil and #name > 200 then
+        for b in pairs(walked) do
+          if #b > 200 and b:sub(1, #name) == name then base = b break end
+        end
+      end
+      local list = walked[base]
+      while list ~= nil and #list > 0 do
+        local w = table.remove(list, 1)
+        walkedCount = walkedCount - 1
+        if #list == 0 then walked[base] = nil end
+        if now() <= w.due and held[w.path] ~= nil then
+          held[w.path] = nil
+          return
+        end
+      end
+    end
+
     local function takeIn(time, entries)
       for _, e in ipairs(entries) do
         if isFile(e.path) then
-          -- Never matched to a temp half (9.): that of its own rename comes after the
-          -- directory's create in lsyncd's events, so one there now is another file's.
+          -- Never matched to a temp half already read (9.): that of its own rename comes
+          -- after the directory's create in lsyncd's events, so one there now is another
+          -- file's. On a node, the one that comes next is its own.
           fresh[e.path] = nil
-          if held[e.path] == nil then holdNew.hold(e.path) end
+          if held[e.path] == nil then
+            holdNew.hold(e.path)
+            rememberWalked(e.path)
+          end
         elseif RELAY_ARRIVALS or not e.received then
           local old = queued[e.path]
           if old == nil or q[old.dpos] ~= old then enqueue("Create", time, e.path) end
@@ -810,7 +850,10 @@
       if starts(path, TEMP) then
         if etype == "Delete" and path2 == nil then
           local pdir, restore = pusherDirOf(path)
-          if pdir ~= nil and not restore then rememberUnpaired(pdir, path) end
+          if pdir ~= nil and not restore then
+            if not RELAY_ARRIVALS then walkedReceived(pdir, path) end
+            rememberUnpaired(pdir, path)
+          end
           return
         end
         if etype ~= "Move" or path2 == nil or starts(path2, TEMP) then return end
@@ -887,11 +930,12 @@
       -- is never served partial) is, to the peers, only the new name's create, complete
       -- now: it goes out at once, directly. lsyncd's own Move split it into a delete of a
       -- name no peer had and a create, and fenced the direct path off: a burst of 2,000
-      -- such writes took 141-175 rsync runs and 5.5-5.8 s, node01's lsyncd 3.0-3.3 CPU-s
-      -- (issue 14, measured), against 16-19 runs and 3.0-3.3 s written in place. The
-      -- same for the halves of such a rename lsyncd did not pair (9.): the temp name's
-      -- lone delete is dropped (where a delete would go out: the exchange's versions and
-      -- fuse still count it), the create waits for quiet as any new file does.
+      -- such writes took 141-175 rsync runs and 5.5-5.9 s, node01's lsyncd 3.0-3.3 CPU-s
+      -- (issue 14, measured), against 16-19 runs and 3.0-3.3 s written in place. Likewise
+      -- any lone delete of a fresh file (a local rename lsyncd split, as 9. describes for
+      -- rsync's, or a write then rm): dropped, where a delete would go out (on the exchange
+      -- the versions and fuse branch above takes every delete first); a split rename's
+      -- create waits for quiet as any new file does.
       if path ~= nil and not isFile(path) and (etype == "Move" or etype == "Delete") then forgetUnder(path) end
       if path ~= nil and fresh[path] and isFile(path) then
         if etype == "Move" and path2 ~= nil and isFile(path2) then
