@@ -341,8 +341,8 @@ describe("a new directory that fills before lsyncd watches it", () => {
   // Upload directories repeat file names (here f1.bin-f5.bin in both). Seen in the randomized
   // test after an exchange outage, when every node pushed its new directories at once: the
   // walk of one node's directory took the temp names another node's push had left for its
-  // own files' rename halves, so the exchange sent those files back where they came from
-  // and never to that other node.
+  // own files' rename halves, so the exchange sent those files to every node but that
+  // other node, which never got them.
   it("on the exchange, two nodes' directories of the same file names pushed while it is busy: every file reaches every host", async () => {
     await paused(exchange(), async () => {
       for (const [i, dir] of [

@@ -584,6 +584,9 @@ describe("a rename lsyncd did not pair (9.)", () => {
   const [n1, n2] = ["lsc-node01::sync/", "lsc-node02::sync/"];
   // rsync --temp-dir names a temp file "<name>.XXXXXX" (no leading dot; measured, rsync 3.5).
   const temp = (from: string, name: string) => `/.lsyncd-tmp/${from}/${name.split("/").pop()}.Ab12Cd`;
+  // A new directory the receiving daemon (the sync user) made, and the files it put there.
+  const receivedDir = (l: Lsyncd, dir: string, files: string[]) =>
+    tree(l, [[dir, 999], ...files.map((f): [string, number] => [`${dir}${f}`, 999])]);
   const split = (l: Lsyncd, targets: string[], from: string, name: string, uid = 999) => {
     tree(l, [[name, uid]]);
     for (const t of targets) l.event(t, "Delete", temp(from, name));
@@ -613,12 +616,8 @@ describe("a rename lsyncd did not pair (9.)", () => {
   // node02, which never got it. Hosts different for good.
   it("on the exchange: a new directory's walk never takes a temp half for its file's (names repeat across directories)", () => {
     const l = new Lsyncd(exchangeConf());
-    tree(l, [
-      ["/from-n2/", 999],
-      ["/from-n2/p1.jpg", 999],
-      ["/from-n1/", 999],
-      ["/from-n1/p1.jpg", 999],
-    ]);
+    receivedDir(l, "/from-n2/", ["p1.jpg"]);
+    receivedDir(l, "/from-n1/", ["p1.jpg"]);
     // Each directory's create comes before its files' temp halves: rsync made it first.
     for (const t of [n1, n2]) l.event(t, "Create", "/from-n2/");
     for (const t of [n1, n2]) l.event(t, "Delete", temp("node02", "/from-n2/p1.jpg"));
@@ -637,10 +636,7 @@ describe("a rename lsyncd did not pair (9.)", () => {
     const l = new Lsyncd(nothingLostConf());
     l.exec('MODES["/srv/pics/.lsyncd-versions"] = "directory"');
     l.exec("WALL0 = 1796038879.2");
-    tree(l, [
-      ["/s/", 999],
-      ["/s/p1.jpg", 999],
-    ]);
+    receivedDir(l, "/s/", ["p1.jpg"]);
     for (const t of [n1, n2]) l.event(t, "Create", "/s/");
     for (const t of [n1, n2]) l.event(t, "Delete", temp("node02", "/s/p1.jpg"));
     // node01's p1.jpg into an existing directory, its rename split.
@@ -671,13 +667,10 @@ describe("a rename lsyncd did not pair (9.)", () => {
 
   // Not what a new directory's walk finds: the temp half of its own rename comes after the
   // directory's create, which the walk answers. A walked file waits and goes out like any
-  // new file (on a node, a no-op push of what it received).
+  // new file, unless (on a node) the temp half that follows says it was received (below).
   it("takes what a new directory's walk finds for a new file, whatever temp half of its name is waiting", () => {
     const l = new Lsyncd(nodeConf());
-    tree(l, [
-      ["/nd/", 999],
-      ["/nd/a.bin", 999],
-    ]);
+    receivedDir(l, "/nd/", ["a.bin"]);
     l.event(EX, "Delete", temp("exchange", "/old/a.bin"));
     l.event(EX, "Create", "/nd/");
     expect(l.queued(EX)).toBe("");
@@ -691,13 +684,12 @@ describe("a rename lsyncd did not pair (9.)", () => {
   // sync user as owner).
   it("on a node: a file a new directory's walk found is not pushed back once its own rename's temp half follows", () => {
     const l = new Lsyncd(nodeConf());
-    tree(l, [
-      ["/nd/", 999],
-      ["/nd/a.bin", 999],
-      ["/nd/b.bin", 999],
-    ]);
+    const long = `${"x".repeat(260)}.jpg`;
+    receivedDir(l, "/nd/", ["a.bin", "b.bin", long]);
     l.event(EX, "Create", "/nd/");
     l.event(EX, "Delete", temp("exchange", "/nd/a.bin"));
+    // A name rsync cut short to fit NAME_MAX in its temp name.
+    l.event(EX, "Delete", `/.lsyncd-tmp/exchange/${"x".repeat(246)}.Ab12Cd`);
     l.advance(1.1);
     expect(l.queued(EX)).toBe("d:Create:/nd/b.bin");
   });

@@ -543,20 +543,32 @@
   -- its new directories at once; for certain in convergence.test.ts).
   local UNPAIRED = 2
   local unpaired, unpairedCount = {}, 0 -- name -> { pdir, from, due }
+  -- The name a temp file in pdir was made for ("<name>.XXXXXX"), or nil.
+  local function tempNameOf(pdir, from)
+    return from:sub(#pdir + 1):match("^([^/]+)%.[^./]+$")
+  end
+  -- Whether short is full as rsync cut it short for its temp name (NAME_MAX).
+  local function cutShort(short, full)
+    return #short > 200 and full:sub(1, #short) == short
+  end
+  -- The key of names (by the names temp files were made for) that is base's, or nil.
+  local function nameIn(names, base)
+    if names[base] ~= nil then return base end
+    if #base > 200 then
+      for name in pairs(names) do
+        if cutShort(name, base) then return name end
+      end
+    end
+    return nil
+  end
   local LATE = 60
   local late, lateCount = {}, 0 -- name -> due
   local function lateArrival(base)
-    local due = late[base]
-    if due ~= nil then return now() <= due end
-    if #base > 200 then
-      for name, d in pairs(late) do
-        if #name > 200 and base:sub(1, #name) == name and now() <= d then return true end
-      end
-    end
-    return false
+    local name = nameIn(late, base)
+    return name ~= nil and now() <= late[name]
   end
   local function rememberUnpaired(pdir, from)
-    local name = from:sub(#pdir + 1):match("^([^/]+)%.[^./]+$")
+    local name = tempNameOf(pdir, from)
     if name == nil then return end
     if unpaired[name] == nil then
       if unpairedCount > 1000 then unpaired, unpairedCount = {}, 0 end
@@ -569,22 +581,13 @@
     if late[name] == nil then lateCount = lateCount + 1 end
     late[name] = now() + LATE
   end
-  local function unpairedOf(base)
-    if unpaired[base] ~= nil then return base end
-    if #base > 200 then
-      for name in pairs(unpaired) do
-        if #name > 200 and base:sub(1, #name) == name then return name end
-      end
-    end
-    return nil
-  end
   -- Every sync gets the create: the first decides, the others reuse its answer (a kept
   -- version renamed over the name by arbitrate() would have another owner for them).
   local splitAnswers = {}
   local function unpairedArrival(source, path)
     -- 1 s: an answer a sync never asked for (it returned before) is not kept.
     return shared(splitAnswers, path, function()
-      local name = unpairedOf(path:match("([^/]+)$") or "")
+      local name = nameIn(unpaired, path:match("([^/]+)$") or "")
       if name == nil then return false end
       local u = unpaired[name]
       if now() > u.due then
@@ -807,12 +810,12 @@
     end
     -- The temp half (a lone delete in pdir) of a file a walk found and holds: received.
     local function walkedReceived(pdir, from)
-      local name = from:sub(#pdir + 1):match("^([^/]+)%.[^./]+$")
+      local name = tempNameOf(pdir, from)
       if name == nil then return end
       local base = name
       if walked[base] == nil and #name > 200 then
         for b in pairs(walked) do
-          if #b > 200 and b:sub(1, #name) == name then base = b break end
+          if cutShort(name, b) then base = b break end
         end
       end
       local list = walked[base]
