@@ -22,7 +22,7 @@ import {
   propagationSample,
   sleep,
 } from "./measure";
-import { PROFILES, removeBurstFiles, stopLsyncdEverywhere } from "./profiles";
+import { clearBurstsBetweenSeries, PROFILES, removeBurstFiles, stopLsyncdEverywhere } from "./profiles";
 import { LsyncdFootprint, NodeCountResult, TreeSizeResult, TreeSizesResult } from "./scaleReport";
 import { median, summarize } from "./stats";
 import {
@@ -76,20 +76,24 @@ export async function measureNodeCount(ctx: ScaleContext, nodes: number, address
     const prop = await propagation(hosts, ctx.samples, `n${nodes}`);
     ctx.log(`scale: ${nodes} nodes p50 ${prop.p50Ms} ms, p95 ${prop.p95Ms} ms`);
 
-    const fanOut = async (profile: "defaults" | "relay-floor") => {
+    // `writer: "rename"`: each file under a hidden temp name, then renamed in (README
+    // "Writers"): no quiet period, so the mesh's own cost shows without that second.
+    const fanOut = async (profile: "defaults" | "relay-floor", writer: "inPlace" | "rename" = "inPlace") => {
       const p = PROFILES[profile];
       let before: CpuSnapshot | undefined;
       let after: CpuSnapshot | undefined;
       const file = (glob: string) => `${SYNC_DIR}/${glob}`;
+      const prefix = `burst-n${nodes}-${profile}${writer === "rename" ? "-renamed" : ""}`;
       const b = await burst({
         hosts,
         source: hosts.nodes[0],
         targets: p.burstTargets(hosts),
-        prefix: `burst-n${nodes}-${profile}`,
+        prefix,
         files: ctx.burstFiles,
         bytes: BURST_BYTES,
-        afterWrite: p.afterBurst?.(file(`burst-n${nodes}-${profile}-*.bin`)),
-        thenOn: p.thenOn?.(hosts, file(`burst-n${nodes}-${profile}-*.bin`)),
+        writer,
+        afterWrite: p.afterBurst?.(file(`${prefix}-*.bin`)),
+        thenOn: p.thenOn?.(hosts, file(`${prefix}-*.bin`)),
         around: { before: () => (before = cpuSnapshot(hosts)), after: () => (after = cpuSnapshot(hosts)) },
       });
       const cpu = cpuUsed(before!, after!);
@@ -99,6 +103,12 @@ export async function measureNodeCount(ctx: ScaleContext, nodes: number, address
     const mesh = await fanOut("defaults");
     const meshLog = await lsyncdLogCounts(hosts, logAt);
     ctx.log(`scale: ${nodes} nodes burst ${mesh.b.seconds.toFixed(2)} s, ${mesh.cpuSeconds.toFixed(2)} CPU s`);
+    // Each series on empty sync dirs, as the main bench's (clearBurstsBetweenSeries says why).
+    await clearBurstsBetweenSeries(hosts);
+    const renamedAt = await logOffsets(hosts);
+    const renamed = await fanOut("defaults", "rename");
+    const renamedLog = await lsyncdLogCounts(hosts, renamedAt);
+    ctx.log(`scale: ${nodes} nodes burst renamed in ${renamed.b.seconds.toFixed(2)} s, ${renamed.cpuSeconds.toFixed(2)} CPU s`);
     await stopLsyncdEverywhere(hosts);
     await removeBurstFiles(hosts);
     await PROFILES["relay-floor"].prepare(hosts);
@@ -121,6 +131,13 @@ export async function measureNodeCount(ctx: ScaleContext, nodes: number, address
         otherCpus: mesh.cpu.otherCpus,
         kindSeconds: mesh.cpu.kindSeconds,
         rsyncRuns: meshLog.rsyncRuns,
+      },
+      burstRenamed: {
+        seconds: renamed.b.seconds,
+        cpuSeconds: renamed.cpuSeconds,
+        exchangeCpuSeconds: renamed.exchange,
+        kindSeconds: renamed.cpu.kindSeconds,
+        rsyncRuns: renamedLog.rsyncRuns,
       },
       relayFloorBurst: {
         seconds: floor.b.seconds,

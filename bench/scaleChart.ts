@@ -80,6 +80,7 @@ export function renderScaleChart(s: ScaleResults, subtitle: string): string | un
         label: `${c.nodes} nodes`,
         bars: [
           { series: "mesh (defaults)", value: c.burst.seconds },
+          ...(c.burstRenamed ? [{ series: "mesh, renamed in", value: c.burstRenamed.seconds }] : []),
           { series: "relay-floor to the same nodes", value: c.relayFloorBurst.seconds },
         ],
       })),

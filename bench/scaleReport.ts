@@ -22,6 +22,18 @@ export interface NodeCountResult {
     readonly kindSeconds?: Record<string, number>;
     readonly rsyncRuns?: number;
   };
+  /**
+   * The same burst written the way README "Writers" recommends (each file under a hidden
+   * temp name, then renamed in: no quiet period), on emptied sync dirs right after.
+   * Absent in results from before 2026-12-01.
+   */
+  readonly burstRenamed?: {
+    readonly seconds: number;
+    readonly cpuSeconds: number;
+    readonly exchangeCpuSeconds: number;
+    readonly kindSeconds?: Record<string, number>;
+    readonly rsyncRuns?: number;
+  };
   /** the same N-node fan-out by direct rsync (no lsyncd), right after, same fixture */
   readonly relayFloorBurst: {
     readonly seconds: number;
@@ -115,6 +127,21 @@ export function scaleTargets(s: ScaleResults): ScaleTarget[] {
       detail: `${r2(ratio)}× (${r2(c.burst.seconds)} s / ${r2(c.relayFloorBurst.seconds)} s)`,
     });
   }
+  for (const c of counts) {
+    const r = c.burstRenamed;
+    if (!r) continue;
+    const f = c.relayFloorBurst;
+    out.push({
+      name: `burst renamed in at ${c.nodes} nodes ≤ 1.25× relay-floor to ${c.nodes}`,
+      pass: r.seconds / f.seconds <= 1.25,
+      detail: `${r2(r.seconds / f.seconds)}× (${r2(r.seconds)} s / ${r2(f.seconds)} s)`,
+    });
+    out.push({
+      name: `burst renamed in at ${c.nodes} nodes, CPU ≤ 1.3× relay-floor to ${c.nodes}`,
+      pass: r.cpuSeconds / f.cpuSeconds <= 1.3,
+      detail: `${r2(r.cpuSeconds / f.cpuSeconds)}× (${r2(r.cpuSeconds)} CPU s / ${r2(f.cpuSeconds)} CPU s)`,
+    });
+  }
   const t = s.treeSizes;
   for (const z of t?.sizes ?? []) {
     const restart = z.restartSeconds / z.listFloorSeconds;
@@ -159,6 +186,23 @@ export function renderScaleMarkdown(s: ScaleResults): string[] {
         `| ${c.nodes} | ${c.deploySeconds.toFixed(1)} | ${c.chain} | ${c.commands} | ${c.propagation.p50Ms} | ${c.propagation.p95Ms} | ${r2(c.burst.seconds)} | ${r2(c.relayFloorBurst.seconds)} | ${r2(c.burst.seconds / c.relayFloorBurst.seconds)} | ${r2(c.burst.cpuSeconds)} | ${r2(c.relayFloorBurst.cpuSeconds)} | ${r2(c.burst.exchangeCpuSeconds)} | ${c.burst.exchangeCpuMsPerFilePerNode.toFixed(3)} | ${r2(c.burst.otherCpus)} |`,
       );
     }
+    const renamed = s.nodeCounts.filter((c) => c.burstRenamed);
+    if (renamed.length) {
+      L.push("");
+      L.push(
+        "The same burst renamed in (each file under a hidden temp name, then renamed: no quiet period), against the same relay-floor:",
+      );
+      L.push("");
+      L.push("| nodes | renamed-in burst s | ÷ relay-floor | CPU s | ÷ relay-floor CPU | exchange CPU s | lsyncd rsync runs |");
+      L.push("|---:|---:|---:|---:|---:|---:|---:|");
+      for (const c of renamed) {
+        const r = c.burstRenamed!;
+        const f = c.relayFloorBurst;
+        L.push(
+          `| ${c.nodes} | ${r2(r.seconds)} | ${r2(r.seconds / f.seconds)} | ${r2(r.cpuSeconds)} | ${r2(r.cpuSeconds / f.cpuSeconds)} | ${r2(r.exchangeCpuSeconds)} | ${r.rsyncRuns ?? "–"} |`,
+        );
+      }
+    }
     if (s.nodeCounts.some((c) => c.burst.kindSeconds)) {
       const kinds = Object.keys(s.nodeCounts.find((c) => c.burst.kindSeconds)!.burst.kindSeconds!);
       L.push("");
@@ -171,6 +215,11 @@ export function renderScaleMarkdown(s: ScaleResults): string[] {
         L.push(
           `| ${c.nodes} | mesh | ${kinds.map((k) => r2(c.burst.kindSeconds![k] ?? 0)).join(" | ")} | – | ${c.burst.rsyncRuns ?? "–"} |`,
         );
+        const r = c.burstRenamed;
+        if (r?.kindSeconds)
+          L.push(
+            `| ${c.nodes} | mesh, renamed in | ${kinds.map((k) => r2(r.kindSeconds![k] ?? 0)).join(" | ")} | – | ${r.rsyncRuns ?? "–"} |`,
+          );
         const f = c.relayFloorBurst;
         L.push(
           `| ${c.nodes} | relay-floor | ${kinds.map((k) => r2(f.kindSeconds?.[k] ?? 0)).join(" | ")} | ${r2(f.execCpuSeconds ?? 0)} | – |`,
