@@ -427,6 +427,7 @@ async function main(): Promise<void> {
       },
       samples: SCALE_SAMPLES,
       burstFiles: BURST_FILES,
+      bursts: BURSTS,
       note: (line) => {
         notes.push(`scale: ${line}`);
         log(`scale: ${line}`);

@@ -16,9 +16,16 @@ interface Panel {
   readonly groups: readonly Group[];
 }
 
-const COLORS: Record<string, string> = {};
 const PALETTE = ["#1f77b4", "#9ecae1", "#d62728", "#f4a3a3", "#2ca02c", "#a6dba0"];
-const color = (series: string): string => (COLORS[series] ??= PALETTE[Object.keys(COLORS).length % PALETTE.length]);
+/**
+ * Colours by a series' place in its own panel (each panel has its own legend): handed out
+ * across panels by first appearance, a series added to one panel recoloured every later one
+ * and wrapped the palette onto the program's own blue.
+ */
+function palette(p: Panel): (series: string) => string {
+  const order = [...new Set(p.groups.flatMap((g) => g.bars.map((b) => b.series)))];
+  return (series) => PALETTE[order.indexOf(series) % PALETTE.length];
+}
 
 function esc(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -36,6 +43,7 @@ function panel(p: Panel, top: number): string[] {
   const plotH = PANEL_H - 75;
   const max = Math.max(0.001, ...p.groups.flatMap((g) => g.bars.map((b) => b.value)));
   const y = (v: number) => plotTop + plotH - (v / max) * plotH;
+  const color = palette(p);
   out.push(`<text x="${left}" y="${top + 16}" font-size="13" font-weight="bold">${esc(p.title)}</text>`);
   for (const f of [0, 0.5, 1]) {
     const v = max * f;
@@ -80,8 +88,8 @@ export function renderScaleChart(s: ScaleResults, subtitle: string): string | un
         label: `${c.nodes} nodes`,
         bars: [
           { series: "mesh (defaults)", value: c.burst.seconds },
-          ...(c.burstRenamed ? [{ series: "mesh, renamed in", value: c.burstRenamed.seconds }] : []),
           { series: "relay-floor to the same nodes", value: c.relayFloorBurst.seconds },
+          ...(c.burstRenamed ? [{ series: "mesh, renamed in", value: c.burstRenamed.seconds }] : []),
         ],
       })),
     });

@@ -21,21 +21,28 @@ export interface NodeCountResult {
     /** CPU s by kind of work over all hosts (measure.ts CPU_KINDS), and lsyncd's log */
     readonly kindSeconds?: Record<string, number>;
     readonly rsyncRuns?: number;
+    /** every burst of the series in run order, the median one above (absent in runs before 2026-12-01 15:57: one burst) */
+    readonly allSeconds?: number[];
   };
   /**
    * The same burst written the way README "Writers" recommends (each file under a hidden
-   * temp name, then renamed in: no quiet period), on emptied sync dirs right after.
-   * Absent in results from before 2026-12-01.
+   * temp name, then renamed in: no quiet period), after the in-place series. Absent in
+   * results from before 2026-12-01 15:14.
    */
   readonly burstRenamed?: {
     readonly seconds: number;
     readonly cpuSeconds: number;
     readonly exchangeCpuSeconds: number;
+    /** absent in the 15:14 and 15:20 runs */
+    readonly exchangeCpuMsPerFilePerNode?: number;
+    readonly otherCpus?: number;
     readonly kindSeconds?: Record<string, number>;
     readonly rsyncRuns?: number;
+    readonly allSeconds?: number[];
   };
-  /** the same N-node fan-out by direct rsync (no lsyncd), right after, same fixture */
+  /** the same N-node fan-out by direct rsync (no lsyncd), lsyncd stopped, after both mesh series, same fixture */
   readonly relayFloorBurst: {
+    readonly allSeconds?: number[];
     readonly seconds: number;
     readonly cpuSeconds: number;
     readonly exchangeCpuSeconds: number;
@@ -172,6 +179,19 @@ function footprint(f: Record<string, LsyncdFootprint>): string {
     .join(", ");
 }
 
+/** How many bursts each series ran, with each one's seconds where they were recorded. */
+function burstsNote(counts: readonly NodeCountResult[]): string {
+  const each = counts.filter((c) => c.burst.allSeconds?.length);
+  if (!each.length) return "One burst per series.";
+  const list = (v?: number[]) => (v?.length ? v.map(r2).join(" / ") : "–");
+  return `The median of ${each[0].burst.allSeconds!.length} bursts per series, each on emptied sync dirs; each burst s: ${each
+    .map(
+      (c) =>
+        `${c.nodes} nodes in place ${list(c.burst.allSeconds)}, renamed in ${list(c.burstRenamed?.allSeconds)}, relay-floor ${list(c.relayFloorBurst.allSeconds)}`,
+    )
+    .join("; ")}.`;
+}
+
 export function renderScaleMarkdown(s: ScaleResults): string[] {
   const L: string[] = [];
   if (s.nodeCounts?.length) {
@@ -193,13 +213,16 @@ export function renderScaleMarkdown(s: ScaleResults): string[] {
         "The same burst renamed in (each file under a hidden temp name, then renamed: no quiet period), against the same relay-floor:",
       );
       L.push("");
-      L.push("| nodes | renamed-in burst s | ÷ relay-floor | CPU s | ÷ relay-floor CPU | exchange CPU s | lsyncd rsync runs |");
-      L.push("|---:|---:|---:|---:|---:|---:|---:|");
+      L.push(
+        "| nodes | renamed-in burst s | ÷ relay-floor | CPU s | ÷ relay-floor CPU | exchange CPU s | exchange CPU ms per file per node | lsyncd rsync runs | other CPUs |",
+      );
+      L.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
       for (const c of renamed) {
         const r = c.burstRenamed!;
         const f = c.relayFloorBurst;
+        const perCopy = r.exchangeCpuMsPerFilePerNode === undefined ? "–" : r.exchangeCpuMsPerFilePerNode.toFixed(3);
         L.push(
-          `| ${c.nodes} | ${r2(r.seconds)} | ${r2(r.seconds / f.seconds)} | ${r2(r.cpuSeconds)} | ${r2(r.cpuSeconds / f.cpuSeconds)} | ${r2(r.exchangeCpuSeconds)} | ${r.rsyncRuns ?? "–"} |`,
+          `| ${c.nodes} | ${r2(r.seconds)} | ${r2(r.seconds / f.seconds)} | ${r2(r.cpuSeconds)} | ${r2(r.cpuSeconds / f.cpuSeconds)} | ${r2(r.exchangeCpuSeconds)} | ${perCopy} | ${r.rsyncRuns ?? "–"} | ${r.otherCpus === undefined ? "–" : r2(r.otherCpus)} |`,
         );
       }
     }
@@ -228,7 +251,7 @@ export function renderScaleMarkdown(s: ScaleResults): string[] {
     }
     L.push("");
     L.push(
-      `- propagation: a 300 kB write on node01 until every other node's nginx serves it (${s.nodeCounts[0].propagation.samples} samples per count; with the defaults' lsyncd.quietPeriod of 1 s it includes that second, by design — see the notes for the quiet period of this run). Burst: ${s.nodeCounts[0].burst.files} × 50 kB on node01 until every host has every file; relay-floor: the same fan-out by direct rsync (node01 → exchange, then exchange → every other node at once), lsyncd stopped, on the same fixture right after.`,
+      `- propagation: a 300 kB write on node01 until every other node's nginx serves it (${s.nodeCounts[0].propagation.samples} samples per count; with the defaults' lsyncd.quietPeriod of 1 s it includes that second, by design — see the notes for the quiet period of this run). Burst: ${s.nodeCounts[0].burst.files} × 50 kB on node01 until every host has every file${renamed.length ? ", written in place, then the same renamed in" : ""}; relay-floor: the same fan-out by direct rsync (node01 → exchange, then exchange → every other node at once), lsyncd stopped, on the same fixture after both. ${burstsNote(s.nodeCounts)}`,
     );
     L.push("");
   }
