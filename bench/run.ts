@@ -8,7 +8,7 @@
 //   BENCH_BURST_FILES=n     files in the burst (default 2000)
 //   BENCH_PROFILES=a,b      subset of defaults,article,floor,relay-floor,mesh-floor (run in that order)
 //   BENCH_SKIP_DEPLOY=1     skip the 2- and 4-node deploy measurements
-//   BENCH_BURSTS=n          bursts per profile, the median is reported (default 3)
+//   BENCH_BURSTS=n          bursts per profile and per node-count series, the median is reported (default 3)
 //   BENCH_SUBDIR_WRITES=n   defaults: single writes into a subdirectory, in rsync runs (default 5)
 //   BENCH_PROFILES=none     no profile at all (scale only)
 //   BENCH_IDLE_SECONDS=n    idle-cost window on the bench fixture (default 60; 0 skips it)
