@@ -116,8 +116,13 @@ export async function removeBurstFiles(hosts: TestCluster): Promise<void> {
  */
 export async function clearBurstsBetweenSeries(hosts: TestCluster): Promise<void> {
   await stopLsyncdEverywhere(hosts);
-  await Promise.all(hosts.hosts.map((h) => run(hosts, h, `${REMOVE_BURSTS} && sync`)));
+  await emptyBurstFiles(hosts);
   await startLsyncdEverywhere(hosts);
+}
+
+/** The bursts' files removed and the deletions written out, so the next burst meets no writeback of them. */
+export async function emptyBurstFiles(hosts: TestCluster): Promise<void> {
+  await Promise.all(hosts.hosts.map((h) => run(hosts, h, `${REMOVE_BURSTS} && sync`)));
 }
 
 // ---------------------------------------------------------------- article

@@ -58,7 +58,7 @@ import {
   targetLines,
   writeResults,
 } from "./report";
-import { median, round, summarize } from "./stats";
+import { median, medianItem, round, summarize } from "./stats";
 import { measureNodeCount, measureTreeSizes, ScaleContext } from "./scale";
 import { NodeCountResult, ScaleResults } from "./scaleReport";
 
@@ -207,7 +207,7 @@ async function measureProfile(hosts: TestCluster, name: ProfileName): Promise<Pr
         `${name}: ${which} ${k} converged in ${b.seconds.toFixed(2)} s (writer ${b.writeSeconds.toFixed(2)} s; lsyncd CPU ${cpu.lsyncdSeconds.toFixed(2)} s; hosts CPU ${cpu.hostsTotalSeconds.toFixed(2)} s)`,
       );
     }
-    const { log: logCounts, ...chosen } = [...runs].sort((x, y) => x.seconds - y.seconds)[Math.floor(runs.length / 2)];
+    const { log: logCounts, ...chosen } = medianItem(runs, (r) => r.seconds);
     return { chosen: { ...chosen, allSeconds: runs.map((r) => round(r.seconds, 3)) }, logCounts };
   };
   // Defaults only: writes into a subdirectory, where images usually live, counted in rsync

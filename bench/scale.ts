@@ -22,9 +22,9 @@ import {
   propagationSample,
   sleep,
 } from "./measure";
-import { clearBurstsBetweenSeries, PROFILES, removeBurstFiles, stopLsyncdEverywhere } from "./profiles";
+import { clearBurstsBetweenSeries, emptyBurstFiles, PROFILES, removeBurstFiles, stopLsyncdEverywhere } from "./profiles";
 import { LsyncdFootprint, NodeCountResult, TreeSizeResult, TreeSizesResult } from "./scaleReport";
-import { median, summarize } from "./stats";
+import { median, medianItem, summarize } from "./stats";
 import {
   LSYNCD_HEARTBEAT,
   LSYNCD_LOG,
@@ -112,7 +112,7 @@ export async function measureNodeCount(ctx: ScaleContext, nodes: number, address
         ctx.log(`scale: ${nodes} nodes ${label} ${k}/${ctx.bursts}: ${r.b.seconds.toFixed(2)} s, ${r.cpuSeconds.toFixed(2)} CPU s`);
         all.push(r);
       }
-      const chosen = [...all].sort((x, y) => x.b.seconds - y.b.seconds)[Math.floor(all.length / 2)];
+      const chosen = medianItem(all, (r) => r.b.seconds);
       return { ...chosen, allSeconds: all.map((r) => Math.round(r.b.seconds * 1000) / 1000) };
     };
     // lsyncd stopped while the dirs are emptied (clearBurstsBetweenSeries says why), then
@@ -129,7 +129,7 @@ export async function measureNodeCount(ctx: ScaleContext, nodes: number, address
     await removeBurstFiles(hosts);
     await PROFILES["relay-floor"].prepare(hosts);
     const floor = await series("relay-floor burst", async (k) => {
-      await Promise.all(hosts.hosts.map((h) => run(hosts, h, `rm -f ${SYNC_DIR}/burst-*.bin && sync`)));
+      await emptyBurstFiles(hosts);
       await sleep(GAP_MS);
       return fanOut("relay-floor", `burst-floor-n${nodes}-${k}`, "inPlace");
     });

@@ -184,7 +184,8 @@ function burstsNote(counts: readonly NodeCountResult[]): string {
   const each = counts.filter((c) => c.burst.allSeconds?.length);
   if (!each.length) return "One burst per series.";
   const list = (v?: number[]) => (v?.length ? v.map(r2).join(" / ") : "–");
-  return `The median of ${each[0].burst.allSeconds!.length} bursts per series, each on emptied sync dirs; each burst s: ${each
+  const n = each[0].burst.allSeconds!.length;
+  return `${n === 1 ? "One burst per series, on emptied sync dirs" : `The median of ${n} bursts per series, each on emptied sync dirs`}; each burst s: ${each
     .map(
       (c) =>
         `${c.nodes} nodes in place ${list(c.burst.allSeconds)}, renamed in ${list(c.burstRenamed?.allSeconds)}, relay-floor ${list(c.relayFloorBurst.allSeconds)}`,

@@ -44,3 +44,13 @@ export function round(value: number, digits = 0): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }
+
+/**
+ * The item whose `by` is the median (for an even count, the upper of the two middle ones):
+ * a burst series reports one whole burst — its time, CPU and split together — not a
+ * median of each figure taken from different bursts.
+ */
+export function medianItem<T>(items: readonly T[], by: (item: T) => number): T {
+  if (items.length === 0) throw new Error("medianItem of nothing");
+  return [...items].sort((x, y) => by(x) - by(y))[Math.floor(items.length / 2)];
+}

@@ -726,10 +726,14 @@ describe("a file written under a temp name and renamed in (10.)", () => {
       targets: ["exchange"],
       relayArrivals: false,
     });
+  // A file written here in one go: created, written, closed.
+  const writeHere = (l: Lsyncd, path: string, bytes: number) => {
+    l.size(path, bytes);
+    l.event(EX, "Create", path);
+    l.event(EX, "Modify", path);
+  };
   const writeAndRename = (l: Lsyncd, temp: string, name: string) => {
-    l.size(temp, 50_000);
-    l.event(EX, "Create", temp);
-    l.event(EX, "Modify", temp);
+    writeHere(l, temp, 50_000);
     l.size(temp, null);
     l.size(name, 50_000);
     l.event(EX, "Move", temp, name);
@@ -749,9 +753,7 @@ describe("a file written under a temp name and renamed in (10.)", () => {
     const q = l.queued(EX).split(" ");
     expect(q).toHaveLength(50);
     expect(q.every((e) => e.startsWith("d:Create:/up/p"))).toBe(true);
-    l.size("/later.jpg", 1);
-    l.event(EX, "Create", "/later.jpg");
-    l.event(EX, "Modify", "/later.jpg");
+    writeHere(l, "/later.jpg", 1);
     l.advance(1.1);
     expect(l.queued(EX).split(" ").pop()).toBe("d:Create:/later.jpg");
   });
@@ -767,9 +769,7 @@ describe("a file written under a temp name and renamed in (10.)", () => {
 
   it("drops the lone delete of a temp name lsyncd did not pair with its create; the create waits for quiet as any new file", () => {
     const l = new Lsyncd(quietNode());
-    l.size("/.c.part", 5);
-    l.event(EX, "Create", "/.c.part");
-    l.event(EX, "Modify", "/.c.part");
+    writeHere(l, "/.c.part", 5);
     l.size("/.c.part", null);
     l.size("/c.jpg", 5);
     l.event(EX, "Delete", "/.c.part");
@@ -781,9 +781,7 @@ describe("a file written under a temp name and renamed in (10.)", () => {
 
   it("leaves a rename or delete of a name that went out to lsyncd's own Move and Delete (the peers have it)", () => {
     const l = new Lsyncd(quietNode());
-    l.size("/d.jpg", 5);
-    l.event(EX, "Create", "/d.jpg");
-    l.event(EX, "Modify", "/d.jpg");
+    writeHere(l, "/d.jpg", 5);
     l.advance(1.1);
     expect(l.queued(EX)).toBe("d:Create:/d.jpg");
     l.drain(EX);

@@ -4,7 +4,7 @@
 import { readFileSync } from "fs";
 import { join } from "path";
 import { NodeCountResult, renderScaleMarkdown, ScaleResults, scaleTargets } from "../../bench/scaleReport";
-import { summarize } from "../../bench/stats";
+import { medianItem, summarize } from "../../bench/stats";
 import { renderScaleChart } from "../../bench/scaleChart";
 
 interface Renamed {
@@ -132,5 +132,36 @@ describe("the scale chart", () => {
       expect(fill(svg, "exchange CPU ms per file per node")).toBe("#1f77b4");
     }
     expect(fill(withRenamed, "mesh, renamed in")).toBe("#d62728");
+  });
+});
+
+describe("the report's note on bursts", () => {
+  it('says one burst where a series ran one (not "the median of 1 bursts")', () => {
+    const one = nodeCount(2, { seconds: 2.6, cpuSeconds: 3 });
+    const c: NodeCountResult = {
+      ...one,
+      burst: { ...one.burst, allSeconds: [4.8] },
+      burstRenamed: { ...one.burstRenamed!, allSeconds: [2.6] },
+      relayFloorBurst: { ...one.relayFloorBurst, allSeconds: [2] },
+    };
+    const md = renderScaleMarkdown({ nodeCounts: [c] }).join("\n");
+    expect(md).toContain(
+      "One burst per series, on emptied sync dirs; each burst s: 2 nodes in place 4.80, renamed in 2.60, relay-floor 2.00.",
+    );
+    expect(md).not.toContain("median of 1");
+  });
+});
+
+describe("the burst a series reports", () => {
+  it("is one whole burst, the median by time, whatever its CPU", () => {
+    const bursts = [
+      { seconds: 3, cpu: 1 },
+      { seconds: 1, cpu: 9 },
+      { seconds: 2, cpu: 5 },
+    ];
+    expect(medianItem(bursts, (b) => b.seconds)).toEqual({ seconds: 2, cpu: 5 });
+    // An even count takes the upper of the two middle ones, as the reports always did.
+    expect(medianItem([...bursts, { seconds: 4, cpu: 0 }], (b) => b.seconds)).toEqual({ seconds: 3, cpu: 1 });
+    expect(() => medianItem([], (b: { seconds: number }) => b.seconds)).toThrow("medianItem of nothing");
   });
 });
