@@ -120,6 +120,15 @@ export async function clearBurstsBetweenSeries(hosts: TestCluster): Promise<void
   await startLsyncdEverywhere(hosts);
 }
 
+/**
+ * Before every burst (burstSeries): the sync dirs emptied of earlier bursts, with lsyncd
+ * stopped meanwhile wherever it runs (clearBurstsBetweenSeries says why).
+ */
+export async function emptyBeforeBurst(hosts: TestCluster): Promise<void> {
+  if (hosts.hosts.some((h) => lsyncdPids(hosts, h).length > 0)) await clearBurstsBetweenSeries(hosts);
+  else await emptyBurstFiles(hosts);
+}
+
 /** The bursts' files removed and the deletions written out, so the next burst meets no writeback of them. */
 export async function emptyBurstFiles(hosts: TestCluster): Promise<void> {
   await Promise.all(hosts.hosts.map((h) => run(hosts, h, `${REMOVE_BURSTS} && sync`)));

@@ -1,7 +1,7 @@
 // `npm run bench` (Linux, root): propagation latency, burst convergence and deploy time of
 // the program's defaults vs the article's settings vs a direct rsync, in one run, on real
-// test hosts (see bench/README.md). Writes bench/results/latest.{md,json}, a dated copy
-// and latency.svg.
+// test hosts (see bench/README.md). Writes bench/results/latest.{md,json} and its charts,
+// and a dated copy of each.
 //
 // Knobs for trying things out (any of them set ⇒ results go to bench/results/tmp/):
 //   BENCH_SAMPLES=n         propagation samples per profile (default 30)
@@ -27,10 +27,7 @@ import { longestChain } from "../testing/harness/deploy";
 import { TestCluster } from "../testing/fixture/testHosts";
 import {
   burst,
-  BurstResult,
-  CpuUsage,
   logOffsets,
-  LogCounts,
   lsyncdLogCounts,
   rsyncRunCost,
   RsyncRunCost,
@@ -45,7 +42,8 @@ import {
   PropagationSample,
   sleep,
 } from "./measure";
-import { clearBurstsBetweenSeries, PROFILE_NAMES, PROFILES, ProfileName, removeBurstFiles, stopLsyncdEverywhere } from "./profiles";
+import { burstSeries } from "./burstSeries";
+import { emptyBeforeBurst, PROFILE_NAMES, PROFILES, ProfileName, removeBurstFiles, stopLsyncdEverywhere } from "./profiles";
 import {
   BenchResults,
   DeployResult,
@@ -58,7 +56,7 @@ import {
   targetLines,
   writeResults,
 } from "./report";
-import { median, medianItem, round, summarize } from "./stats";
+import { median, round, summarize } from "./stats";
 import { measureNodeCount, measureTreeSizes, ScaleContext } from "./scale";
 import { NodeCountResult, ScaleResults } from "./scaleReport";
 
@@ -167,20 +165,20 @@ async function measureProfile(hosts: TestCluster, name: ProfileName): Promise<Pr
   const propagationCpu = cpuUsed(sampleCpu0, cpuSnapshot(hosts));
   const propagationLog = await lsyncdLogCounts(hosts, sampleLog);
 
-  // Several bursts, each into files of its own; the median one is reported (a single
-  // burst on shared CPUs was seen to vary by ±15% from run to run). The defaults also burst
+  // Several bursts, each into files of its own on emptied sync dirs (burstSeries says
+  // why); the median one is reported (a single burst on shared CPUs was seen to vary by
+  // ±15% from run to run). The defaults also burst
   // into a directory the writer makes first, as uploads into a new album land: lsyncd's
   // event for the directory took every later batch off the file list until issue 14 (1.71×
   // the hosts' CPU), which bursts into the sync dir's root never showed. And they burst
   // with each file written under a temp name and renamed in (README "Writers": never
   // served partial, so no quiet period): lsyncd sent each rename as a delete of a name no
   // peer had plus a create, 141-175 rsync runs and 5.5-5.9 s for such a burst until the
-  // intake's rule 10 (issue 14, README "Burst vs relay-floor"), which in-place bursts never showed.
+  // intake's rule 10 (issue 14, docs/performance.md), which in-place bursts never showed.
   type Series = "burst" | "new-directory burst" | "renamed-in burst";
   const series = async (which: Series) => {
     const intoNewDir = which === "new-directory burst";
-    const runs: Array<BurstResult & { cpu: CpuUsage; log: LogCounts }> = [];
-    for (let k = 1; k <= BURSTS; k++) {
+    const one = async (k: number) => {
       await sleep(p.gapMs);
       const burstLog = await logOffsets(hosts);
       log(`${name}: ${which} ${k}/${BURSTS} of ${BURST_FILES} × ${BURST_BYTES / 1024} kB`);
@@ -202,13 +200,19 @@ async function measureProfile(hosts: TestCluster, name: ProfileName): Promise<Pr
         around: { before: () => (before = cpuSnapshot(hosts)), after: () => (after = cpuSnapshot(hosts)) },
       });
       const cpu = cpuUsed(before!, after!);
-      runs.push({ ...b, cpu, log: await lsyncdLogCounts(hosts, burstLog) });
       log(
         `${name}: ${which} ${k} converged in ${b.seconds.toFixed(2)} s (writer ${b.writeSeconds.toFixed(2)} s; lsyncd CPU ${cpu.lsyncdSeconds.toFixed(2)} s; hosts CPU ${cpu.hostsTotalSeconds.toFixed(2)} s)`,
       );
-    }
-    const { log: logCounts, ...chosen } = medianItem(runs, (r) => r.seconds);
-    return { chosen: { ...chosen, allSeconds: runs.map((r) => round(r.seconds, 3)) }, logCounts };
+      return { ...b, cpu, log: await lsyncdLogCounts(hosts, burstLog) };
+    };
+    const s = await burstSeries(
+      BURSTS,
+      () => emptyBeforeBurst(hosts),
+      one,
+      (r) => r.seconds,
+    );
+    const { log: logCounts, ...chosen } = s.chosen;
+    return { chosen: { ...chosen, allSeconds: s.allSeconds }, logCounts };
   };
   // Defaults only: writes into a subdirectory, where images usually live, counted in rsync
   // runs. A directory's mtime set by a receiving rsync was sent back as that host's own
@@ -237,12 +241,8 @@ async function measureProfile(hosts: TestCluster, name: ProfileName): Promise<Pr
   const subdir = name === "defaults" && SUBDIR_WRITES > 0 ? await subdirWrites() : undefined;
 
   const bursts = await series("burst");
-  const next = async (which: Series) => {
-    await clearBurstsBetweenSeries(hosts);
-    return series(which);
-  };
-  const newDir = name === "defaults" ? await next("new-directory burst") : undefined;
-  const renamed = name === "defaults" ? await next("renamed-in burst") : undefined;
+  const newDir = name === "defaults" ? await series("new-directory burst") : undefined;
+  const renamed = name === "defaults" ? await series("renamed-in burst") : undefined;
   return {
     description: p.description,
     propagation: {

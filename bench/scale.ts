@@ -22,9 +22,10 @@ import {
   propagationSample,
   sleep,
 } from "./measure";
-import { clearBurstsBetweenSeries, emptyBurstFiles, PROFILES, removeBurstFiles, stopLsyncdEverywhere } from "./profiles";
+import { burstSeries } from "./burstSeries";
+import { emptyBeforeBurst, PROFILES, removeBurstFiles, stopLsyncdEverywhere } from "./profiles";
 import { LsyncdFootprint, NodeCountResult, TreeSizeResult, TreeSizesResult } from "./scaleReport";
-import { median, medianItem, summarize } from "./stats";
+import { median, summarize } from "./stats";
 import {
   LSYNCD_HEARTBEAT,
   LSYNCD_LOG,
@@ -103,36 +104,30 @@ export async function measureNodeCount(ctx: ScaleContext, nodes: number, address
       return { b, cpu, runs, cpuSeconds: burstClusterCpuSeconds(b, cpu), exchange: cpu.hostSeconds[hosts.exchange.name] ?? 0 };
     };
     // ctx.bursts bursts per series, each on emptied sync dirs, the median (by time)
-    // reported, as the main bench's series (one burst was seen to vary by ±15%).
+    // reported, as the main bench's series (burstSeries says why). For the mesh, lsyncd is
+    // stopped while the dirs are emptied (clearBurstsBetweenSeries says why); then the
+    // defaults' own pause between bursts: the restart's settling is not the burst's.
     type FanOut = Awaited<ReturnType<typeof fanOut>>;
     const series = async (label: string, one: (k: number) => Promise<FanOut>) => {
-      const all: FanOut[] = [];
-      for (let k = 1; k <= ctx.bursts; k++) {
+      const empty = async () => {
+        await emptyBeforeBurst(hosts);
+        await sleep(GAP_MS);
+      };
+      const logged = async (k: number) => {
         const r = await one(k);
         ctx.log(`scale: ${nodes} nodes ${label} ${k}/${ctx.bursts}: ${r.b.seconds.toFixed(2)} s, ${r.cpuSeconds.toFixed(2)} CPU s`);
-        all.push(r);
-      }
-      const chosen = medianItem(all, (r) => r.b.seconds);
-      return { ...chosen, allSeconds: all.map((r) => Math.round(r.b.seconds * 1000) / 1000) };
+        return r;
+      };
+      const s = await burstSeries(ctx.bursts, empty, logged, (r) => r.b.seconds);
+      return { ...s.chosen, allSeconds: s.allSeconds };
     };
-    // lsyncd stopped while the dirs are emptied (clearBurstsBetweenSeries says why), then
-    // the defaults' own pause between bursts: the restart's settling is not the burst's.
-    const meshBurst = (prefix: string, writer: "inPlace" | "rename") => async (k: number) => {
-      await clearBurstsBetweenSeries(hosts);
-      await sleep(GAP_MS);
-      return fanOut("defaults", `${prefix}-${k}`, writer);
-    };
-    const mesh = await series("burst", meshBurst(`burst-n${nodes}`, "inPlace"));
+    const mesh = await series("burst", (k) => fanOut("defaults", `burst-n${nodes}-${k}`, "inPlace"));
     // Its own prefix: "burst-nN-…" would also match these names (the probe counts by prefix).
-    const renamed = await series("burst renamed in", meshBurst(`burst-renamed-n${nodes}`, "rename"));
+    const renamed = await series("burst renamed in", (k) => fanOut("defaults", `burst-renamed-n${nodes}-${k}`, "rename"));
     await stopLsyncdEverywhere(hosts);
     await removeBurstFiles(hosts);
     await PROFILES["relay-floor"].prepare(hosts);
-    const floor = await series("relay-floor burst", async (k) => {
-      await emptyBurstFiles(hosts);
-      await sleep(GAP_MS);
-      return fanOut("relay-floor", `burst-floor-n${nodes}-${k}`, "inPlace");
-    });
+    const floor = await series("relay-floor burst", (k) => fanOut("relay-floor", `burst-floor-n${nodes}-${k}`, "inPlace"));
     // Copies the exchange sends: one per file per node other than the writer.
     const copies = ctx.burstFiles * (nodes - 1);
     return {
