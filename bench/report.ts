@@ -255,7 +255,14 @@ function profileRows(r: BenchResults, row: (name: ProfileName, p: ProfileResult)
 /** Profiles that run no lsyncd: the benchmark's own rsyncs. */
 const NO_LSYNCD: readonly ProfileName[] = ["floor", "relay-floor", "mesh-floor"];
 
-export function renderMarkdown(r: BenchResults): string {
+/** The chart files a report links: its own dated ones, or latest's. */
+export interface ChartNames {
+  readonly latency: string;
+  readonly scale: string;
+}
+const LATEST_CHARTS: ChartNames = { latency: "latency.svg", scale: "scale.svg" };
+
+export function renderMarkdown(r: BenchResults, charts: ChartNames = LATEST_CHARTS): string {
   const L: string[] = [];
   L.push(`# lsyncd-cluster benchmark — ${r.startedAt}`);
   L.push("");
@@ -284,7 +291,7 @@ export function renderMarkdown(r: BenchResults): string {
     "- propagation: a 300 kB random file written on node01 (one exec: `base64 -d > file`) until nginx on node02 AND node03 serve it byte-identical (floor: node02 only, one hop); polled every ~10 ms; nearest-rank percentiles; one discarded warm-up write first.",
   );
   L.push(
-    "- burst: 2,000 distinct 50 kB files written by one perl process on node01, until the exchange, node02 and node03 (floor: node02) have all of them with matching sha256; seconds from just before the writer started; each profile runs several bursts (new files each time) and the median one is reported, with its CPU and split below.",
+    "- burst: 2,000 distinct 50 kB files written by one perl process on node01, until the exchange, node02 and node03 (floor: node02) have all of them with matching sha256; seconds from just before the writer started; each profile runs several bursts (new files each time, on sync dirs emptied of the bursts before) and the median one is reported, with its CPU and split below.",
   );
   L.push(
     "- CPU, during the burst only: `lsyncd` = utime+stime of the lsyncd processes on all hosts; children = cutime+cstime they gained (the rsync senders and ssh clients they waited for); all 4 hosts = every process tree inside the four hosts (sshd sessions with their rsync receivers, lsyncd and its children, ssh masters, nginx) plus the writer exec (perl, and for the floor its rsync); machine = all busy CPU of this machine: the hosts, the benchmark's polling, and anything else running on it.",
@@ -439,7 +446,7 @@ export function renderMarkdown(r: BenchResults): string {
       `lsyncd alone: ${i.lsyncdCpuPercent.toFixed(4)}% of a CPU per host on average. From each process's scheduler runtime (/proc/<pid>/schedstat, ns), not from 10 ms ticks, which never caught these short wake-ups. Processes that started or ended inside the hosts meanwhile: ${i.processesChanged ?? "–"}. Other work on this machine meanwhile: ${i.otherCpus.toFixed(2)} CPUs.`,
     );
   }
-  if (r.scale) L.push("", ...renderScaleMarkdown(r.scale), "![cost against node count and tree size](scale.svg)");
+  if (r.scale) L.push("", ...renderScaleMarkdown(r.scale), `![cost against node count and tree size](${charts.scale})`);
   if (r.notes.length) {
     L.push("");
     L.push("## Notes");
@@ -454,7 +461,7 @@ export function renderMarkdown(r: BenchResults): string {
     if (p) L.push(`- **${name}**: ${p.description}`);
   }
   L.push("");
-  L.push("![latency](latency.svg)");
+  L.push(`![latency](${charts.latency})`);
   L.push("");
   return L.join("\n");
 }
@@ -510,21 +517,27 @@ export function chartFor(r: BenchResults): string {
   return renderLatencyChart(series, "lsyncd-cluster: 300 kB write on node01 until served intact", subtitle);
 }
 
-/** Writes latest.{md,json}, dated copies and latency.svg into dir; returns the paths. */
+/**
+ * Writes latest.{md,json} with latency.svg (and scale.svg), and dated copies of all of
+ * them into dir; returns the paths. Each dated report links its own dated charts: linked to
+ * latest's, every earlier report showed the newest run's charts.
+ */
 export function writeResults(dir: string, r: BenchResults): string[] {
   mkdirSync(dir, { recursive: true });
   const stamp = r.startedAt
     .replace(/[-:]/g, "")
     .replace(/^(\d{8})T(\d{4}).*$/, "$1T$2")
     .replace(/^(\d{4})(\d{2})(\d{2})/, "$1-$2-$3");
-  const md = renderMarkdown(r);
+  const dated: ChartNames = { latency: `${stamp}-latency.svg`, scale: `${stamp}-scale.svg` };
   const json = `${JSON.stringify(toJson(r), null, 2)}\n`;
+  const latency = chartFor(r);
   const files: Array<[string, string]> = [
-    ["latest.md", md],
-    [`${stamp}.md`, md],
+    ["latest.md", renderMarkdown(r)],
+    [`${stamp}.md`, renderMarkdown(r, dated)],
     ["latest.json", json],
     [`${stamp}.json`, json],
-    ["latency.svg", chartFor(r)],
+    [LATEST_CHARTS.latency, latency],
+    [dated.latency, latency],
   ];
   const m = r.machineInfo;
   const scaleSvg =
@@ -533,7 +546,7 @@ export function writeResults(dir: string, r: BenchResults): string[] {
       r.scale,
       `${r.startedAt.slice(0, 16).replace("T", " ")} UTC · ${m.cpuModel}, ${m.nproc} CPUs · every host on one machine`,
     );
-  if (scaleSvg) files.push(["scale.svg", scaleSvg]);
+  if (scaleSvg) files.push([LATEST_CHARTS.scale, scaleSvg], [dated.scale, scaleSvg]);
   for (const [name, content] of files) writeFileSync(join(dir, name), content);
   return files.map(([name]) => join(dir, name));
 }
