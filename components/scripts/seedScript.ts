@@ -56,9 +56,10 @@ export function seedCreate(syncDir: string, exchange: string, node: string, excl
     // nothing there reads the temp dir, and rsync writes beside each file as a direct copy
     // does. That is the fast path a new node needs: rsync 3.5 walks the temp dir's path
     // again for every operation on every file, 1.4-1.5x a direct copy of 10k-100k files
-    // (issue 14; README, "Tree size"). A first run into a live node (a forced --replace, a lost
-    // state, a node renamed on its server) copies the fast way too: what it copies is then
-    // pushed back once, a no-op where the exchange already has it (docs/architecture.md).
+    // (issue 14; docs/performance.md, "Tree size, run by run"). A first run into a live
+    // node (a forced --replace, a lost state, a node renamed on its server) copies the fast
+    // way too: what it copies is then pushed back once, a no-op where the exchange already
+    // has it (docs/architecture.md).
     `temp_dir=(${sh(`--temp-dir=${pusherTempDir(exchange)}`)})`,
     `how=${sh("through the exchange's temp dir (a later run)")}`,
     `if [ "\${1:-}" = ${sh(FIRST_RUN)} ]; then`,
