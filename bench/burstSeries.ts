@@ -10,10 +10,10 @@ export interface BurstSeries<T> {
 
 /**
  * `count` bursts, `empty` before each one, so that no burst meets the files and the
- * writeback of those before it. Left to accumulate, a series' bursts got slower one by one:
- * relay-floor 0.96 / 1.05 / 1.08 / 1.20 / 1.33 s (2026-12-01 15:20) and 0.91 / 1.26 / 2.08 s
- * (17:56), its first burst the fastest in 12 of 14 runs; emptied before each burst, the
- * node-count series of the same runs spread 0.01–0.08 s.
+ * writeback of those before it. Left to accumulate, a series' bursts tended to get slower
+ * one by one: relay-floor 0.96 / 1.05 / 1.08 / 1.20 / 1.33 s (2026-12-01 15:20) and
+ * 0.91 / 1.26 / 2.08 s (17:56), its first burst the fastest in 10 of the 12 runs from
+ * 2026-11-30 17:12 to 2026-12-01 17:56; emptied before each burst (18:51), 1.02 / 1.23 / 1.03 s.
  */
 export async function burstSeries<T>(
   count: number,
