@@ -105,8 +105,8 @@ export async function measureNodeCount(ctx: ScaleContext, nodes: number, address
     };
     // ctx.bursts bursts per series, each on emptied sync dirs, the median (by time)
     // reported, as the main bench's series (burstSeries says why). For the mesh, lsyncd is
-    // stopped while the dirs are emptied (clearBurstsBetweenSeries says why); then the
-    // defaults' own pause between bursts: the restart's settling is not the burst's.
+    // stopped while the dirs are emptied (emptyBeforeBurst says why); then the defaults'
+    // own pause between bursts: the restart's settling is not the burst's.
     type FanOut = Awaited<ReturnType<typeof fanOut>>;
     const series = async (label: string, one: (k: number) => Promise<FanOut>) => {
       const empty = async () => {
