@@ -21,14 +21,46 @@ import { RSYNCD_PUSH_LOG, RSYNC_MODULE, VERSIONS_DIR_NAME } from "../hostLayout"
  * - D, devices, specials: a pushed FIFO blocked lsyncd for ever. Nothing but files and
  *   directories is synced. "D" itself must be listed: a client's -D reaches the daemon as
  *   -D, which refusing the long names does not match (measured).
+ * - files-from: `--files-from=:name` makes the *receiving* daemon open a module file and
+ *   send it back as the file list, so a write-only module read back any file the sync user
+ *   could read (a random hunt, 2026-12-01: a 0640 dot file came back line by line in
+ *   rsync's errors). Pushes that read their list locally (`--files-from=-`, lsyncd's and the
+ *   audit's) never send the option to the daemon, so refusing it costs them nothing.
+ * - H, hard-links, link-dest, inplace, append, append-verify: a hard link made by a push
+ *   (`-H`, or `--link-dest=../` onto any file already in the module) shares its inode with
+ *   a file the exchange later keeps as a version, and an `--inplace` write through the
+ *   other name then rewrote that version, which `lsyncd-cluster-restore` put back on every
+ *   host (same hunt). Without links or in-place writes, every push lands as a new inode
+ *   renamed into place, and a version is never written again. --append implies --inplace.
  */
-export const REFUSED_OPTIONS = ["links", "keep-dirlinks", "D", "devices", "specials", "copy-devices", "write-devices"] as const;
+export const REFUSED_OPTIONS = [
+  "links",
+  "keep-dirlinks",
+  "D",
+  "devices",
+  "specials",
+  "copy-devices",
+  "write-devices",
+  "files-from",
+  "H",
+  "hard-links",
+  "link-dest",
+  "inplace",
+  "append",
+  "append-verify",
+] as const;
 
 /**
  * Modes as they land, whatever the sender asked for: no setuid/setgid file, nothing
- * world-writable. Group write stays: the sync dir is a 2775 group-shared tree.
+ * world-writable, and every directory 2775, the mode the deploy gives the sync dir
+ * (identityScript.ts) and the pushers' temp dirs (trustScript.ts). Forcing directories
+ * exactly: a pushed 0700 directory hid its tree from nginx on every host (404), a pushed
+ * `.` did it to the whole sync dir, and a pushed 0555 over a pusher's temp dir stopped that
+ * pusher (exit 23), while health and the audit, which compare files, saw nothing (same
+ * hunt). Files keep their group and other read bits as sent: writers may use any umask for
+ * files, and changing a file's mode on a host where the sync user does not own it fails.
  */
-export const INCOMING_CHMOD = "Fug-s,Fo-w,Do-w";
+export const INCOMING_CHMOD = "Fug-s,Fo-w,D2775";
 
 export function renderRsyncdConf(syncDir: string): string {
   plainPath("an rsyncd config", syncDir);

@@ -188,7 +188,15 @@ io.popen = function(cmd)
   for quoted in cmd:gmatch("'(.-)' ") do
     local p = quoted:gsub("'\\\\''", "'")
     local f = FILES[p]
-    if f then out[#out + 1] = cmd:find("^stat") and (f.mtime .. "\\n") or (f.sha .. "  " .. p .. "\\n") end
+    if f then
+      if cmd:find("^stat") then out[#out + 1] = f.mtime .. "\\n"
+      elseif cmd:find("^{ sha256sum <") then out[#out + 1] = f.sha .. "  -\\n"
+      elseif p:find("[\\\\\\n]") then
+        -- GNU sha256sum: a name with a backslash or a newline is printed escaped, its line
+        -- marked with a leading backslash.
+        out[#out + 1] = "\\\\" .. f.sha .. "  " .. p:gsub("\\\\", "\\\\\\\\"):gsub("\\n", "\\\\n") .. "\\n"
+      else out[#out + 1] = f.sha .. "  " .. p .. "\\n" end
+    end
   end
   local text = table.concat(out)
   return { read = function() return text end, close = function() return true end }
@@ -1137,6 +1145,17 @@ describe("lsyncd event intake (Lua, against a model of lsyncd 2.2.3)", () => {
       expect(l.eval('(function() for _, c in ipairs(RAN) do if c:find("^stat") then return c end end end)()')).toBe(
         "stat -c %.9Y -- '/srv/pics/.lsyncd-tmp/node01/.replaced/it'\\''s $(touch x); `id`.jpg' '/srv/pics/it'\\''s $(touch x); `id`.jpg' 2>/dev/null",
       );
+    });
+
+    it.each([
+      ["a backslash", "/back\\slash.jpg"],
+      ["a newline", "/new\nline.jpg"],
+    ])("settles a tie of a name with %s (sha256sum escapes such names in its output)", (_what, name) => {
+      const l = new Lsyncd(exchangeConf());
+      l.version(name, "1796038879.500000000", "aaaa");
+      l.version(`/.lsyncd-tmp/node01/.replaced${name}`, "1796038879.500000000", "bbbb");
+      arrive(l, [n1, n2], "node01", name);
+      expect(l.sha(name)).toBe("bbbb");
     });
 
     it("weighs, when it loads, what pushes replaced while lsyncd was not running", () => {
