@@ -28,6 +28,7 @@ import {
   SSH_CONFIG,
   SYNC_TEMP_DIR_NAME,
   TEMP_DIR_PATTERN,
+  VERSIONS_DIR_NAME,
   alwaysExcluded,
   peerAlias,
   pusherReplacedDir,
@@ -41,6 +42,8 @@ export interface AuditScriptSpec {
   readonly nodes: readonly string[];
   readonly excludes: readonly string[];
   readonly graceSeconds: number;
+  /** The exchange's versions dir, where its deletes are kept; "" when versions are off. */
+  readonly versionsDir: string;
 }
 
 function whole(name: string, value: number, min: number): string {
@@ -63,6 +66,7 @@ content_state=${sh(AUDIT_CONTENT_STATE)}
 rsync=${sh(RSYNC_BINARY)}
 rsh=${sh(`${SSH_BINARY} -F ${SSH_CONFIG}`)}
 grace=${whole("graceSeconds", spec.graceSeconds, 0)}
+versions_dir=${sh(spec.versionsDir)}
 declare -A target=(${targets.map((t) => `[${t.replace("=", "]=")}`).join(" ")})
 nodes=(${spec.nodes.map(sh).join(" ")})
 excludes=(${excludes.join(" ")})
@@ -162,13 +166,32 @@ repair_node() { # node < differences
     "$rsync" -t --omit-dir-times --perms -I --modify-window=-1 --from0 --files-from=- --ignore-missing-args \\
       --temp-dir=${sh(pusherTempDir(spec.host))} --backup --backup-dir=${sh(pusherReplacedDir(spec.host))} \\
       -e "$rsh" -- "$sync_dir/" "\${target[$node]}" || rc=$?
-  # A name the exchange no longer holds, past the grace period, was deleted: delete it there.
-  # Not after a failed push: a rename's new name would be missing there and the old gone.
+  # A name only the node holds, which this exchange deleted (never_deleted_here() left it
+  # in the list), is deleted there too. Not after a failed push: a rename's new name would
+  # be missing there and the old gone.
   ((rc == 0)) || return "$rc"
   printf '%s\\n' "$list" | names_of '^extra$' "$node" |
     "$rsync" -t --omit-dir-times --from0 --files-from=- --delete-missing-args --ignore-errors \\
       --backup --backup-dir=${sh(pusherReplacedDir(spec.host))} \\
       -e "$rsh" -- "$sync_dir/" "\${target[$node]}"
+}
+
+# The "<node> extra <name>" lines whose name this exchange never deleted: no delete of it is
+# kept in the versions (or versions are off, and nothing tells). Such a name is a write on
+# that node that never arrived here (its lsyncd was stopped, or its push failed and was not
+# retried), and deleting it there lost the only copy (found by a hunt, 2026-12-01). Any
+# doubt (a name that cannot be mapped back) keeps the file.
+never_deleted_here() { # < differences
+  local line rest node name
+  while IFS= read -r line; do
+    node=\${line%% *}
+    rest=\${line#* }
+    [[ \${rest%% *} == extra ]] || continue
+    name=$(printf '%s' "\${rest#* }" | perl -pe 's/\\\\#([0-7]{3})/chr(oct($1))/ge')
+    if [[ -z $versions_dir || -z $(find "$versions_dir/$name" -maxdepth 1 -type f \\( -name '*~deleted' -o -name '*~deleted~*' \\) -print -quit 2>/dev/null) ]]; then
+      printf '%s\\n' "$line"
+    fi
+  done
 }
 
 # What persisted over the grace period: what both looks found, except that a node either
@@ -207,16 +230,26 @@ if [[ -n $found && $repair == 1 ]]; then
     echo "lsyncd-cluster-audit: $sync_dir holds no file here; refusing to repair the nodes from it" >&2
     exit 1
   fi
+  kept=$(printf '%s\\n' "$found" | never_deleted_here)
+  todo=$(printf '%s\\n' "$found" | grep -vxF -f <(printf '%s\\n' "$kept") || true)
+  [[ -n $kept ]] || todo=$found
   for n in "\${nodes[@]}"; do
-    printf '%s\\n' "$found" | repair_node "$n" || echo "lsyncd-cluster-audit: could not repair $n (rsync exit $?)" >&2
+    printf '%s\\n' "$todo" | repair_node "$n" || echo "lsyncd-cluster-audit: could not repair $n (rsync exit $?)" >&2
   done
-  echo "repairing $(printf '%s\\n' "$found" | wc -l) difference(s):"
-  printf '%s\\n' "$found" | sed 's/^\\([^ ]*\\) \\([^ ]*\\) /\\1: \\2: /'
-  # The nodes' intakes answer within seconds; look again until they agree or 60 s passed.
+  if [[ -n $todo ]]; then
+    echo "repairing $(printf '%s\\n' "$todo" | wc -l) difference(s):"
+    printf '%s\\n' "$todo" | sed 's/^\\([^ ]*\\) \\([^ ]*\\) /\\1: \\2: /'
+  fi
+  if [[ -n $kept ]]; then
+    echo "keeping $(printf '%s\\n' "$kept" | wc -l) file(s) only a node holds, which this exchange never deleted (restart lsyncd on that node to send them here, or delete them there):"
+    printf '%s\\n' "$kept" | sed 's/^\\([^ ]*\\) \\([^ ]*\\) /\\1: \\2: /'
+  fi
+  # The nodes' intakes answer within seconds; look again until only what was kept is left,
+  # or 60 s passed.
   for _ in $(seq 1 30); do
     sleep 2
     found=$(all_differences)
-    [[ -z $found ]] && break
+    [[ -z $(printf '%s\\n' "$found" | grep -vxF -f <(printf '%s\\n' "$kept") || true) ]] && break
   done
 fi
 # The health check reads this: the differences that outlived the grace period, and when.
@@ -289,7 +322,12 @@ export interface AuditInstall {
 
 /** Only the exchange audits (it alone reaches every node); a node gets nothing. */
 export function auditInstall(
-  spec: { readonly syncDir: string; readonly audit: AuditSpec; readonly lsyncd: { readonly excludes: readonly string[] } },
+  spec: {
+    readonly syncDir: string;
+    readonly audit: AuditSpec;
+    readonly lsyncd: { readonly excludes: readonly string[] };
+    readonly versions: { readonly keepDays: number };
+  },
   host: { readonly name: string; readonly role: "exchange" | "node"; readonly targets: readonly string[] },
 ): AuditInstall {
   if (host.role !== "exchange") return { files: [], paths: [], timers: [] };
@@ -302,6 +340,7 @@ export function auditInstall(
         nodes: host.targets,
         excludes: spec.lsyncd.excludes,
         graceSeconds: spec.audit.graceSeconds,
+        versionsDir: spec.versions.keepDays > 0 ? `${spec.syncDir.replace(/\/+$/, "")}/${VERSIONS_DIR_NAME}` : "",
       }),
       mode: "0755",
     },

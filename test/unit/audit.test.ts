@@ -1,10 +1,21 @@
 // lsyncd-cluster-audit and its systemd units, as rendered; the e2e suite runs them.
 import { spawnSync } from "child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import path from "path";
+import { sh } from "../../components/quote";
 import { auditInstall, renderAuditScript, renderAuditService, renderAuditTimer } from "../../components/auditFiles";
 import { renderHealthCheck } from "../../components/render/healthFiles";
 import { renderDeletesScript } from "../../components/versionsFiles";
 
-const spec = { syncDir: "/srv/pics", host: "exchange", nodes: ["node01", "node02"], excludes: ["*.tmp"], graceSeconds: 60 };
+const spec = {
+  syncDir: "/srv/pics",
+  host: "exchange",
+  nodes: ["node01", "node02"],
+  excludes: ["*.tmp"],
+  graceSeconds: 60,
+  versionsDir: "/srv/pics/.lsyncd-versions",
+};
 
 describe("lsyncd-cluster-audit", () => {
   it("is valid bash", () => {
@@ -94,6 +105,46 @@ describe("lsyncd-cluster-audit", () => {
     expect(out).toBe("node01 differs c\nnode02 differs a b.jpg\n");
   });
 
+  // Found by a hunt (2026-12-01): --repair deleted, as "extra", an upload that only its node
+  // held because its push had failed, and no copy was left anywhere.
+  describe("never_deleted_here: the extras --repair keeps", () => {
+    let versions: string;
+    beforeAll(() => {
+      versions = mkdtempSync(path.join(tmpdir(), "lsc-versions-"));
+      for (const [name, kept] of [
+        ["gone.jpg", "20261201T101010Z~node01~deleted"],
+        ["sub/twice.jpg", "20261201T101010Z~node02~deleted~2"],
+        ["over.jpg", "20261201T101010Z~node01~overwritten"],
+        ["sp ace\n.jpg", "20261201T101010Z~node01~deleted"],
+      ]) {
+        mkdirSync(path.join(versions, name), { recursive: true });
+        writeFileSync(path.join(versions, name, kept), "v");
+      }
+    });
+    afterAll(() => rmSync(versions, { recursive: true, force: true }));
+    const differences = [
+      "node01 extra gone.jpg",
+      "node01 extra over.jpg",
+      "node01 extra stray.jpg",
+      "node01 missing new.jpg",
+      "node02 extra sub/twice.jpg",
+      "node02 extra sp ace\\#012.jpg",
+      "node02 differs gone.jpg",
+    ].join("\n");
+
+    it("keeps every extra whose delete this exchange did not keep as a version; deletes the others", () => {
+      const out = bashWith(fn("never_deleted_here"), `versions_dir=${sh(versions)}\nnever_deleted_here`, `${differences}\n`);
+      expect(out).toBe("node01 extra over.jpg\nnode01 extra stray.jpg\n");
+    });
+
+    it("keeps every extra when versions are off (nothing tells a delete from a write that never arrived)", () => {
+      const out = bashWith(fn("never_deleted_here"), "versions_dir=''\nnever_deleted_here", `${differences}\n`);
+      expect(out).toBe(
+        "node01 extra gone.jpg\nnode01 extra over.jpg\nnode01 extra stray.jpg\nnode02 extra sub/twice.jpg\nnode02 extra sp ace\\#012.jpg\n",
+      );
+    });
+  });
+
   it("refuses a grace period that is not a whole number", () => {
     expect(() => renderAuditScript({ ...spec, graceSeconds: 1.5 })).toThrow("graceSeconds must be a whole number >= 0, got 1.5");
   });
@@ -121,7 +172,12 @@ describe("the auditor's units", () => {
   });
 
   it("is installed on the exchange only, and removed with the lsyncd step", () => {
-    const common = { syncDir: "/srv/pics", audit: { intervalMinutes: 15, graceSeconds: 30, checksumHours: 6 }, lsyncd: { excludes: [] } };
+    const common = {
+      syncDir: "/srv/pics",
+      audit: { intervalMinutes: 15, graceSeconds: 30, checksumHours: 6 },
+      lsyncd: { excludes: [] },
+      versions: { keepDays: 14 },
+    };
     expect(auditInstall(common, { name: "node01", role: "node", targets: ["exchange"] })).toEqual({ files: [], paths: [], timers: [] });
     const ex = auditInstall(common, { name: "exchange", role: "exchange", targets: ["node01", "node02"] });
     expect(ex.files.map((f) => f.path)).toEqual([
@@ -139,6 +195,9 @@ describe("the auditor's units", () => {
     expect(ex.timers).toEqual(["lsyncd-cluster-audit.timer"]);
     expect(ex.files[2].content).toContain("OnUnitActiveSec=15min");
     expect(ex.files[0].content).toContain("grace=30\n");
+    expect(ex.files[0].content).toContain("versions_dir='/srv/pics/.lsyncd-versions'\n");
+    const off = auditInstall({ ...common, versions: { keepDays: 0 } }, { name: "exchange", role: "exchange", targets: ["node01"] });
+    expect(off.files[0].content).toContain("versions_dir=''\n");
     expect(ex.files[1].content).toContain(" --checksum-every 6\n");
   });
 });

@@ -153,7 +153,7 @@ describe("ssh files", () => {
   it("forces every pushing key into the rsync daemon with our config", () => {
     expect(renderAuthorizedKeys([{ name: "node01", syncPublicKey: `${KEY_B} root@node01` }])).toBe(
       "# Managed by lsyncd-cluster; local edits are overwritten.\n" +
-        `restrict,command="/usr/bin/rsync --server --daemon --config=/etc/lsyncd-cluster-rsyncd.conf ." ${KEY_B} lsyncd-cluster:node01\n`,
+        `restrict,command="umask 002 && exec /usr/bin/rsync --server --daemon --config=/etc/lsyncd-cluster-rsyncd.conf ." ${KEY_B} lsyncd-cluster:node01\n`,
     );
   });
 
