@@ -166,8 +166,8 @@ repair_node() { # node < differences
     "$rsync" -t --omit-dir-times --perms -I --modify-window=-1 --from0 --files-from=- --ignore-missing-args \\
       --temp-dir=${sh(pusherTempDir(spec.host))} --backup --backup-dir=${sh(pusherReplacedDir(spec.host))} \\
       -e "$rsh" -- "$sync_dir/" "\${target[$node]}" || rc=$?
-  # A name only the node holds, which this exchange deleted (never_deleted_here() left it
-  # in the list), is deleted there too. Not after a failed push: a rename's new name would
+  # A name only the node holds that is a delete this exchange kept (deletable_extras()) is
+  # deleted there too. Not after a failed push: a rename's new name would
   # be missing there and the old gone.
   ((rc == 0)) || return "$rc"
   printf '%s\\n' "$list" | names_of '^extra$' "$node" |
@@ -176,22 +176,43 @@ repair_node() { # node < differences
       -e "$rsh" -- "$sync_dir/" "\${target[$node]}"
 }
 
-# The "<node> extra <name>" lines whose name this exchange never deleted: no delete of it is
-# kept in the versions (or versions are off, and nothing tells). Such a name is a write on
-# that node that never arrived here (its lsyncd was stopped, or its push failed and was not
-# retried), and deleting it there lost the only copy (found by a hunt, 2026-12-01). Any
-# doubt (a name that cannot be mapped back) keeps the file.
-never_deleted_here() { # < differences
-  local line rest node name
+# The extras --repair may delete on a node: a file that is the very version whose delete
+# this exchange kept (the newest "~deleted" of its name: same size and mtime to the
+# nanosecond, by a dry run of a copy of it against the node). Anything else only a node
+# holds is a write that never reached the exchange (its lsyncd was stopped, or its push
+# failed) or a delete kept nowhere, and stays: --repair once deleted such a write, the only
+# copy (found by a hunt, 2026-12-01), and a bare "a delete of this name was kept" also
+# matched a later upload under a reused name (review). Any doubt keeps the file: a name
+# that cannot be copied, a dry run that fails.
+deletable_extras() { # node < "<node> extra <name>" lines; prints the lines it may delete
+  local node=$1 line esc name v stage differ rc=0
+  local -a lines=() names=()
+  if [[ -z $versions_dir ]]; then cat > /dev/null; return 0; fi
+  stage=$(mktemp -d)
   while IFS= read -r line; do
-    node=\${line%% *}
-    rest=\${line#* }
-    [[ \${rest%% *} == extra ]] || continue
-    name=$(printf '%s' "\${rest#* }" | perl -pe 's/\\\\#([0-7]{3})/chr(oct($1))/ge')
-    if [[ -z $versions_dir || -z $(find "$versions_dir/$name" -maxdepth 1 -type f \\( -name '*~deleted' -o -name '*~deleted~*' \\) -print -quit 2>/dev/null) ]]; then
-      printf '%s\\n' "$line"
-    fi
+    [[ $line == "$node extra "* ]] || continue
+    esc=\${line#"$node extra "}
+    # printf x: a name may end in a newline, which $(...) would strip.
+    name=$(printf '%s' "$esc" | perl -pe 's/\\\\#([0-7]{3})/chr(oct($1))/ge'; printf x)
+    name=\${name%x}
+    v=$(find "$versions_dir/$name" -mindepth 1 -maxdepth 1 -type f \\( -name '*~deleted' -o -name '*~deleted~*' \\) -print0 2>/dev/null | LC_ALL=C sort -z | tail -z -n 1 | tr -d '\\0') || v=
+    [[ -n $v ]] || continue
+    { mkdir -p -- "$stage/$(dirname -- "$name")" && cp -p -- "$v" "$stage/$name"; } 2>/dev/null || continue
+    lines+=("$line")
+    names+=("$name")
   done
+  if ((\${#names[@]})); then
+    differ=$(printf '%s\\0' "\${names[@]}" |
+      "$rsync" -t --omit-dir-times --dry-run --itemize-changes --modify-window=-1 --from0 --files-from=- \\
+        -e "$rsh" -- "$stage/" "\${target[$node]}" | itemized "$node") || rc=$?
+    if ((rc == 0)); then
+      for line in "\${lines[@]}"; do
+        esc=\${line#"$node extra "}
+        printf '%s\\n' "$differ" | grep -qxF -e "$node differs $esc" -e "$node missing $esc" || printf '%s\\n' "$line"
+      done
+    fi
+  fi
+  rm -rf -- "$stage"
 }
 
 # What persisted over the grace period: what both looks found, except that a node either
@@ -230,7 +251,8 @@ if [[ -n $found && $repair == 1 ]]; then
     echo "lsyncd-cluster-audit: $sync_dir holds no file here; refusing to repair the nodes from it" >&2
     exit 1
   fi
-  kept=$(printf '%s\\n' "$found" | never_deleted_here)
+  deletable=$(for n in "\${nodes[@]}"; do printf '%s\\n' "$found" | deletable_extras "$n"; done)
+  kept=$(printf '%s\\n' "$found" | awk '$2 == "extra"' | grep -vxF -f <(printf '%s\\n' "$deletable") || true)
   todo=$(printf '%s\\n' "$found" | grep -vxF -f <(printf '%s\\n' "$kept") || true)
   [[ -n $kept ]] || todo=$found
   for n in "\${nodes[@]}"; do
@@ -241,7 +263,7 @@ if [[ -n $found && $repair == 1 ]]; then
     printf '%s\\n' "$todo" | sed 's/^\\([^ ]*\\) \\([^ ]*\\) /\\1: \\2: /'
   fi
   if [[ -n $kept ]]; then
-    echo "keeping $(printf '%s\\n' "$kept" | wc -l) file(s) only a node holds, which this exchange never deleted (restart lsyncd on that node to send them here, or delete them there):"
+    echo "keeping $(printf '%s\\n' "$kept" | wc -l) file(s) only a node holds that are not a delete this exchange kept: a write that never reached it (restart lsyncd on that node to send it here) or a delete kept nowhere (delete it on that node); lsyncd-cluster-restore list NAME shows what the exchange kept of a name:"
     printf '%s\\n' "$kept" | sed 's/^\\([^ ]*\\) \\([^ ]*\\) /\\1: \\2: /'
   fi
   # The nodes' intakes answer within seconds; look again until only what was kept is left,

@@ -52,15 +52,14 @@ export const REFUSED_OPTIONS = [
 
 /**
  * Modes as they land, whatever the sender asked for: no setuid/setgid file, nothing
- * world-writable, and every directory 2775, the mode the deploy gives the sync dir
- * (identityScript.ts) and the pushers' temp dirs (trustScript.ts). Forcing directories
- * exactly: a pushed 0700 directory hid its tree from nginx on every host (404), a pushed
- * `.` did it to the whole sync dir, and a pushed 0555 over a pusher's temp dir stopped that
- * pusher (exit 23), while health and the audit, which compare files, saw nothing (same
- * hunt). Files keep their group and other read bits as sent: writers may use any umask for
- * files, and changing a file's mode on a host where the sync user does not own it fails.
+ * world-writable. Group write stays: the sync dir is a 2775 group-shared tree.
+ *
+ * Directories are not forced to one mode, though a pushed 0700 directory hides its tree
+ * from nginx (README Security says so): forcing D2775 was tried (2026-12-01) and made every
+ * push into a directory the sync user does not own but may write (an application's 2770,
+ * say) fail its chmod with exit 23, and it opened private directories to nginx elsewhere.
  */
-export const INCOMING_CHMOD = "Fug-s,Fo-w,D2775";
+export const INCOMING_CHMOD = "Fug-s,Fo-w,Do-w";
 
 export function renderRsyncdConf(syncDir: string): string {
   plainPath("an rsyncd config", syncDir);

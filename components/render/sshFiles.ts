@@ -68,17 +68,11 @@ export interface Pusher {
  * authorized_keys of the sync user: each peer that pushes here may only talk to rsync in
  * daemon mode with our config (one write-only module, the sync dir; see rsyncdConf.ts),
  * whatever command it asks for: no shell, no forwarding, no pty.
- *
- * umask 002: every directory lands 2775 (rsyncdConf.ts), and under sshd's 022 rsync made
- * each new one 2755 and then changed its mode, an attrib event the receiving lsyncd sent
- * back to the exchange: one rsync run per new directory per host (seen in CI, the "nothing
- * is pushed back" test of convergence.test.ts). Files are unaffected: rsync sets their
- * mode itself.
  */
 export function renderAuthorizedKeys(pushers: readonly Pusher[]): string {
   const lines = pushers.map(
     (p) =>
-      `restrict,command="umask 002 && exec ${RSYNC_BINARY} --server --daemon --config=${RSYNCD_CONF} ." ${normalizePublicKey(`sync key of ${p.name}`, p.syncPublicKey)} lsyncd-cluster:${token("host name", p.name)}`,
+      `restrict,command="${RSYNC_BINARY} --server --daemon --config=${RSYNCD_CONF} ." ${normalizePublicKey(`sync key of ${p.name}`, p.syncPublicKey)} lsyncd-cluster:${token("host name", p.name)}`,
   );
   return `# Managed by lsyncd-cluster; local edits are overwritten.\n${lines.join("\n")}\n`;
 }

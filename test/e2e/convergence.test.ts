@@ -495,14 +495,22 @@ describe("lsyncd-cluster-audit", () => {
   });
 
   // --repair once deleted, as "extra", a file written on a node whose lsyncd was down: the
-  // only copy, lost (found by a hunt, 2026-12-01). It now deletes an extra only where this
-  // exchange kept a version of its delete, and keeps the rest for that node's lsyncd to send.
+  // only copy, lost (found by a hunt, 2026-12-01); and a re-upload under a name deleted
+  // before (review). It now deletes an extra only where it is the very version whose delete
+  // this exchange kept, and keeps the rest for that node's lsyncd to send.
   it("finds a missing, an extra and (with --checksum, and on the timer's first run of the day) a same-size same-mtime file; health WARNING; --repair makes every host identical and loses no write", async () => {
-    const [extra, gone, same, redone] = ["audit-extra.jpg", "audit-missing.jpg", "audit-same.jpg", "audit-redone.jpg"];
-    for (const name of [gone, same, redone]) await writeImage(h(), node(0), name, randomBytes(5000));
+    const [extra, gone, same, redone, missed] = [
+      "audit-extra.jpg",
+      "audit-missing.jpg",
+      "audit-same.jpg",
+      "audit-redone.jpg",
+      "audit-missed.jpg",
+    ];
+    for (const name of [gone, same, redone, missed]) await writeImage(h(), node(0), name, randomBytes(5000));
     await waitFor(
       "the audit files everywhere",
-      async () => (await Promise.all(all().map((x) => checksums(h(), x)))).every((s) => s.has(same) && s.has(gone) && s.has(redone)),
+      async () =>
+        (await Promise.all(all().map((x) => checksums(h(), x)))).every((s) => s.has(same) && s.has(gone) && s.has(redone) && s.has(missed)),
       20_000,
       250,
     );
@@ -514,28 +522,33 @@ describe("lsyncd-cluster-audit", () => {
       `rm ${SYNC_DIR}/${gone} && cp -p ${SYNC_DIR}/${same} /tmp/ref && head -c 5000 /dev/urandom > ${SYNC_DIR}/${same} && touch -r /tmp/ref ${SYNC_DIR}/${same}`,
     );
     await run(h(), node(1), "systemctl start lsyncd");
-    // ... and on node03 a file written while its lsyncd is down (it stays down until after the
-    // repair), and a file deleted everywhere (kept as a version on the exchange) made again
-    // there behind its lsyncd's back.
-    await run(h(), node(2), `systemctl stop lsyncd && echo stray > ${SYNC_DIR}/${extra}`);
-    await run(h(), node(0), `rm ${SYNC_DIR}/${redone}`);
+    // ... and on node03, while its lsyncd is down (until after the repair): a new file; two
+    // files deleted everywhere (each kept as a version on the exchange), one uploaded there
+    // again, the other put back as it was (a delete node03 missed).
+    await run(h(), node(2), `systemctl stop lsyncd && echo stray > ${SYNC_DIR}/${extra} && cp -p ${SYNC_DIR}/${missed} /tmp/${missed}`);
+    await run(h(), node(0), `rm ${SYNC_DIR}/${redone} ${SYNC_DIR}/${missed}`);
     await waitFor(
-      "the delete everywhere",
-      async () => (await Promise.all(all().map((x) => checksums(h(), x)))).every((s) => !s.has(redone)),
+      "the deletes everywhere",
+      async () => (await Promise.all(all().map((x) => checksums(h(), x)))).every((s) => !s.has(redone) && !s.has(missed)),
       30_000,
       250,
     );
-    await run(h(), node(2), `echo again > ${SYNC_DIR}/${redone}`);
+    await run(h(), node(2), `echo again > ${SYNC_DIR}/${redone} && cp -p /tmp/${missed} ${SYNC_DIR}/${missed}`);
     try {
       await new Promise((r) => setTimeout(r, 3000));
       const plain = await audit("--grace 2");
       expect(plain.code).toBe(1);
       const lines = plain.stdout.split("\n");
-      expect(lines[0]).toBe("DIFFERENT: 3 difference(s) persisted over 2s:");
-      expect(lines.slice(1, -1).sort()).toEqual([`node02: missing: ${gone}`, `node03: extra: ${extra}`, `node03: extra: ${redone}`]);
+      expect(lines[0]).toBe("DIFFERENT: 4 difference(s) persisted over 2s:");
+      expect(lines.slice(1, -1).sort()).toEqual([
+        `node02: missing: ${gone}`,
+        `node03: extra: ${extra}`,
+        `node03: extra: ${missed}`,
+        `node03: extra: ${redone}`,
+      ]);
       const health1 = await health();
       expect(health1.code).toBe(1);
-      expect(health1.stdout).toMatch(/^WARNING: lsyncd running, but the audit at .* found 3 difference\(s\) with the nodes/);
+      expect(health1.stdout).toMatch(/^WARNING: lsyncd running, but the audit at .* found 4 difference\(s\) with the nodes/);
 
       // The timer's run, as its unit starts it (a shorter grace): once the last content check
       // is checksumHours old it compares content hashes too and finds the same-size
@@ -552,6 +565,7 @@ describe("lsyncd-cluster-audit", () => {
         `node02: differs: ${same}`,
         `node02: missing: ${gone}`,
         `node03: extra: ${extra}`,
+        `node03: extra: ${missed}`,
         `node03: extra: ${redone}`,
       ]);
       const next = await timerRun();
@@ -559,6 +573,7 @@ describe("lsyncd-cluster-audit", () => {
         `node02: differs: ${same}`,
         `node02: missing: ${gone}`,
         `node03: extra: ${extra}`,
+        `node03: extra: ${missed}`,
         `node03: extra: ${redone}`,
       ]);
       expect((await run(h(), exchange(), `find ${AUDIT_CHECKSUM_STAMP} -mmin -5`)).trim()).not.toBe("");
@@ -569,21 +584,26 @@ describe("lsyncd-cluster-audit", () => {
       const t0 = Date.now();
       const repaired = await audit("--grace 2 --checksum --repair");
       console.log(`audit --repair: ${Date.now() - t0} ms\n${repaired.stdout}`);
-      expect(repaired.stdout).toContain(`node03: extra: ${redone}\n`);
+      expect(repaired.stdout).toContain(`node03: extra: ${missed}\n`);
       expect(repaired.stdout).toContain(
-        `keeping 1 file(s) only a node holds, which this exchange never deleted (restart lsyncd on that node to send them here, or delete them there):\nnode03: extra: ${extra}\n`,
+        "keeping 2 file(s) only a node holds that are not a delete this exchange kept: a write that never reached it (restart lsyncd on that node to send it here) or a delete kept nowhere (delete it on that node); lsyncd-cluster-restore list NAME shows what the exchange kept of a name:\n" +
+          `node03: extra: ${extra}\nnode03: extra: ${redone}\n`,
       );
-      // Until node03's lsyncd sends it, the write is the one difference left.
-      expect(repaired.stdout).toMatch(new RegExp(`DIFFERENT: 1 difference\\(s\\) persisted over 2s:\nnode03: extra: ${extra}\n$`));
+      // Until node03's lsyncd sends them, the two writes are the differences left.
+      expect(repaired.stdout.split("\n").slice(-4).join("\n")).toBe(
+        `DIFFERENT: 2 difference(s) persisted over 2s:\nnode03: extra: ${extra}\nnode03: extra: ${redone}\n`,
+      );
       expect(repaired.code).toBe(1);
-      expect((await run(h(), node(2), `cat ${SYNC_DIR}/${extra}`)).trim()).toBe("stray");
+      expect((await run(h(), node(2), `cat ${SYNC_DIR}/${extra} ${SYNC_DIR}/${redone}`)).trim()).toBe("stray\nagain");
     } finally {
       await run(h(), node(2), "systemctl start lsyncd");
     }
     await waitFor("every host identical after the repair", () => identical(all()), 30_000, 500);
     for (const host of all()) {
       const sums = await checksums(h(), host);
-      expect(`${host.name}: ${sums.has(extra)} ${sums.has(redone)} ${sums.has(gone)}`).toBe(`${host.name}: true false true`);
+      expect(`${host.name}: ${sums.has(extra)} ${sums.has(redone)} ${sums.has(missed)} ${sums.has(gone)}`).toBe(
+        `${host.name}: true true false true`,
+      );
     }
     expect((await audit("--grace 2")).stdout).toBe("OK: 3 node(s) identical with the exchange\n");
     expect((await health()).code).toBe(0);

@@ -1,6 +1,6 @@
 // lsyncd-cluster-audit and its systemd units, as rendered; the e2e suite runs them.
 import { spawnSync } from "child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import path from "path";
 import { sh } from "../../components/quote";
@@ -41,7 +41,7 @@ describe("lsyncd-cluster-audit", () => {
     const pushes = [renderAuditScript(spec), renderDeletesScript(spec)].flatMap((s) =>
       s.split("\n").filter((l) => /"\$rsync" -r?t /.test(l)),
     );
-    expect(pushes.length).toBe(5); // the audit's dry run, its content recheck and two repairs; the release
+    expect(pushes.length).toBe(6); // the audit's dry run, its content recheck, the extras' check and two repairs; the release
     for (const l of pushes) expect(l).toContain(" --omit-dir-times ");
   });
 
@@ -106,42 +106,61 @@ describe("lsyncd-cluster-audit", () => {
   });
 
   // Found by a hunt (2026-12-01): --repair deleted, as "extra", an upload that only its node
-  // held because its push had failed, and no copy was left anywhere.
-  describe("never_deleted_here: the extras --repair keeps", () => {
-    let versions: string;
+  // held because its push had failed, and no copy was left anywhere; then (review) a
+  // kept delete of a name also matched a later upload under that name.
+  describe("deletable_extras: the extras --repair may delete", () => {
+    let root: string;
+    const T1 = new Date("2026-11-01T10:10:10.123Z");
+    const T2 = new Date("2026-11-02T10:10:10.456Z");
+    const put = (file: string, content: string, mtime: Date) => {
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, content);
+      utimesSync(file, mtime, mtime);
+    };
     beforeAll(() => {
-      versions = mkdtempSync(path.join(tmpdir(), "lsc-versions-"));
-      for (const [name, kept] of [
-        ["gone.jpg", "20261201T101010Z~node01~deleted"],
-        ["sub/twice.jpg", "20261201T101010Z~node02~deleted~2"],
-        ["over.jpg", "20261201T101010Z~node01~overwritten"],
-        ["sp ace\n.jpg", "20261201T101010Z~node01~deleted"],
-      ]) {
-        mkdirSync(path.join(versions, name), { recursive: true });
-        writeFileSync(path.join(versions, name, kept), "v");
-      }
+      root = mkdtempSync(path.join(tmpdir(), "lsc-extras-"));
+      const v = path.join(root, "versions");
+      const node = path.join(root, "node01");
+      put(path.join(v, "gone.jpg", "20261101T101010Z~node01~deleted"), "v1", T1);
+      put(path.join(node, "gone.jpg"), "v1", T1); // the very version deleted here: may go
+      put(path.join(v, "reused.jpg", "20261101T101010Z~node02~deleted"), "old", T1);
+      put(path.join(node, "reused.jpg"), "new upload", T2); // a later upload of that name: stays
+      put(path.join(node, "stray.jpg"), "never here", T2); // no delete kept: stays
+      put(path.join(v, "over.jpg", "20261101T101010Z~node01~overwritten"), "o", T1);
+      put(path.join(node, "over.jpg"), "o", T1); // kept as overwritten, not as a delete: stays
+      put(path.join(v, "sub", "twice.jpg", "20261101T101010Z~node01~deleted"), "A", T1);
+      put(path.join(v, "sub", "twice.jpg", "20261102T101010Z~node02~deleted~2"), "B", T2);
+      put(path.join(node, "sub", "twice.jpg"), "B", T2); // the newest delete: may go
+      put(path.join(v, "sp ace\n.jpg", "20261101T101010Z~node01~deleted"), "n", T1);
+      put(path.join(node, "sp ace\n.jpg"), "n", T1);
     });
-    afterAll(() => rmSync(versions, { recursive: true, force: true }));
-    const differences = [
+    afterAll(() => rmSync(root, { recursive: true, force: true }));
+    const lines = [
       "node01 extra gone.jpg",
-      "node01 extra over.jpg",
+      "node01 extra reused.jpg",
       "node01 extra stray.jpg",
+      "node01 extra over.jpg",
+      "node01 extra sub/twice.jpg",
+      "node01 extra sp ace\\#012.jpg",
       "node01 missing new.jpg",
-      "node02 extra sub/twice.jpg",
-      "node02 extra sp ace\\#012.jpg",
-      "node02 differs gone.jpg",
+      "node02 extra gone.jpg",
     ].join("\n");
+    const run = (versions: string, target: string) =>
+      bashWith(
+        `${fn("itemized")}\n${fn("deletable_extras")}`,
+        `rsync=rsync; rsh=ssh; versions_dir=${sh(versions)}; declare -A target=([node01]=${sh(target)})\ndeletable_extras node01`,
+        `${lines}\n`,
+      );
 
-    it("keeps every extra whose delete this exchange did not keep as a version; deletes the others", () => {
-      const out = bashWith(fn("never_deleted_here"), `versions_dir=${sh(versions)}\nnever_deleted_here`, `${differences}\n`);
-      expect(out).toBe("node01 extra over.jpg\nnode01 extra stray.jpg\n");
+    it("gives only the files that are the newest delete this exchange kept of their name", () => {
+      expect(run(path.join(root, "versions"), `${path.join(root, "node01")}/`)).toBe(
+        "node01 extra gone.jpg\nnode01 extra sub/twice.jpg\nnode01 extra sp ace\\#012.jpg\n",
+      );
     });
 
-    it("keeps every extra when versions are off (nothing tells a delete from a write that never arrived)", () => {
-      const out = bashWith(fn("never_deleted_here"), "versions_dir=''\nnever_deleted_here", `${differences}\n`);
-      expect(out).toBe(
-        "node01 extra gone.jpg\nnode01 extra over.jpg\nnode01 extra stray.jpg\nnode02 extra sub/twice.jpg\nnode02 extra sp ace\\#012.jpg\n",
-      );
+    it("gives none when versions are off, or when the dry run against the node fails", () => {
+      expect(run("", `${path.join(root, "node01")}/`)).toBe("");
+      expect(run(path.join(root, "versions"), path.join(root, "no", "such", "node") + "/")).toBe("");
     });
   });
 

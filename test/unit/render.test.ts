@@ -153,7 +153,7 @@ describe("ssh files", () => {
   it("forces every pushing key into the rsync daemon with our config", () => {
     expect(renderAuthorizedKeys([{ name: "node01", syncPublicKey: `${KEY_B} root@node01` }])).toBe(
       "# Managed by lsyncd-cluster; local edits are overwritten.\n" +
-        `restrict,command="umask 002 && exec /usr/bin/rsync --server --daemon --config=/etc/lsyncd-cluster-rsyncd.conf ." ${KEY_B} lsyncd-cluster:node01\n`,
+        `restrict,command="/usr/bin/rsync --server --daemon --config=/etc/lsyncd-cluster-rsyncd.conf ." ${KEY_B} lsyncd-cluster:node01\n`,
     );
   });
 
@@ -174,7 +174,7 @@ describe("ssh files", () => {
         "    list = no",
         "    refuse options = links keep-dirlinks D devices specials copy-devices write-devices files-from H hard-links link-dest inplace append append-verify",
         "    munge symlinks = yes",
-        "    incoming chmod = Fug-s,Fo-w,D2775",
+        "    incoming chmod = Fug-s,Fo-w,Do-w",
         "    exclude = /.lsyncd-versions/",
         "    reverse lookup = no",
         "",
