@@ -167,8 +167,8 @@ repair_node() { # node < differences
       --temp-dir=${sh(pusherTempDir(spec.host))} --backup --backup-dir=${sh(pusherReplacedDir(spec.host))} \\
       -e "$rsh" -- "$sync_dir/" "\${target[$node]}" || rc=$?
   # A name only the node holds that is a delete this exchange kept (deletable_extras()) is
-  # deleted there too. Not after a failed push: a rename's new name would
-  # be missing there and the old gone.
+  # deleted there too. Not after a failed push: a rename's new name would be missing there
+  # and the old gone.
   ((rc == 0)) || return "$rc"
   printf '%s\\n' "$list" | names_of '^extra$' "$node" |
     "$rsync" -t --omit-dir-times --from0 --files-from=- --delete-missing-args --ignore-errors \\
@@ -183,32 +183,32 @@ repair_node() { # node < differences
 # failed) or a delete kept nowhere, and stays: --repair once deleted such a write, the only
 # copy (found by a hunt, 2026-12-01), and a bare "a delete of this name was kept" also
 # matched a later upload under a reused name (review). Any doubt keeps the file: a name
-# that cannot be copied, a dry run that fails.
-deletable_extras() { # node < "<node> extra <name>" lines; prints the lines it may delete
-  local node=$1 line esc name v stage differ rc=0
-  local -a lines=() names=()
-  if [[ -z $versions_dir ]]; then cat > /dev/null; return 0; fi
+# that cannot be copied, a dry run that fails. Names as bytes come from names_of(), so a
+# name ending in a newline is itself.
+deletable_extras() { # node < differences; prints the node's extra lines it may delete
+  local node=$1 list v stage differ i rc=0
+  local -a lines=() names=() staged=()
+  list=$(cat)
+  [[ -n $versions_dir ]] || return 0
+  # The same lines twice, in the same order: as printed (to answer with) and as bytes.
+  mapfile -t lines < <(printf '%s\\n' "$list" | awk -v n="$node" '$1 == n && $2 == "extra"')
+  mapfile -d '' names < <(printf '%s\\n' "$list" | names_of '^extra$' "$node")
+  ((\${#names[@]})) || return 0
   stage=$(mktemp -d)
-  while IFS= read -r line; do
-    [[ $line == "$node extra "* ]] || continue
-    esc=\${line#"$node extra "}
-    # printf x: a name may end in a newline, which $(...) would strip.
-    name=$(printf '%s' "$esc" | perl -pe 's/\\\\#([0-7]{3})/chr(oct($1))/ge'; printf x)
-    name=\${name%x}
-    v=$(find "$versions_dir/$name" -mindepth 1 -maxdepth 1 -type f \\( -name '*~deleted' -o -name '*~deleted~*' \\) -print0 2>/dev/null | LC_ALL=C sort -z | tail -z -n 1 | tr -d '\\0') || v=
+  for i in "\${!names[@]}"; do
+    v=$(find "$versions_dir/\${names[i]}" -mindepth 1 -maxdepth 1 -type f \\( -name '*~deleted' -o -name '*~deleted~*' \\) -print0 2>/dev/null | LC_ALL=C sort -z | tail -z -n 1 | tr -d '\\0') || v=
     [[ -n $v ]] || continue
-    { mkdir -p -- "$stage/$(dirname -- "$name")" && cp -p -- "$v" "$stage/$name"; } 2>/dev/null || continue
-    lines+=("$line")
-    names+=("$name")
+    { mkdir -p -- "$stage/$(dirname -- "\${names[i]}")" && cp -p -- "$v" "$stage/\${names[i]}"; } 2>/dev/null || continue
+    staged+=("$i")
   done
-  if ((\${#names[@]})); then
-    differ=$(printf '%s\\0' "\${names[@]}" |
+  if ((\${#staged[@]})); then
+    differ=$(for i in "\${staged[@]}"; do printf '%s\\0' "\${names[i]}"; done |
       "$rsync" -t --omit-dir-times --dry-run --itemize-changes --modify-window=-1 --from0 --files-from=- \\
         -e "$rsh" -- "$stage/" "\${target[$node]}" | itemized "$node") || rc=$?
     if ((rc == 0)); then
-      for line in "\${lines[@]}"; do
-        esc=\${line#"$node extra "}
-        printf '%s\\n' "$differ" | grep -qxF -e "$node differs $esc" -e "$node missing $esc" || printf '%s\\n' "$line"
+      for i in "\${staged[@]}"; do
+        printf '%s\\n' "$differ" | grep -qxF -e "$node differs \${lines[i]#"$node extra "}" -e "$node missing \${lines[i]#"$node extra "}" ||
+          printf '%s\\n' "\${lines[i]}"
       done
     fi
   fi
@@ -254,7 +254,6 @@ if [[ -n $found && $repair == 1 ]]; then
   deletable=$(for n in "\${nodes[@]}"; do printf '%s\\n' "$found" | deletable_extras "$n"; done)
   kept=$(printf '%s\\n' "$found" | awk '$2 == "extra"' | grep -vxF -f <(printf '%s\\n' "$deletable") || true)
   todo=$(printf '%s\\n' "$found" | grep -vxF -f <(printf '%s\\n' "$kept") || true)
-  [[ -n $kept ]] || todo=$found
   for n in "\${nodes[@]}"; do
     printf '%s\\n' "$todo" | repair_node "$n" || echo "lsyncd-cluster-audit: could not repair $n (rsync exit $?)" >&2
   done

@@ -147,7 +147,7 @@ describe("lsyncd-cluster-audit", () => {
     ].join("\n");
     const run = (versions: string, target: string) =>
       bashWith(
-        `${fn("itemized")}\n${fn("deletable_extras")}`,
+        `${fn("itemized")}\n${fn("names_of")}\n${fn("deletable_extras")}`,
         `rsync=rsync; rsh=ssh; versions_dir=${sh(versions)}; declare -A target=([node01]=${sh(target)})\ndeletable_extras node01`,
         `${lines}\n`,
       );
